@@ -1,0 +1,31 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both build .venv from nothing.
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTHON ?= $(shell sh tools/find-python.sh)
+
+.PHONY: run test lint setup clean baseline
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+run: $(STAMP)
+	$(BIN)/sim run scenarios/base.yaml
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP) lint
+	$(BIN)/pytest
+
+baseline: $(STAMP)
+	$(BIN)/python tools/update_baseline.py
+
+clean:
+	rm -rf $(VENV) results/run-* .pytest_cache .ruff_cache

@@ -1,0 +1,21 @@
+"""Canonical runs whose summaries are kept in results/reference/ as a regression baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sim.config import load_scenario
+from sim.run import run_scenario
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+# name -> (scenario file, --set overrides); seeds are the scenario's own
+BASELINES: dict[str, tuple[str, list[str]]] = {
+    "base_silos": ("base.yaml", []),
+}
+
+
+def baseline_summary(name: str) -> dict[str, float]:
+    """Run the named canonical scenario and return its summary."""
+    file, overrides = BASELINES[name]
+    return run_scenario(load_scenario(SCENARIOS / file, overrides)).summary

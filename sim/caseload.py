@@ -1,0 +1,94 @@
+"""Waiting lists and caseloads as column tables: one row per (family, sector, organisation).
+
+Rows are appended and filtered with NumPy; nothing loops over families.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Table:
+    """A growable table of equal-length NumPy columns with fixed dtypes."""
+
+    def __init__(self, **dtypes: np.dtype):
+        self.dtypes = dtypes
+        self.cols = {name: np.empty(0, dtype=dt) for name, dt in dtypes.items()}
+
+    def __len__(self) -> int:
+        return len(next(iter(self.cols.values())))
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        cols = self.__dict__.get("cols")
+        if cols is not None and name in cols:
+            return cols[name]
+        raise AttributeError(name)
+
+    def append(self, **values: np.ndarray) -> None:
+        """Add rows; every column must be given."""
+        for name, dt in self.dtypes.items():
+            self.cols[name] = np.concatenate([self.cols[name], np.asarray(values[name], dtype=dt)])
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the rows where ``mask`` is True."""
+        for name in self.cols:
+            self.cols[name] = self.cols[name][mask]
+
+
+def waiting_list() -> Table:
+    """Families waiting for an organisation after intake (one row per family-sector-org)."""
+    return Table(family=np.int32, sector=np.int8, org=np.int16, since=np.int32)
+
+
+def caseload() -> Table:
+    """Families being served (one row per enrolment)."""
+    return Table(family=np.int32, sector=np.int8, org=np.int16, weeks_left=np.int16,
+                 weekly_cost=np.float64, duplicate=np.bool_)
+
+
+def pair_key(family: np.ndarray, sector: np.ndarray, n_sectors: int) -> np.ndarray:
+    """Flat index of (family, sector) into an (N, S) array."""
+    return family.astype(np.int64) * n_sectors + sector
+
+
+def row_key(family: np.ndarray, sector: np.ndarray, org: np.ndarray,
+            n_sectors: int, n_orgs: int) -> np.ndarray:
+    """Unique integer per (family, sector, organisation)."""
+    return pair_key(family, sector, n_sectors) * n_orgs + org
+
+
+def rank_in_groups(groups: np.ndarray) -> np.ndarray:
+    """0, 1, 2... within each run of equal values of an already-sorted ``groups`` array."""
+    n = len(groups)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    run_lengths = np.diff(np.r_[starts, n])
+    return np.arange(n) - np.repeat(starts, run_lengths)
+
+
+def cumsum_in_groups(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Running total of ``values`` within each run of equal ``groups`` (already sorted)."""
+    total = np.cumsum(values)
+    if len(total) == 0:
+        return total
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    run_lengths = np.diff(np.r_[starts, len(groups)])
+    before = np.r_[0.0, total][starts]
+    return total - np.repeat(before, run_lengths)
+
+
+def first_of_each(keys: np.ndarray) -> np.ndarray:
+    """Mask of the first occurrence of each key, in the given order."""
+    _, first = np.unique(keys, return_index=True)
+    mask = np.zeros(len(keys), dtype=bool)
+    mask[first] = True
+    return mask
+
+
+def contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Membership of ``keys`` in an already-sorted key array (faster than ``np.isin``)."""
+    if len(sorted_keys) == 0:
+        return np.zeros(np.shape(keys), dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[pos] == keys

@@ -1,0 +1,176 @@
+"""The `sim` command: run a scenario, validate a file.
+
+Bad input of any kind ends with one line on stderr naming the file and key, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from sim.config import ConfigError, load_scenario
+from sim.coordination.presets import DESCRIPTIONS
+from sim.metrics import units
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"expected 0 <= seed < 2^63, got {value}")
+    return value
+
+
+def _years(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of years, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of years, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="sim", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run one scenario and write its results")
+    run.add_argument("scenario", nargs="?", help="scenario YAML file")
+    run.add_argument("--seed", type=_seed, help="run seed (default: the scenario's)")
+    horizon = run.add_mutually_exclusive_group()
+    horizon.add_argument("--years", type=_years, help="simulated years")
+    horizon.add_argument("--steps", type=_positive_int, help="simulated weeks")
+    run.add_argument("--coordination", metavar="NAME", help="coordination model (preset)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override any parameter, e.g. city.families=2000 (repeatable)")
+    run.add_argument("--out", help="result folder (default: results/<scenario>-<model>-s<seed>)")
+    run.add_argument("--check", action="store_true", help="check invariants every step")
+    run.add_argument("--list-coordination", action="store_true",
+                     help="list the coordination models and exit")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    val = sub.add_parser("validate", help="check a scenario file and say what is wrong")
+    val.add_argument("file", help="scenario YAML file")
+    val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `sim` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        print(f"sim {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"sim {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_validate(args) -> int:
+    scenario = load_scenario(args.file, args.overrides)
+    print(f"{args.file}: valid scenario {scenario.name!r} ({scenario.city.families} families, "
+          f"{len(scenario.organisations)} organisations, {scenario.time.steps} weeks, "
+          f"coordination {scenario.coordination.model})")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from sim.outputs import safe_subdir
+    from sim.run import run_scenario
+
+    if args.list_coordination:
+        width = max(map(len, DESCRIPTIONS))
+        for name, text in DESCRIPTIONS.items():
+            print(f"{name:<{width}}  {text}")
+        return 0
+    if not args.scenario:
+        raise ConfigError("no scenario file given (e.g. sim run scenarios/base.yaml)")
+    overrides = list(args.overrides)
+    if args.years is not None:
+        overrides.append(f"time.years={args.years}")
+    if args.steps is not None:
+        overrides.append(f"time.years={args.steps / 52!r}")
+    fields = {"seed": args.seed}
+    if args.coordination:
+        fields["coordination"] = {"model": args.coordination}
+    scenario = load_scenario(args.scenario, overrides, **fields)
+    if args.out:
+        folder = Path(args.out)
+    else:
+        root = Path(scenario.outputs.dir)
+        folder = safe_subdir(root, f"{scenario.name}-{scenario.coordination.model}-s{scenario.seed}")
+    result = run_scenario(scenario, check=args.check, progress=_progress(scenario, args.quiet))
+    result.write(folder)
+    print(format_summary(result.summary, scenario.sector_names, result.manifest))
+    print(f"\nresults written to {folder}/")
+    return 0
+
+
+def _progress(scenario, quiet: bool):
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bar = tqdm(total=scenario.time.steps, unit="week", desc=scenario.name, leave=False)
+
+    def update(week: int) -> None:
+        bar.update(1)
+        if week >= scenario.time.steps:
+            bar.close()
+
+    return update
+
+
+def format_summary(summary: dict[str, float], sectors: list[str], manifest: dict) -> str:
+    """A readable table: metric, value, unit."""
+    unit = units(sectors)
+    head = (f"{manifest['scenario']}: coordination={manifest['coordination']}, "
+            f"seed={manifest['seed']}, {manifest['families']} families, "
+            f"{manifest['steps']} weeks ({manifest['warmup_weeks']} warm-up), "
+            f"{manifest['wall_seconds']:.1f} s")
+    width = max(map(len, summary))
+    lines = [head, "", f"{'metric':<{width}}  {'value':>14}  unit", "-" * (width + 30)]
+    for name, value in summary.items():
+        shown = "n/a" if value != value else _fmt(value, unit[name])
+        lines.append(f"{name:<{width}}  {shown:>14}  {unit[name]}")
+    return "\n".join(lines)
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit.startswith("share"):
+        return f"{value:.3f}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""Load scenario files: safe YAML, `extends:`, dotted `--set` overrides, presets, validation.
+
+Every failure becomes a :class:`ConfigError` whose message is one line naming the file, the key
+path and what was expected; the CLI prints it and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.coordination.presets import PRESETS
+
+MAX_FILE_BYTES = 2_000_000
+MAX_ALIASES = 200
+MAX_DEPTH = 40
+
+
+class ConfigError(Exception):
+    """Bad input: the message is one line naming the file, the key and what was expected."""
+
+
+class _GuardedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses alias bombs (too many aliases)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases")
+        return super().compose_node(parent, index)
+
+
+def read_yaml(path: str | Path) -> dict:
+    """Read one YAML mapping safely; raise ConfigError naming the file on any problem."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found")
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a file")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: file larger than {MAX_FILE_BYTES} bytes")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        data = yaml.load(text, Loader=_GuardedLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: YAML nested too deeply") from None
+    if data is None:
+        raise ConfigError(f"{path}: file is empty (expected a mapping of keys)")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top, got {type(data).__name__}")
+    _check_depth(data, path)
+    return data
+
+
+def _check_depth(node: Any, path: Path, depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise ConfigError(f"{path}: nested deeper than {MAX_DEPTH} levels")
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not isinstance(key, str):
+                raise ConfigError(f"{path}: key {key!r} is not a string")
+            _check_depth(value, path, depth + 1)
+    elif isinstance(node, list):
+        for value in node:
+            _check_depth(value, path, depth + 1)
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """Return base updated by override; nested mappings merge, everything else is replaced."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def read_with_extends(path: str | Path, _seen: tuple = ()) -> dict:
+    """Read a YAML file, resolving `extends:` (relative to the file) recursively."""
+    path = Path(path)
+    resolved = path.resolve()
+    if resolved in _seen:
+        raise ConfigError(f"{path}: extends: cycle through {resolved.name}")
+    data = read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: extends: expected a file name, got {parent!r}")
+    parent_path = path.parent / parent
+    if not parent_path.exists():
+        raise ConfigError(f"{path}: extends: file not found: {parent_path}")
+    return deep_merge(read_with_extends(parent_path, (*_seen, resolved)), data)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Parse one `--set key.path=value` (value read as a YAML scalar or list)."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"--set {text}: expected KEY=VALUE with a dotted key, e.g. city.families=2000")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        raise ConfigError(f"--set {key}: could not read value {raw!r}") from None
+    if isinstance(value, dict):
+        raise ConfigError(f"--set {key}: expected a single value or list, got a mapping")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"--set {key}: expected a finite number, got {raw}")
+    return key.split("."), value
+
+
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    """Apply dotted `--set` overrides to a raw scenario mapping (validated later)."""
+    data = copy.deepcopy(data)
+    for text in overrides:
+        parts, value = parse_override(text)
+        node = data
+        for i, part in enumerate(parts[:-1]):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                where = ".".join(parts[: i + 1])
+                raise ConfigError(f"--set {'.'.join(parts)}: {where} is a value, not a section")
+            node = child
+        node[parts[-1]] = value
+    return data
+
+
+def apply_preset(data: dict) -> dict:
+    """Fill the coordination block from its named preset; explicit keys win."""
+    block = data.get("coordination")
+    if block is None:
+        return data
+    if isinstance(block, str):
+        block = {"model": block}
+    if not isinstance(block, dict):
+        return data  # let validation report the type
+    preset = PRESETS.get(block.get("model", "silos"))
+    if preset is None:
+        return {**data, "coordination": block}  # validation names the unknown model
+    return {**data, "coordination": deep_merge(preset, block)}
+
+
+def format_validation_error(source: str, exc: ValidationError) -> str:
+    """One line naming the source, the first error's key path, and what was expected."""
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    got = err.get("input")
+    shown = "" if isinstance(got, dict | list) or err["type"] == "missing" else f" (got {got!r})"
+    more = len(exc.errors()) - 1
+    extra = f" [+{more} more]" if more > 0 else ""
+    where = f"{loc}: " if loc else ""
+    return f"{source}: {where}{msg}{shown}{extra}"
+
+
+def validate(model: type[BaseModel], data: dict, source: str) -> BaseModel:
+    """Validate a raw mapping against a schema, turning errors into one ConfigError line."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(source, exc)) from None
+    except RecursionError:
+        raise ConfigError(f"{source}: structure nested too deeply") from None
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None, **fields: Any):
+    """Load, extend, override, fill presets and validate a scenario file.
+
+    Args:
+        path: the scenario YAML file.
+        overrides: dotted `KEY=VALUE` strings, as given to `--set`.
+        **fields: extra top-level overrides given as values (e.g. ``seed=3``).
+    """
+    from sim.params import Scenario
+
+    data = read_with_extends(path)
+    data = apply_overrides(data, list(overrides or []))
+    data = deep_merge(data, {k: v for k, v in fields.items() if v is not None})
+    return validate(Scenario, apply_preset(data), str(path))
+
+
+def scenario_from_dict(data: dict, source: str = "<scenario>"):
+    """Validate an in-memory scenario mapping (presets filled)."""
+    from sim.params import Scenario
+
+    return validate(Scenario, apply_preset(data), source)

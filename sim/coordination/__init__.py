@@ -1,0 +1,1 @@
+"""Coordination mechanisms (one module each) and the named coordination models (presets)."""

@@ -1,0 +1,52 @@
+"""The interface between the model and a coordination mechanism.
+
+A mechanism is set up once, then called at fixed points of the step. It changes the city only
+through these hooks and through the model's documented levers (organisations' ``visibility``,
+``outreach``, ``capacity``, ``identify_probability``, ``budget``; families' ``awareness`` and
+``trust``), and reports what it costs each week through :meth:`Mechanism.weekly_cost`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import CoordinationModel
+
+
+class Mechanism:
+    """Base class: every hook does nothing, so a mechanism overrides only what it changes."""
+
+    name: ClassVar[str] = "mechanism"
+
+    def __init__(self, params):
+        self.params = params
+
+    def setup(self, model: CoordinationModel) -> None:
+        """Called once after the city and organisations exist."""
+
+    def on_budgets(self, model: CoordinationModel) -> None:
+        """Phase 1, after funding has arrived."""
+
+    def on_finding(self, model: CoordinationModel) -> None:
+        """Phase 3, before families seek help."""
+
+    def visibility(self, model: CoordinationModel, family: np.ndarray, org: np.ndarray,
+                   probability: np.ndarray) -> np.ndarray:
+        """Chance that ``org`` sees other providers' records of ``family`` (phases 4 and 5)."""
+        return probability
+
+    def referral_completion(self, model: CoordinationModel, family: np.ndarray,
+                            source: np.ndarray, target: np.ndarray,
+                            probability: np.ndarray) -> np.ndarray:
+        """Chance a referral from ``source`` to ``target`` completes (phase 6)."""
+        return probability
+
+    def on_coordination(self, model: CoordinationModel) -> None:
+        """Phase 7: meetings, reconciliation, training, turnover."""
+
+    def weekly_cost(self, model: CoordinationModel) -> float:
+        """Money this mechanism costs in the current week."""
+        return 0.0

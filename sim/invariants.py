@@ -1,0 +1,46 @@
+"""Invariants checked every step with ``sim run --check`` (and always in tests)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import CoordinationModel
+
+
+class InvariantError(RuntimeError):
+    """A model invariant failed; the message names the step and the invariant."""
+
+
+def check_invariants(model: CoordinationModel) -> None:
+    """Raise InvariantError naming the week and the first invariant that fails."""
+    orgs, pop, led = model.orgs, model.pop, model.ledger
+    caseload = np.bincount(model.cases.org, minlength=orgs.size)
+    checks = {
+        "no organisation spends beyond its budget": bool((orgs.budget >= -1e-6).all()),
+        "no organisation serves beyond its capacity": bool((caseload <= orgs.capacity).all()),
+        "cases and waiting rows belong to open needs": bool(
+            (pop.need_start[model.cases.family, model.cases.sector] >= 0).all()
+            and (pop.need_start[model.waiting.family, model.waiting.sector] >= 0).all()),
+        "every episode is met, lapsed or open exactly once": _episodes_balance(model),
+        "duplicates never exceed contacts": (
+            led.assessments_duplicate <= led.assessments
+            and led.service_weeks_duplicate <= led.service_weeks),
+        "referrals completed never exceed referrals made": (
+            led.referrals_completed <= led.referrals_made),
+    }
+    for name, ok in checks.items():
+        if not ok:
+            raise InvariantError(f"week {model.week}: invariant failed: {name}")
+
+
+def _episodes_balance(model: CoordinationModel) -> bool:
+    pop, led = model.pop, model.ledger
+    start = pop.need_start
+    counted = start >= led.warmup
+    open_now = np.zeros_like(led.episodes_started)
+    fam, sec = np.nonzero(counted)
+    np.add.at(open_now, (sec, pop.marginalised[fam].astype(np.int64)), 1)
+    return bool(np.array_equal(open_now, led.open_episodes()))

@@ -1,0 +1,66 @@
+"""The model's accounting records: counts and money after warm-up, the input of every metric.
+
+Episodes are counted by the step they started: an episode that started during warm-up is outside
+the measurement window even if it ends after it. Contacts, money and referrals are counted when
+they happen, from the first step after warm-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MET, LAPSED = 0, 1
+
+
+@dataclass
+class Ledger:
+    """Running totals since warm-up (all money in the scenario's currency units)."""
+
+    n_sectors: int
+    warmup: int
+    episodes_started: np.ndarray = field(init=False)  # (S, 2) by marginalised
+    episodes_ended: np.ndarray = field(init=False)  # (2 outcomes, S, 2)
+    assessments: float = 0.0
+    assessments_duplicate: float = 0.0
+    assessment_spend: float = 0.0
+    assessment_spend_duplicate: float = 0.0
+    service_weeks: float = 0.0
+    service_weeks_duplicate: float = 0.0
+    service_spend: float = 0.0
+    service_spend_duplicate: float = 0.0
+    coordination_spend: dict[str, float] = field(default_factory=dict)
+    appropriated: float = 0.0
+    lapsed_budget: float = 0.0
+    referrals_made: float = 0.0
+    referrals_completed: float = 0.0
+    wait_weeks_total: float = 0.0
+    first_services: float = 0.0
+    unmet_need_weeks: float = 0.0
+    child_weeks: float = 0.0
+    weeks: float = 0.0
+    escalations: float = 0.0
+    children_reached: float = 0.0
+    need_events: float = 0.0
+
+    def __post_init__(self):
+        self.episodes_started = np.zeros((self.n_sectors, 2))
+        self.episodes_ended = np.zeros((2, self.n_sectors, 2))
+
+    def counts(self, step: int) -> bool:
+        """Whether events at ``step`` fall in the measurement window."""
+        return step >= self.warmup
+
+    def start_episodes(self, sector: np.ndarray, marginalised: np.ndarray) -> None:
+        np.add.at(self.episodes_started, (sector, marginalised.astype(np.int64)), 1)
+
+    def end_episodes(self, outcome: int, sector: np.ndarray, marginalised: np.ndarray) -> None:
+        np.add.at(self.episodes_ended[outcome], (sector, marginalised.astype(np.int64)), 1)
+
+    def add_coordination(self, mechanism: str, amount: float) -> None:
+        self.coordination_spend[mechanism] = self.coordination_spend.get(mechanism, 0.0) + amount
+
+    def open_episodes(self) -> np.ndarray:
+        """(S, 2) episodes started in the window and neither met nor lapsed yet."""
+        return self.episodes_started - self.episodes_ended.sum(axis=0)

@@ -1,0 +1,204 @@
+"""CoordinationModel: the Mesa model. Thin: it holds state and runs the phases in order."""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa import DataCollector, Model
+
+from sim.agents import Family, make_organisation_agents
+from sim.caseload import Table, caseload, pair_key, row_key, waiting_list
+from sim.coordination.registry import build_mechanisms
+from sim.invariants import check_invariants
+from sim.ledger import Ledger
+from sim.metrics import summarise
+from sim.organisations import OrgTable
+from sim.params import Scenario
+from sim.phases import budgets, finding, intake, needs, referral, service
+from sim.population import WEEKS_PER_YEAR, Population
+from sim.sectors import SectorTable
+from sim.streams import Streams
+from sim.world import build_city
+
+
+class CoordinationModel(Model):
+    """A city of families and service providers under a coordination model.
+
+    One step is one week and runs the phases of MODEL.md in this order:
+
+    1. budgets      funding arrives on each cycle; fiscal year ends lapse unspent money
+    2. needs        children age and are born; needs arise, escalate, lapse
+    3. finding      families seek help; outreach finds families; mechanisms raise awareness
+    4. intake       providers assess new applicants (unless a shared record is seen)
+    5. service      capacity- and budget-limited service by a priority rule; needs are met
+    6. referral     providers spot other needs and refer; hand-offs complete or are lost
+    7. coordination mechanisms meet, reconcile, train; their weekly cost is booked
+    8. accounting   unmet need-weeks, then the DataCollector records every metric
+
+    Args:
+        scenario: a validated :class:`~sim.params.Scenario`.
+        seed: run seed (defaults to ``scenario.seed``); every random stream derives from it.
+        check: verify the model's invariants after every step (raises ``InvariantError``).
+    """
+
+    def __init__(self, scenario: Scenario, *, seed: int | None = None, check: bool = False):
+        seed = int(scenario.seed if seed is None else seed)
+        super().__init__(rng=seed)
+        self.params = scenario
+        self.seed = seed
+        self.check = check
+        self.week = 0
+        self.streams = Streams(seed)
+        self.sector_names = scenario.sector_names
+        self.sectors = SectorTable(scenario)
+        self.city = build_city(scenario, self.streams["world.city"])
+        self.pop = Population(scenario, self.city, self.streams["world.families"])
+        self.orgs = OrgTable(scenario, self.city, self.streams["world.sites"])
+        self.org_service_weeks = np.array(
+            [self.sectors.service_weeks[self.orgs.serves[o]].mean() for o in range(self.orgs.size)])
+        self.hazard_group = self.pop.marginalised.astype(np.int64) * 2 + self.pop.informal
+        self.access = self._access_matrix()
+        self.waiting: Table = waiting_list()
+        self.cases: Table = caseload()
+        self.applications: Table = self._empty_applications()
+        self.ledger = Ledger(len(self.sector_names), scenario.time.warmup_weeks)
+        self.eligible = np.zeros((self.pop.n, self.pop.n_sectors), dtype=bool)
+        self.last_need_events = np.zeros(0, dtype=np.int64)
+        self.refresh_serving()
+        self.organisations = make_organisation_agents(self)
+        self.mechanisms = build_mechanisms(scenario.coordination)
+        for mechanism in self.mechanisms:
+            mechanism.setup(self)
+        self.metrics: dict[str, float] = summarise(self.ledger, self.sector_names)
+        self.datacollector = DataCollector(model_reporters={
+            name: _reporter(name) for name in ("week", *self.metrics)})
+        self.running = True
+
+    # ----------------------------------------------------------------- the step
+    def step(self) -> None:
+        """Advance one week (the phase order is in the class docstring)."""
+        budgets.fund(self)
+        for m in self.mechanisms:
+            m.on_budgets(self)
+        needs.age_and_birth(self)
+        needs.arise(self)
+        needs.escalate_and_lapse(self)
+        for m in self.mechanisms:
+            m.on_finding(self)
+        finding.seek_help(self)
+        finding.outreach(self)
+        intake.take_in(self)
+        started = service.serve(self)
+        referral.refer(self, started)
+        for m in self.mechanisms:
+            m.on_coordination(self)
+        self._account()
+        if self.check:
+            check_invariants(self)
+        self.week += 1
+        if self.week >= self.params.time.steps:
+            self.running = False
+
+    def run(self, steps: int | None = None, progress=None) -> None:
+        """Run ``steps`` weeks (default: to the scenario's horizon); ``progress(week)`` per step."""
+        end = self.params.time.steps if steps is None else self.week + steps
+        while self.week < end:
+            self.step()
+            if progress is not None:
+                progress(self.week)
+
+    def _account(self) -> None:
+        led = self.ledger
+        if led.counts(self.week):
+            unserved = self.pop.active & (self.serving == 0)
+            led.unmet_need_weeks += float(np.count_nonzero(unserved))
+            led.child_weeks += float(self.pop.children())
+            led.weeks += 1
+            for m in self.mechanisms:
+                led.add_coordination(m.name, m.weekly_cost(self))
+        self.metrics = summarise(led, self.sector_names)
+        self.datacollector.collect(self)
+
+    # ---------------------------------------------------------- shared helpers
+    def refresh_serving(self) -> None:
+        """Recount, per (family, sector), the open cases and waiting-list rows."""
+        size = self.pop.n * self.pop.n_sectors
+        shape = (self.pop.n, self.pop.n_sectors)
+        self.serving = np.bincount(
+            pair_key(self.cases.family, self.cases.sector, self.pop.n_sectors),
+            minlength=size).reshape(shape)
+        self.waiting_count = np.bincount(
+            pair_key(self.waiting.family, self.waiting.sector, self.pop.n_sectors),
+            minlength=size).reshape(shape)
+
+    def held_keys(self) -> np.ndarray:
+        """Sorted row keys of every (family, sector, organisation) on a waiting list or caseload."""
+        s, o = self.pop.n_sectors, self.orgs.size
+        return np.sort(np.concatenate([
+            row_key(self.waiting.family, self.waiting.sector, self.waiting.org, s, o),
+            row_key(self.cases.family, self.cases.sector, self.cases.org, s, o)]))
+
+    def apply(self, family, sector, org, source: int) -> None:
+        """Queue applications (seeking, outreach or referral) for the next intake."""
+        self.applications.append(family=family, sector=sector, org=org,
+                                 source=np.full(len(family), source))
+
+    def clear_applications(self) -> None:
+        self.applications = self._empty_applications()
+
+    def drop_pairs(self, pairs: np.ndarray) -> None:
+        """Remove every waiting-list row and case of the (family, sector) pairs ``pairs``."""
+        ending = np.zeros(self.pop.n * self.pop.n_sectors, dtype=bool)
+        ending[pairs] = True
+        for table in (self.waiting, self.cases, self.applications):
+            if len(table):
+                table.keep(~ending[pair_key(table.family, table.sector, self.pop.n_sectors)])
+        self.refresh_serving()
+
+    def visibility(self, family: np.ndarray, org: np.ndarray) -> np.ndarray:
+        """Chance each ``org`` sees other providers' records of ``family`` (mechanisms add)."""
+        p = self.orgs.visibility[org]
+        for m in self.mechanisms:
+            p = m.visibility(self, family, org, p)
+        return p
+
+    def referral_completion(self, family, source, target, probability) -> np.ndarray:
+        """Completion chance of each referral after every mechanism's adjustment."""
+        for m in self.mechanisms:
+            probability = m.referral_completion(self, family, source, target, probability)
+        return np.clip(probability, 0.0, 1.0)
+
+    def family(self, index: int) -> Family:
+        """A read-only view of one family, for inspection (not used in the step)."""
+        return Family(self, index)
+
+    def summary(self) -> dict[str, float]:
+        """The run summary: every metric over the measurement window so far."""
+        return dict(self.metrics)
+
+    def timeseries(self):
+        """One row per step: the week and every metric (a pandas DataFrame)."""
+        return self.datacollector.get_model_vars_dataframe()
+
+    @property
+    def years_elapsed(self) -> float:
+        return self.week / WEEKS_PER_YEAR
+
+    # ---------------------------------------------------------------- set-up
+    def _access_matrix(self) -> np.ndarray:
+        """(H, 2, O) weight of each provider for a family by neighbourhood and vulnerability."""
+        fp, orgs = self.params.families, self.orgs
+        distance = np.exp(-orgs.distance_km / fp.travel_km_scale)  # (H, O)
+        sensitivity = np.array([fp.fee_sensitivity, fp.fee_sensitivity_marginalised])
+        take_up = 1.0 - orgs.fee[None, :] * sensitivity[:, None]  # (2, O)
+        eligible = np.stack([~orgs.marginalised_only, np.ones(orgs.size, dtype=bool)])
+        return distance[:, None, :] * (take_up * eligible)[None, :, :]
+
+    @staticmethod
+    def _empty_applications() -> Table:
+        return Table(family=np.int32, sector=np.int8, org=np.int16, source=np.int8)
+
+
+def _reporter(name: str):
+    if name == "week":
+        return lambda model: model.week
+    return lambda model: model.metrics[name]

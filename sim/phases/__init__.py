@@ -1,0 +1,1 @@
+"""The eight phases of a step (MODEL.md "Processes"), one module each."""

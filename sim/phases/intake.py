@@ -1,0 +1,55 @@
+"""Phase 4: intake and assessment of this week's applications.
+
+An organisation assesses each family it takes on, unless it sees (through a shared record) that
+the family was already assessed for this episode; if it sees the family is already being served,
+it declines. An assessment for an episode that already had one is a duplicate contact.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.caseload import contains, cumsum_in_groups, first_of_each, pair_key, row_key
+
+if TYPE_CHECKING:
+    from sim.model import CoordinationModel
+
+
+def take_in(model: CoordinationModel) -> None:
+    """Assess affordable applications and put the families on the waiting lists."""
+    apps, pop, orgs, week = model.applications, model.pop, model.orgs, model.week
+    fam, sec, org = apps.family.astype(np.int64), apps.sector.astype(np.int64), apps.org.astype(np.int64)
+    model.clear_applications()
+    pairs = pair_key(fam, sec, pop.n_sectors)
+    keys = row_key(fam, sec, org, pop.n_sectors, orgs.size)
+    valid = (pop.need_start.ravel()[pairs] >= 0) & ~contains(model.held_keys(), keys)
+    valid &= first_of_each(np.where(valid, keys, -1)) | ~valid
+    fam, sec, org, pairs = fam[valid], sec[valid], org[valid], pairs[valid]
+    rng = model.streams["intake"]
+    sees = rng.random(len(fam)) < model.visibility(fam, org)
+    declined = sees & (model.serving.ravel()[pairs] > 0)
+    reuses_record = sees & ~declined & (pop.assessed.ravel()[pairs] > 0)
+    take = ~declined
+    fam, sec, org, pairs, reuses_record = (a[take] for a in (fam, sec, org, pairs, reuses_record))
+    cost = np.where(reuses_record, 0.0, orgs.assessment_cost[org])
+    order = np.lexsort((rng.random(len(fam)), org))
+    affordable = np.empty(len(fam), dtype=bool)
+    affordable[order] = cumsum_in_groups(org[order], cost[order]) <= orgs.budget[org[order]] + 1e-9
+    turned_away = fam[~affordable]
+    pop.trust[turned_away] *= 1.0 - model.params.families.trust_loss_when_turned_away
+    fam, sec, org, pairs, cost, reuses_record = (
+        a[affordable] for a in (fam, sec, org, pairs, cost, reuses_record))
+    assessed = ~reuses_record
+    earlier = pop.assessed.ravel()[pairs] > 0
+    duplicate = assessed & (earlier | ~first_of_each(np.where(assessed, pairs, -1 - pairs)))
+    np.subtract.at(orgs.budget, org, cost)
+    np.add.at(pop.assessed.reshape(-1), pairs[assessed], 1)
+    model.waiting.append(family=fam, sector=sec, org=org, since=np.full(len(fam), week))
+    if model.ledger.counts(week):
+        led = model.ledger
+        led.assessments += float(assessed.sum())
+        led.assessments_duplicate += float(duplicate.sum())
+        led.assessment_spend += float(cost.sum())
+        led.assessment_spend_duplicate += float(cost[duplicate].sum())

@@ -1,0 +1,134 @@
+"""Phase 5: service limited by capacity and budget; waiting lists are served by a priority rule.
+
+Each organisation first keeps its current cases, then fills free places from its waiting list:
+places reserved by a quota go to marginalised families first, the rest by first come (or most
+vulnerable first). Every case costs its weekly unit cost; a case the budget cannot pay this week
+is paused (and a new one is not started). A case that completes its weeks meets the need, and
+the family leaves every other waiting list and caseload for that need.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.caseload import cumsum_in_groups, first_of_each, pair_key, rank_in_groups
+from sim.ledger import MET
+from sim.organisations import PRIORITY_CODES
+from sim.params import Priority
+from sim.phases.needs import end_episodes
+
+if TYPE_CHECKING:
+    from sim.model import CoordinationModel
+
+MOST_VULNERABLE = PRIORITY_CODES[Priority.MOST_VULNERABLE]
+
+
+def drop_seen_duplicates(model: CoordinationModel) -> None:
+    """Waiting families that an organisation sees are already served elsewhere leave its list."""
+    w, pop = model.waiting, model.pop
+    if len(w) == 0:
+        return
+    pairs = pair_key(w.family, w.sector, pop.n_sectors)
+    served = model.serving.ravel()[pairs] > 0
+    sees = model.streams["service_visibility"].random(len(w)) < model.visibility(
+        w.family.astype(np.int64), w.org.astype(np.int64))
+    w.keep(~(served & sees))
+
+
+def choose_new_cases(model: CoordinationModel) -> np.ndarray:
+    """Indices of waiting rows offered a place this week (capacity and priority rule)."""
+    w, orgs, pop = model.waiting, model.orgs, model.pop
+    free = np.maximum(orgs.capacity - np.bincount(model.cases.org, minlength=orgs.size), 0)
+    if len(w) == 0 or not free.any():
+        return np.zeros(0, dtype=np.int64)
+    org = w.org.astype(np.int64)
+    marg = pop.marginalised[w.family]
+    reserved = np.minimum(np.floor(orgs.quota_share * free + 0.5).astype(np.int64), free)
+    # pass 1: reserved places, marginalised families by waiting time
+    order = np.lexsort((np.arange(len(w)), w.since, ~marg, org))
+    rank = rank_in_groups(org[order])
+    first = order[marg[order] & (rank < reserved[org[order]])]
+    taken = np.zeros(len(w), dtype=bool)
+    taken[first] = True
+    left = free - np.bincount(org[first], minlength=orgs.size)
+    # pass 2: remaining places by the organisation's priority rule
+    vulnerable_first = (orgs.priority[org] == MOST_VULNERABLE) & marg
+    rest = np.flatnonzero(~taken)
+    order = rest[np.lexsort((rest, w.since[rest], ~vulnerable_first[rest], org[rest]))]
+    rank = rank_in_groups(org[order])
+    second = order[rank < left[org[order]]]
+    return np.concatenate([first, second])
+
+
+def serve(model: CoordinationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run one week of service; return (family, sector, org) of the cases started this week."""
+    drop_seen_duplicates(model)
+    offered = choose_new_cases(model)
+    pop, orgs, cases, w = model.pop, model.orgs, model.cases, model.waiting
+    n_old = len(cases)
+    fam, sec, org = w.family[offered], w.sector[offered].astype(np.int64), w.org[offered]
+    esc = pop.escalated[fam, sec]
+    weekly = orgs.unit_cost[org] * np.where(esc, model.sectors.escalation_cost_multiplier[sec], 1.0)
+    cases.append(family=fam, sector=sec, org=org, weeks_left=model.sectors.service_weeks[sec],
+                 weekly_cost=weekly, duplicate=np.zeros(len(fam), dtype=bool))
+    corg = cases.org.astype(np.int64)
+    order = np.argsort(corg, kind="stable")
+    paid = np.empty(len(cases), dtype=bool)
+    paid[order] = cumsum_in_groups(corg[order], cases.weekly_cost[order]) <= orgs.budget[corg[order]] + 1e-9
+    new = np.arange(len(cases)) >= n_old
+    started = new & paid
+    keep_waiting = np.ones(len(w), dtype=bool)
+    keep_waiting[offered[paid[n_old:]]] = False
+    w.keep(keep_waiting)
+    cases.keep(~new | paid)
+    paid, started = paid[~new | paid], started[~new | paid]
+    rows = np.flatnonzero(started)
+    _start_cases(model, rows)
+    new_cases = (cases.family[rows].astype(np.int64), cases.sector[rows].astype(np.int64),
+                 cases.org[rows].astype(np.int64))
+    _charge_week(model, paid)
+    return new_cases
+
+
+def _start_cases(model: CoordinationModel, rows: np.ndarray) -> None:
+    """Mark duplicates, record the first service's wait and the children reached."""
+    pop, cases, sectors, week = model.pop, model.cases, model.sectors, model.week
+    fam, sec = cases.family[rows].astype(np.int64), cases.sector[rows].astype(np.int64)
+    pairs = pair_key(fam, sec, pop.n_sectors)
+    first_now = first_of_each(pairs)
+    cases.duplicate[rows] = (pop.enrolled.ravel()[pairs] > 0) | ~first_now
+    np.add.at(pop.enrolled.reshape(-1), pairs, 1)
+    fresh = ~cases.duplicate[rows]
+    pop.trust[fam[fresh]] += model.params.families.trust_gain_when_served * (1 - pop.trust[fam[fresh]])
+    if not model.ledger.counts(week):
+        return
+    start = pop.need_start.ravel()[pairs[fresh]]
+    counted = start >= model.ledger.warmup
+    model.ledger.wait_weeks_total += float((week - start[counted]).sum())
+    model.ledger.first_services += float(counted.sum())
+    band = sectors.age_band_weeks[sec[fresh]]
+    kids = pop.children_in_band(fam[fresh], band[:, 0], band[:, 1])
+    reached = kids & ~pop.child_reached[fam[fresh]]
+    pop.child_reached[fam[fresh]] |= kids
+    model.ledger.children_reached += float(reached.sum())
+
+
+def _charge_week(model: CoordinationModel, paid: np.ndarray) -> None:
+    """Pay this week's service, count contacts, and meet the needs whose service is complete."""
+    pop, orgs, cases = model.pop, model.orgs, model.cases
+    spend = np.bincount(cases.org[paid], weights=cases.weekly_cost[paid], minlength=orgs.size)
+    orgs.budget -= spend
+    cases.weeks_left[paid] -= 1
+    if model.ledger.counts(model.week):
+        led, dup = model.ledger, cases.duplicate[paid]
+        led.service_weeks += float(paid.sum())
+        led.service_weeks_duplicate += float(dup.sum())
+        led.service_spend += float(spend.sum())
+        led.service_spend_duplicate += float(cases.weekly_cost[paid][dup].sum())
+    done = cases.weeks_left <= 0
+    if done.any():
+        pairs = np.unique(pair_key(cases.family[done], cases.sector[done], pop.n_sectors))
+        end_episodes(model, pairs, MET)
+    model.refresh_serving()

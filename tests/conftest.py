@@ -1,0 +1,53 @@
+"""Shared fixtures: small scenarios built from the base city or by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.config import deep_merge, load_scenario, scenario_from_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = ROOT / "scenarios" / "base.yaml"
+
+
+@pytest.fixture
+def base_path() -> Path:
+    return BASE
+
+
+def small_base(families: int = 1500, years: float = 1.5, **overrides):
+    """The base city, shrunk (capacities and budgets scale with families)."""
+    sets = [f"city.families={families}", f"time.years={years}", "time.warmup_weeks=13"]
+    sets += [f"{k}={v}" for k, v in overrides.items()]
+    return load_scenario(BASE, sets)
+
+
+def hand_built(**changes):
+    """One family with one child, one sector whose need arises for sure, two providers.
+
+    Nobody seeks help or does outreach unless a test says so, so tests drive applications.
+    """
+    data = {
+        "name": "hand_built",
+        "seed": 7,
+        "time": {"years": 1, "warmup_weeks": 0},
+        "city": {"families": 1, "neighbourhoods": 1, "informal_neighbourhoods": 0,
+                 "informal_family_share": 0.0, "max_children": 1, "mean_children": 1.0,
+                 "births_per_family_per_year": 0.0},
+        "families": {"seek_probability": 0.0},
+        "sectors": {
+            "health": {"ages": [0, 13], "need_rate_per_year": 1.0, "service_weeks": 1,
+                       "lapse_weeks": 1000},
+        },
+        "organisations": {
+            "clinic_a": {"kind": "department", "sectors": ["health"], "capacity": 5,
+                         "unit_cost": 10, "assessment_cost": 4, "identify_probability": 0.0,
+                         "funding": {"budget_per_year": 52_000, "tranches_per_year": 52}},
+            "clinic_b": {"kind": "ngo", "sectors": ["health"], "capacity": 5,
+                         "unit_cost": 10, "assessment_cost": 4, "identify_probability": 0.0,
+                         "funding": {"budget_per_year": 52_000, "tranches_per_year": 52}},
+        },
+    }
+    return scenario_from_dict(deep_merge(data, changes), "hand_built")

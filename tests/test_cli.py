@@ -1,0 +1,80 @@
+"""The `sim` command: outputs, determinism, and one-line errors with exit code 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from sim.cli import main
+from sim.metrics import METRIC_NAMES
+from tests.conftest import BASE
+
+SMALL = ["--set", "city.families=800", "--steps", "40", "--set", "time.warmup_weeks=8", "--quiet"]
+
+
+def sim(*args, check=True):
+    return subprocess.run([sys.executable, "-m", "sim.cli", *map(str, args)],
+                          capture_output=True, text=True, check=check)
+
+
+def test_run_writes_the_four_files(tmp_path):
+    out = tmp_path / "r"
+    assert main(["run", str(BASE), *SMALL, "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    for name in METRIC_NAMES:
+        assert name in summary
+    assert "coverage.child_protection" in summary
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {"seed", "packages", "git_commit", "config_hash", "wall_seconds"} <= set(manifest)
+    lines = (out / "timeseries.csv").read_text().splitlines()
+    assert len(lines) == 1 + 40
+    assert "families: 800" in (out / "config.yaml").read_text()
+
+
+def test_same_seed_gives_identical_summary_and_other_seed_differs(tmp_path):
+    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
+        assert main(["run", str(BASE), *SMALL, "--seed", str(seed), "--out", str(tmp_path / name)]) == 0
+    a, b, c = ((tmp_path / n / "summary.json").read_bytes() for n in "abc")
+    assert a == b
+    assert a != c
+    s = json.loads(a)
+    assert s["total_cost"] == pytest.approx(s["service_cost"] + s["assessment_cost"] + s["coordination_cost"])
+
+
+def test_resolved_config_reproduces_the_run(tmp_path):
+    assert main(["run", str(BASE), *SMALL, "--out", str(tmp_path / "a")]) == 0
+    assert main(["run", str(tmp_path / "a" / "config.yaml"), "--quiet", "--out", str(tmp_path / "b")]) == 0
+    assert (tmp_path / "a" / "summary.json").read_bytes() == (tmp_path / "b" / "summary.json").read_bytes()
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "missing.yaml"],
+    ["run", BASE, "--set", "city.families=-1"],
+    ["run", BASE, "--set", "city.nope=1"],
+    ["run", BASE, "--set", "junk"],
+    ["run", BASE, "--coordination", "anarchy"],
+    ["run", BASE, "--steps", "0"],
+    ["run", BASE, "--seed", "x"],
+    ["validate", "missing.yaml"],
+    ["frobnicate"],
+])
+def test_bad_input_is_one_line_and_exit_2(args):
+    done = sim(*args, check=False)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert done.stdout == ""
+
+
+def test_bad_input_does_not_touch_earlier_results(tmp_path):
+    out = tmp_path / "r"
+    assert main(["run", str(BASE), *SMALL, "--out", str(out)]) == 0
+    before = (out / "summary.json").read_bytes()
+    assert sim("run", BASE, "--set", "city.families=-1", "--out", out, check=False).returncode == 2
+    assert (out / "summary.json").read_bytes() == before
+
+
+def test_validate_reports_a_valid_file():
+    done = sim("validate", BASE)
+    assert "valid scenario" in done.stdout

@@ -1,0 +1,80 @@
+"""Scenario loading: extends, --set, presets, and refusal of bad input before anything runs."""
+
+import pytest
+
+from sim.config import ConfigError, load_scenario
+from tests.conftest import BASE
+
+
+def write(tmp_path, text, name="s.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_base_scenario_is_valid():
+    scenario = load_scenario(BASE)
+    assert scenario.city.families == 10_000
+    assert scenario.city.neighbourhoods >= 12
+    assert scenario.city.informal_neighbourhoods / scenario.city.neighbourhoods == pytest.approx(1 / 3)
+    kinds = [o.kind.value for o in scenario.organisations.values()]
+    assert kinds.count("ngo") >= 2 and kinds.count("private") >= 2
+    departments = [o for o in scenario.organisations.values() if o.kind.value == "department"]
+    assert sorted(s for d in departments for s in d.sectors) == sorted(scenario.sectors)
+
+
+def test_extends_overrides_keys(tmp_path):
+    child = write(tmp_path, f"extends: {BASE}\nname: child\ncity:\n  families: 300\n")
+    scenario = load_scenario(child)
+    assert scenario.name == "child" and scenario.city.families == 300
+    assert scenario.city.neighbourhoods == 15  # inherited
+
+
+def test_set_overrides_nested_keys():
+    scenario = load_scenario(BASE, ["city.families=2000",
+                                    "organisations.health_department.capacity=7"])
+    assert scenario.city.families == 2000
+    assert scenario.organisations["health_department"].capacity == 7
+
+
+@pytest.mark.parametrize(("override", "expected"), [
+    ("city.familes=3", "city.familes: unknown key"),
+    ("organisations.health_department.colour=red", "organisations.health_department.colour: unknown key"),
+    ("city.families=many", "city.families"),
+    ("organisations.health_department.funding.budget_per_year=-5", "budget_per_year"),
+    ("city.informal_family_share=1.5", "city.informal_family_share"),
+    ("families.seek_probability=-0.1", "families.seek_probability"),
+    ("city.informal_neighbourhoods=40", "informal_neighbourhoods (40) exceeds neighbourhoods"),
+    ("city.marginalised_share_formal=2", "city.marginalised_share_formal"),
+    ("organisations.health_department.sectors=[dentistry]", "unknown sector 'dentistry'"),
+    ("time.warmup_weeks=1000", "warmup_weeks"),
+    ("families.trust_mean=.nan", "families.trust_mean"),
+    ("outputs.dir=../elsewhere", "outputs.dir"),
+])
+def test_bad_values_are_refused_with_the_key(override, expected):
+    with pytest.raises(ConfigError) as err:
+        load_scenario(BASE, [override])
+    message = str(err.value)
+    assert expected in message
+    assert "\n" not in message
+    assert message.startswith((str(BASE), "--set"))
+
+
+@pytest.mark.parametrize("text", ["", "- a\n- b\n", "city: [unclosed\n", "a: *nope\n"])
+def test_malformed_files_are_refused(tmp_path, text):
+    with pytest.raises(ConfigError) as err:
+        load_scenario(write(tmp_path, text))
+    assert "s.yaml" in str(err.value)
+
+
+def test_extends_cycle_is_refused(tmp_path):
+    write(tmp_path, "extends: b.yaml\n", "a.yaml")
+    write(tmp_path, "extends: a.yaml\n", "b.yaml")
+    with pytest.raises(ConfigError, match="cycle"):
+        load_scenario(tmp_path / "a.yaml")
+
+
+@pytest.mark.parametrize("override", ["novalue", "=3", "city..families=3"])
+def test_malformed_set_is_refused(override):
+    with pytest.raises(ConfigError, match="--set"):
+        load_scenario(BASE, [override])
