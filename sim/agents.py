@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa import Agent
 
-from sim.params import OrgKind
+from sim.schema import OrgKind
 
 if TYPE_CHECKING:
     from sim.model import CoordinationModel

@@ -37,7 +37,7 @@ class Table:
 
 def waiting_list() -> Table:
     """Families waiting for an organisation after intake (one row per family-sector-org)."""
-    return Table(family=np.int32, sector=np.int8, org=np.int16, since=np.int32)
+    return Table(family=np.int32, sector=np.int8, org=np.int16, since=np.int32, fast_track=np.bool_)
 
 
 def caseload() -> Table:

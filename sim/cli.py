@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sim.config import ConfigError, load_scenario
 from sim.coordination.presets import DESCRIPTIONS
+from sim.invariants import InvariantError
 from sim.metrics import units
 
 EXIT_BAD_INPUT = 2
@@ -87,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"sim {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except InvariantError as exc:
+        print(f"sim {args.command}: stopped: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"sim {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -14,7 +14,8 @@ from sim.metrics import summarise
 from sim.organisations import OrgTable
 from sim.params import Scenario
 from sim.phases import budgets, finding, intake, needs, referral, service
-from sim.population import WEEKS_PER_YEAR, Population
+from sim.population import Population
+from sim.schema import WEEKS_PER_YEAR
 from sim.sectors import SectorTable
 from sim.streams import Streams
 from sim.world import build_city
@@ -56,7 +57,9 @@ class CoordinationModel(Model):
         self.org_service_weeks = np.array(
             [self.sectors.service_weeks[self.orgs.serves[o]].mean() for o in range(self.orgs.size)])
         self.hazard_group = self.pop.marginalised.astype(np.int64) * 2 + self.pop.informal
-        self.access = self._access_matrix()
+        self.coordination_support = 0.0  # 0..1, raised by a focal point
+        self.planning_support = 0.0  # >= 0, raised by an expert pool
+        self.refresh_access()
         self.waiting: Table = waiting_list()
         self.cases: Table = caseload()
         self.applications: Table = self._empty_applications()
@@ -137,10 +140,11 @@ class CoordinationModel(Model):
             row_key(self.waiting.family, self.waiting.sector, self.waiting.org, s, o),
             row_key(self.cases.family, self.cases.sector, self.cases.org, s, o)]))
 
-    def apply(self, family, sector, org, source: int) -> None:
+    def apply(self, family, sector, org, source: int, fast_track=None) -> None:
         """Queue applications (seeking, outreach or referral) for the next intake."""
+        fast = np.zeros(len(family), dtype=bool) if fast_track is None else fast_track
         self.applications.append(family=family, sector=sector, org=org,
-                                 source=np.full(len(family), source))
+                                 source=np.full(len(family), source), fast_track=fast)
 
     def clear_applications(self) -> None:
         self.applications = self._empty_applications()
@@ -160,6 +164,20 @@ class CoordinationModel(Model):
         for m in self.mechanisms:
             p = m.visibility(self, family, org, p)
         return p
+
+    def identify_probability(self, family: np.ndarray, org: np.ndarray) -> np.ndarray:
+        """Chance each ``org`` spots a family's need in another sector, after mechanisms."""
+        p = self.orgs.identify_probability[org]
+        for m in self.mechanisms:
+            p = m.identify_probability(self, family, org, p)
+        return np.clip(p, 0.0, 1.0)
+
+    def fast_track(self, family, source, target) -> np.ndarray:
+        """Referrals any mechanism makes warm (front of the receiving waiting list)."""
+        fast = np.zeros(len(family), dtype=bool)
+        for m in self.mechanisms:
+            fast |= m.fast_track(self, family, source, target)
+        return fast
 
     def referral_completion(self, family, source, target, probability) -> np.ndarray:
         """Completion chance of each referral after every mechanism's adjustment."""
@@ -184,18 +202,20 @@ class CoordinationModel(Model):
         return self.week / WEEKS_PER_YEAR
 
     # ---------------------------------------------------------------- set-up
-    def _access_matrix(self) -> np.ndarray:
-        """(H, 2, O) weight of each provider for a family by neighbourhood and vulnerability."""
+    def refresh_access(self) -> None:
+        """Recompute ``access`` (H, 2, O): each provider's weight for a family by neighbourhood
+        and vulnerability (distance decay x fee take-up x eligibility); call after changing fees."""
         fp, orgs = self.params.families, self.orgs
         distance = np.exp(-orgs.distance_km / fp.travel_km_scale)  # (H, O)
-        sensitivity = np.array([fp.fee_sensitivity, fp.fee_sensitivity_marginalised])
-        take_up = 1.0 - orgs.fee[None, :] * sensitivity[:, None]  # (2, O)
+        take_up = np.stack([1.0 - orgs.fee * fp.fee_sensitivity,
+                            1.0 - orgs.fee_marginalised * fp.fee_sensitivity_marginalised])
         eligible = np.stack([~orgs.marginalised_only, np.ones(orgs.size, dtype=bool)])
-        return distance[:, None, :] * (take_up * eligible)[None, :, :]
+        self.access = distance[:, None, :] * (take_up * eligible)[None, :, :]
 
     @staticmethod
     def _empty_applications() -> Table:
-        return Table(family=np.int32, sector=np.int8, org=np.int16, source=np.int8)
+        return Table(family=np.int32, sector=np.int8, org=np.int16, source=np.int8,
+                     fast_track=np.bool_)
 
 
 def _reporter(name: str):

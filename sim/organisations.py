@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.params import Eligibility, OrgKind, Priority, Scenario
+from sim.params import Scenario
+from sim.schema import PRIORITY_CODES, Eligibility, OrgKind
 from sim.world import City, place_sites
-
-PRIORITY_CODES = {Priority.FIRST_COME: 0, Priority.MOST_VULNERABLE: 1, Priority.QUOTA: 2}
 
 
 class OrgTable:
@@ -32,6 +31,7 @@ class OrgTable:
         self.assessment_cost = np.array([o.assessment_cost for o in specs], dtype=float)
         self.outreach = np.array([o.outreach for o in specs], dtype=float)
         self.fee = np.array([o.fee for o in specs], dtype=float)
+        self.fee_marginalised = self.fee.copy()  # fee a marginalised family pays (quotas waive it)
         self.identify_probability = np.array([o.identify_probability for o in specs], dtype=float)
         self.referral_completion = np.array([o.referral_completion for o in specs], dtype=float)
         self.priority = np.array([PRIORITY_CODES[o.priority] for o in specs], dtype=np.int8)
@@ -47,6 +47,8 @@ class OrgTable:
         self.lapse_at_year_end = np.array([o.funding.lapse_at_year_end for o in specs], dtype=bool)
         self.renewal_probability = np.array([o.funding.renewal_probability for o in specs])
         self.budget = np.where(self.funded, 0.0, np.inf)
+        self.arrived = np.zeros(self.size)  # funding paid in this week
+        self.assessed_this_week = np.zeros(self.size, dtype=np.int64)
         self.site = np.zeros((self.size, city.size), dtype=bool)
         for i, spec in enumerate(specs):
             self.site[i, place_sites(spec, city, rng)] = True

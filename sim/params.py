@@ -7,37 +7,13 @@ pydantic's errors into one located line.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import PurePath
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from sim.coordination.spec import CoordinationSpec
-from sim.schema import NonNeg, Positive, Share, Strict
-
-
-class OrgKind(StrEnum):
-    """The three kinds of service organisation in MODEL.md."""
-
-    DEPARTMENT = "department"
-    NGO = "ngo"
-    PRIVATE = "private"
-
-
-class Priority(StrEnum):
-    """Who is served first from an organisation's waiting list."""
-
-    FIRST_COME = "first_come"
-    MOST_VULNERABLE = "most_vulnerable"
-    QUOTA = "quota"
-
-
-class Eligibility(StrEnum):
-    """Which families an organisation accepts."""
-
-    ALL = "all"
-    MARGINALISED = "marginalised"
+from sim.schema import Eligibility, NonNeg, OrgKind, Positive, Priority, Share, Strict
 
 
 class TimeParams(Strict):

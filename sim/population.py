@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from sim.params import Scenario
+from sim.schema import WEEKS_PER_YEAR
 from sim.world import City
 
-WEEKS_PER_YEAR = 52
 AGE_OUT_WEEKS = 13 * WEEKS_PER_YEAR
 NO_CHILD = -1
 NO_NEED = -1

@@ -1,8 +1,11 @@
 """Shared building blocks of every parameter schema (strict models and bounded number types)."""
 
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
+WEEKS_PER_YEAR = 52
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
@@ -13,3 +16,29 @@ class Strict(BaseModel):
     """Base for every parameter block: unknown keys are errors, NaN and infinity are refused."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_assignment=True)
+
+
+class OrgKind(StrEnum):
+    """The three kinds of service organisation in MODEL.md."""
+
+    DEPARTMENT = "department"
+    NGO = "ngo"
+    PRIVATE = "private"
+
+
+class Priority(StrEnum):
+    """Who is served first from an organisation's waiting list."""
+
+    FIRST_COME = "first_come"
+    MOST_VULNERABLE = "most_vulnerable"
+    QUOTA = "quota"
+
+
+class Eligibility(StrEnum):
+    """Which families an organisation accepts."""
+
+    ALL = "all"
+    MARGINALISED = "marginalised"
+
+
+PRIORITY_CODES = {Priority.FIRST_COME: 0, Priority.MOST_VULNERABLE: 1, Priority.QUOTA: 2}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.params import Scenario
-from sim.population import WEEKS_PER_YEAR
+from sim.schema import WEEKS_PER_YEAR
 
 
 def weekly_probability(per_year: np.ndarray | float) -> np.ndarray:

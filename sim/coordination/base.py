@@ -2,8 +2,9 @@
 
 A mechanism is set up once, then called at fixed points of the step. It changes the city only
 through these hooks and through the model's documented levers (organisations' ``visibility``,
-``outreach``, ``capacity``, ``identify_probability``, ``budget``; families' ``awareness`` and
-``trust``), and reports what it costs each week through :meth:`Mechanism.weekly_cost`.
+``outreach``, ``capacity``, ``fee_marginalised``, ``quota_share``, ``priority``, ``budget``;
+families' ``awareness`` and ``trust``; the model's ``coordination_support`` and
+``planning_support``), and reports what it costs each week through :meth:`Mechanism.weekly_cost`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ class Mechanism:
                    probability: np.ndarray) -> np.ndarray:
         """Chance that ``org`` sees other providers' records of ``family`` (phases 4 and 5)."""
         return probability
+
+    def identify_probability(self, model: CoordinationModel, family: np.ndarray, org: np.ndarray,
+                             probability: np.ndarray) -> np.ndarray:
+        """Chance that ``org``, taking ``family`` on, spots a need in another sector (phase 6)."""
+        return probability
+
+    def fast_track(self, model: CoordinationModel, family: np.ndarray, source: np.ndarray,
+                   target: np.ndarray) -> np.ndarray:
+        """Referrals that arrive warm and go to the front of the receiving waiting list."""
+        return np.zeros(len(family), dtype=bool)
 
     def referral_completion(self, model: CoordinationModel, family: np.ndarray,
                             source: np.ndarray, target: np.ndarray,

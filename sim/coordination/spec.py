@@ -1,4 +1,9 @@
-"""The `coordination:` block of a scenario: a named preset plus per-mechanism overrides."""
+"""The `coordination:` block of a scenario: a named preset plus per-mechanism overrides.
+
+A mechanism is on when its block is present (and ``enabled`` is not false). The loader fills
+the blocks of the chosen preset first; keys written in the scenario or given with ``--set``
+override them, e.g. ``--set coordination.council.meetings_per_year=2``.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,37 @@ from typing import TYPE_CHECKING
 
 from pydantic import field_validator
 
+from sim.coordination.community_network import CommunityNetworkParams
+from sim.coordination.council import CouncilParams
+from sim.coordination.focal_point import FocalPointParams
+from sim.coordination.platform import PlatformParams
+from sim.coordination.pooled_budget import PooledBudgetParams
+from sim.coordination.ppp_quota import PppQuotaParams
 from sim.coordination.presets import PRESETS
+from sim.coordination.shared_registry import SharedRegistryParams
+from sim.coordination.training import TrainingParams
 from sim.schema import Strict
 
 if TYPE_CHECKING:
     from sim.params import Scenario
 
+# the order mechanisms act in within each phase: supporters before those they support
+MECHANISM_ORDER = ("focal_point", "community_network", "shared_registry", "cross_sector_training",
+                   "ppp_quota", "integrated_platform", "pooled_budget", "council")
+
 
 class CoordinationSpec(Strict):
-    """Which coordination model runs; mechanism blocks are filled from the preset by the loader."""
+    """Which coordination model runs, and the parameters of each enabled mechanism."""
 
     model: str = "silos"
+    focal_point: FocalPointParams | None = None
+    community_network: CommunityNetworkParams | None = None
+    shared_registry: SharedRegistryParams | None = None
+    cross_sector_training: TrainingParams | None = None
+    ppp_quota: PppQuotaParams | None = None
+    integrated_platform: PlatformParams | None = None
+    pooled_budget: PooledBudgetParams | None = None
+    council: CouncilParams | None = None
 
     @field_validator("model")
     @classmethod
@@ -27,7 +52,10 @@ class CoordinationSpec(Strict):
 
     def mechanisms(self) -> list:
         """The enabled mechanisms' parameter blocks, in step order."""
-        return []
+        blocks = (getattr(self, name) for name in MECHANISM_ORDER)
+        return [b for b in blocks if b is not None and b.enabled]
 
     def check_against(self, scenario: Scenario) -> None:
         """Check references to organisations and neighbourhoods once the scenario is known."""
+        for block in self.mechanisms():
+            block.check(scenario)

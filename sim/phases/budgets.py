@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.population import WEEKS_PER_YEAR
+from sim.schema import WEEKS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.model import CoordinationModel
@@ -29,6 +29,7 @@ def fund(model: CoordinationModel) -> None:
     due = orgs.funded & tranche_due(week, orgs.fiscal_start, orgs.tranches) & renewed
     amount = np.where(due, orgs.budget_per_year / orgs.tranches, 0.0)
     orgs.budget += amount
+    orgs.arrived = amount
     if ledger.counts(week):
         ledger.lapsed_budget += float(lapsed)
         ledger.appropriated += float(amount.sum())

@@ -36,18 +36,19 @@ def refer(model: CoordinationModel, started: tuple[np.ndarray, np.ndarray, np.nd
     open_need = pop.active[fam] & (model.serving[fam] == 0) & (model.waiting_count[fam] == 0)
     open_need[np.arange(len(fam)), own_sector] = False
     rng = model.streams["referral"]
-    spotted = open_need & (rng.random((len(fam), s)) < orgs.identify_probability[src][:, None])
+    spotted = open_need & (rng.random((len(fam), s)) < model.identify_probability(fam, src)[:, None])
     row, sec = np.nonzero(spotted)
     fam, src = fam[row], src[row]
     target, _ = pick(model, fam, sec, access_weights, rng.random(len(fam)))
     reachable = target >= 0
     fam, src, sec, target = fam[reachable], src[reachable], sec[reachable], target[reachable]
-    wait = expected_wait_weeks(model)[target]
+    fast = model.fast_track(fam, src, target)
+    wait = np.where(fast, 0.0, expected_wait_weeks(model)[target])
     scale = model.params.families.referral_wait_scale_weeks
     p = orgs.referral_completion[src] / (1.0 + wait / scale)
     p = model.referral_completion(fam, src, target, p)
     completed = rng.random(len(fam)) < p
-    model.apply(fam[completed], sec[completed], target[completed], SOURCE_REFERRAL)
+    model.apply(fam[completed], sec[completed], target[completed], SOURCE_REFERRAL, fast[completed])
     if model.ledger.counts(model.week):
         model.ledger.referrals_made += float(len(fam))
         model.ledger.referrals_completed += float(completed.sum())

@@ -1,10 +1,10 @@
 """Phase 5: service limited by capacity and budget; waiting lists are served by a priority rule.
 
 Each organisation first keeps its current cases, then fills free places from its waiting list:
-places reserved by a quota go to marginalised families first, the rest by first come (or most
-vulnerable first). Every case costs its weekly unit cost; a case the budget cannot pay this week
-is paused (and a new one is not started). A case that completes its weeks meets the need, and
-the family leaves every other waiting list and caseload for that need.
+places reserved by a quota go to marginalised families first, the rest to warm referrals first,
+then by first come (or most vulnerable first). Every case costs its weekly unit cost; a case the
+budget cannot pay this week is paused (and a new one is not started). A case that completes its
+weeks meets the need, and the family leaves every other waiting list and caseload for that need.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import numpy as np
 
 from sim.caseload import cumsum_in_groups, first_of_each, pair_key, rank_in_groups
 from sim.ledger import MET
-from sim.organisations import PRIORITY_CODES
-from sim.params import Priority
 from sim.phases.needs import end_episodes
+from sim.schema import PRIORITY_CODES, Priority
 
 if TYPE_CHECKING:
     from sim.model import CoordinationModel
@@ -56,7 +55,7 @@ def choose_new_cases(model: CoordinationModel) -> np.ndarray:
     # pass 2: remaining places by the organisation's priority rule
     vulnerable_first = (orgs.priority[org] == MOST_VULNERABLE) & marg
     rest = np.flatnonzero(~taken)
-    order = rest[np.lexsort((rest, w.since[rest], ~vulnerable_first[rest], org[rest]))]
+    order = rest[np.lexsort((rest, w.since[rest], ~vulnerable_first[rest], ~w.fast_track[rest], org[rest]))]
     rank = rank_in_groups(org[order])
     second = order[rank < left[org[order]]]
     return np.concatenate([first, second])

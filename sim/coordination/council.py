@@ -1,0 +1,142 @@
+"""Council / steering group / observatory.
+
+Seen in: CFCI steering groups of 6-25 people (Finland, Germany), Brazil's inter-sectoral
+commission, national ECD councils, Sion's youth observatory meeting 2-4 times a year.
+
+At each meeting, members reconcile who they serve: each duplicate known to two or more members
+(the same family and need held on two members' caseloads or waiting lists) stops with
+probability E, the council's effectiveness. They also plan jointly: a share of the spare places
+of members with nobody waiting moves, at equal cost, to members with the longest waiting lists
+(staff are redeployed: the move lasts until a later meeting moves them again),
+and members' outreach rises where their sectors' unmet need is highest. E falls with size (a
+Universal-Scalability-Law curve) and with inactive members; a focal point reduces the friction.
+
+Cost per meeting: members x staff hours per meeting x hourly cost; plus a secretariat each week.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import Field
+
+from sim.caseload import pair_key
+from sim.coordination.base import Mechanism
+from sim.coordination.members import Members, check_members, member_mask
+from sim.schema import WEEKS_PER_YEAR, NonNeg, Share, Strict
+
+if TYPE_CHECKING:
+    from sim.model import CoordinationModel
+
+
+class CouncilParams(Strict):
+    """Parameters of a coordination council."""
+
+    enabled: bool = True
+    members: Members = "public_and_ngos"
+    meetings_per_year: float = Field(4.0, ge=0.0, le=52.0)
+    active_share: Share = 0.7
+    staff_hours_per_meeting: NonNeg = 8.0
+    staff_hour_cost: NonNeg = 15.0
+    secretariat_per_year: NonNeg = 6000.0
+    contention: NonNeg = 0.05
+    coherence: NonNeg = 0.005
+    planning_shift: Share = 0.2
+    outreach_boost: Share = 0.05
+    kind: Literal["council"] = "council"
+
+    def mechanism(self) -> Council:
+        return Council(self)
+
+    def check(self, scenario) -> None:
+        check_members(scenario, self.members, "coordination.council.members")
+
+
+def group_efficiency(n: int, contention: float, coherence: float) -> float:
+    """Per-member efficiency C(n)/n = 1 / (1 + a(n-1) + b n(n-1)) (Universal Scalability Law)."""
+    return 1.0 / (1.0 + contention * (n - 1) + coherence * n * (n - 1)) if n > 0 else 0.0
+
+
+class Council(Mechanism):
+    """Meets on its calendar, reconciles shared caseloads and plans outreach and capacity."""
+
+    name = "council"
+
+    def setup(self, model: CoordinationModel) -> None:
+        self.members = member_mask(model, self.params.members)
+        self.n = int(self.members.sum())
+        self.meetings = 0
+        self.duplicates_stopped = 0
+        self.base_outreach = model.orgs.outreach.copy()
+
+    def effectiveness(self, model: CoordinationModel) -> float:
+        """Share of known duplicates stopped at a meeting (0..1)."""
+        p = self.params
+        friction = 1.0 - 0.5 * model.coordination_support
+        eff = group_efficiency(self.n, p.contention * friction, p.coherence * friction)
+        return float(np.clip(p.active_share * eff, 0.0, 1.0))
+
+    def meets(self, week: int) -> bool:
+        per_year = self.params.meetings_per_year
+        if per_year <= 0:
+            return False
+        return int(week * per_year // WEEKS_PER_YEAR) != int((week - 1) * per_year // WEEKS_PER_YEAR)
+
+    def on_coordination(self, model: CoordinationModel) -> None:
+        if not self.meets(model.week) or self.n == 0:
+            return
+        self.meetings += 1
+        effect = self.effectiveness(model)
+        self.reconcile(model, effect)
+        self.plan(model, effect)
+
+    def reconcile(self, model: CoordinationModel, effect: float) -> None:
+        """Stop duplicates among members: keep the earliest case (or waiting row) of each need."""
+        s, n_cases = model.pop.n_sectors, len(model.cases)
+        tables = (model.cases, model.waiting)
+        keys = np.concatenate([pair_key(t.family, t.sector, s) for t in tables])
+        orgs = np.concatenate([t.org for t in tables]).astype(np.int64)
+        member = self.members[orgs]
+        is_case = np.r_[np.ones(len(model.cases), bool), np.zeros(len(model.waiting), bool)]
+        rows = np.flatnonzero(member)
+        order = rows[np.lexsort((rows, ~is_case[rows], keys[rows]))]
+        dup = np.r_[False, keys[order][1:] == keys[order][:-1]]
+        pairs_with_dup = np.unique(keys[order][dup])
+        detected = model.streams["council"].random(len(pairs_with_dup)) < effect
+        known = np.isin(keys[order], pairs_with_dup[detected])
+        drop = np.zeros(len(keys), dtype=bool)
+        drop[order[dup & known]] = True
+        self.duplicates_stopped += int(drop.sum())
+        model.cases.keep(~drop[:n_cases])
+        model.waiting.keep(~drop[n_cases:])
+        model.refresh_serving()
+
+    def plan(self, model: CoordinationModel, effect: float) -> None:
+        """Move spare places (at equal cost) to long waiting lists; aim outreach at unmet need."""
+        orgs = model.orgs
+        shift = self.params.planning_shift * effect * (1.0 + model.planning_support)
+        caseload = np.bincount(model.cases.org, minlength=orgs.size)
+        waiting = np.bincount(model.waiting.org, minlength=orgs.size)
+        spare = np.where(self.members & (waiting == 0),
+                         np.maximum(orgs.capacity - caseload, 0), 0)
+        give = np.floor(spare * min(shift, 1.0)).astype(np.int64)
+        money = float((give * orgs.unit_cost).sum())
+        need = np.where(self.members, waiting * orgs.unit_cost, 0.0)
+        if money > 0 and need.sum() > 0:
+            gain = np.floor(money * need / need.sum() / np.maximum(orgs.unit_cost, 1e-9))
+            orgs.capacity -= give
+            orgs.capacity += gain.astype(np.int64)
+        unmet = (model.pop.active & (model.serving == 0)).sum(axis=0)  # (S,)
+        pressure = (orgs.serves * unmet).sum(axis=1).astype(float)
+        pressure = pressure / pressure.max() if pressure.max() > 0 else pressure
+        boost = self.params.outreach_boost * min(shift / max(self.params.planning_shift, 1e-9), 1.0)
+        orgs.outreach[:] = self.base_outreach
+        orgs.outreach[self.members] += boost * pressure[self.members]
+        np.clip(orgs.outreach, 0.0, 1.0, out=orgs.outreach)
+
+    def weekly_cost(self, model: CoordinationModel) -> float:
+        p = self.params
+        meeting = self.n * p.staff_hours_per_meeting * p.staff_hour_cost if (
+            self.meets(model.week) and self.n) else 0.0
+        return meeting + p.secretariat_per_year / WEEKS_PER_YEAR

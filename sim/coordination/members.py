@@ -1,0 +1,44 @@
+"""Which organisations take part in a mechanism: a group name or a list of names."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.schema import OrgKind
+
+if TYPE_CHECKING:
+    from sim.model import CoordinationModel
+    from sim.params import Scenario
+
+GROUPS = {
+    "all": lambda kind: True,
+    "departments": lambda kind: kind == OrgKind.DEPARTMENT,
+    "ngos": lambda kind: kind == OrgKind.NGO,
+    "private": lambda kind: kind == OrgKind.PRIVATE,
+    "public_and_ngos": lambda kind: kind != OrgKind.PRIVATE,
+}
+
+Members = str | list[str]
+
+
+def check_members(scenario: Scenario, members: Members, where: str) -> None:
+    """Raise ValueError naming ``where`` if a group or organisation name is unknown."""
+    if isinstance(members, str):
+        if members not in GROUPS:
+            raise ValueError(f"{where}: unknown group {members!r} (groups: {', '.join(GROUPS)}, "
+                             "or a list of organisation names)")
+        return
+    unknown = [m for m in members if m not in scenario.organisations]
+    if unknown:
+        raise ValueError(f"{where}: unknown organisation {unknown[0]!r} "
+                         f"(known: {', '.join(scenario.organisations)})")
+
+
+def member_mask(model: CoordinationModel, members: Members) -> np.ndarray:
+    """(O,) True for the organisations in ``members``."""
+    if isinstance(members, str):
+        rule = GROUPS[members]
+        return np.array([rule(kind) for kind in model.orgs.kind], dtype=bool)
+    return np.isin(np.array(model.orgs.names), members)

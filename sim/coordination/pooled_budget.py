@@ -1,0 +1,92 @@
+"""Pooled budget (joint budgeting): members put a share of their funding into a common pool.
+
+Seen in: ECD joint financing, pooled health and social care funds.
+
+Every tranche a member receives sends ``contribution_share`` of it to the pool. After the
+negotiation lag, every ``allocation_every_weeks`` the pool, less its administration share, is
+allocated to members in proportion to the unmet need they face: (families on their waiting list
++ their share of families with an open, unserved need in their sectors) x unit cost x service
+weeks. The pool does not lapse at fiscal year ends, which smooths mismatched funding cycles.
+With ``effort_reduction`` > 0, members cut their own outreach while pooled money flows
+(dependency). Cost: the administration share of each allocation.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import Field
+
+from sim.coordination.base import Mechanism
+from sim.coordination.members import Members, check_members, member_mask
+from sim.schema import Share, Strict
+
+if TYPE_CHECKING:
+    from sim.model import CoordinationModel
+
+
+class PooledBudgetParams(Strict):
+    """Parameters of a pooled budget."""
+
+    enabled: bool = True
+    members: Members = "departments"
+    contribution_share: Share = 0.15
+    allocation_every_weeks: int = Field(4, ge=1, le=52)
+    administration_share: Share = 0.05
+    negotiation_lag_weeks: int = Field(13, ge=0)
+    effort_reduction: Share = 0.0
+    kind: Literal["pooled_budget"] = "pooled_budget"
+
+    def mechanism(self) -> PooledBudget:
+        return PooledBudget(self)
+
+    def check(self, scenario) -> None:
+        check_members(scenario, self.members, "coordination.pooled_budget.members")
+
+
+class PooledBudget(Mechanism):
+    """Collects contributions from members' tranches and allocates them by unmet need."""
+
+    name = "pooled_budget"
+
+    def setup(self, model: CoordinationModel) -> None:
+        self.members = member_mask(model, self.params.members) & model.orgs.funded
+        self.pool = 0.0
+        self.allocated = np.zeros(model.orgs.size)
+        self._admin_this_week = 0.0
+        self.base_outreach = model.orgs.outreach.copy()
+
+    def on_budgets(self, model: CoordinationModel) -> None:
+        p, orgs = self.params, model.orgs
+        contribution = np.where(self.members, orgs.arrived * p.contribution_share, 0.0)
+        orgs.budget -= contribution
+        self.pool += float(contribution.sum())
+        self._admin_this_week = 0.0
+        active = model.week >= p.negotiation_lag_weeks
+        if active and p.effort_reduction > 0:
+            orgs.outreach[self.members] = self.base_outreach[self.members] * (1 - p.effort_reduction)
+        due = (model.week - p.negotiation_lag_weeks) % p.allocation_every_weeks == 0
+        if not (active and due and self.pool > 0):
+            return
+        need = self.unmet_need_value(model)
+        if need.sum() <= 0:
+            return
+        self._admin_this_week = self.pool * p.administration_share
+        share = (self.pool - self._admin_this_week) * need / need.sum()
+        orgs.budget += share
+        self.allocated += share
+        self.pool = 0.0
+
+    def unmet_need_value(self, model: CoordinationModel) -> np.ndarray:
+        """(O,) money needed to serve members' waiting and unserved families."""
+        orgs = model.orgs
+        waiting = np.bincount(model.waiting.org, minlength=orgs.size)
+        unserved = (model.pop.active & (model.serving == 0) & (model.waiting_count == 0)).sum(axis=0)
+        providers = np.maximum((orgs.serves & self.members[:, None]).sum(axis=0), 1)
+        share_unserved = (orgs.serves * (unserved / providers)).sum(axis=1)
+        value = (waiting + share_unserved) * orgs.unit_cost * model.org_service_weeks
+        return np.where(self.members, value, 0.0)
+
+    def weekly_cost(self, model: CoordinationModel) -> float:
+        return self._admin_this_week

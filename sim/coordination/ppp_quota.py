@@ -1,0 +1,58 @@
+"""Public-private partnership with a quota (the Korean day-care arrangement).
+
+Private providers take a public subsidy per child and in exchange reserve ``quota_share`` of
+their free places for marginalised families, whose fee is waived by ``fee_waiver`` (which raises
+their take-up). Cost: the subsidy for every marginalised family in a subsidised place each week.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from sim.coordination.base import Mechanism
+from sim.coordination.members import Members, check_members, member_mask
+from sim.schema import PRIORITY_CODES, NonNeg, Priority, Share, Strict
+
+if TYPE_CHECKING:
+    from sim.model import CoordinationModel
+
+
+class PppQuotaParams(Strict):
+    """Parameters of a subsidised quota in private providers."""
+
+    enabled: bool = True
+    providers: Members = "private"
+    quota_share: Share = 0.3
+    fee_waiver: Share = 1.0
+    subsidy_per_child_per_week: NonNeg = 12.0
+    kind: Literal["ppp_quota"] = "ppp_quota"
+
+    def mechanism(self) -> PppQuota:
+        return PppQuota(self)
+
+    def check(self, scenario) -> None:
+        check_members(scenario, self.providers, "coordination.ppp_quota.providers")
+
+
+class PppQuota(Mechanism):
+    """Sets quotas and fee waivers on the chosen providers and pays their subsidy."""
+
+    name = "ppp_quota"
+
+    def setup(self, model: CoordinationModel) -> None:
+        p, orgs = self.params, model.orgs
+        self.providers = member_mask(model, p.providers)
+        orgs.quota_share[self.providers] = np.maximum(orgs.quota_share[self.providers], p.quota_share)
+        orgs.priority[self.providers] = PRIORITY_CODES[Priority.QUOTA]
+        orgs.fee_marginalised[self.providers] *= 1.0 - p.fee_waiver
+        model.refresh_access()
+
+    def subsidised_places(self, model: CoordinationModel) -> int:
+        cases = model.cases
+        marginalised = model.pop.marginalised[cases.family]
+        return int(np.count_nonzero(self.providers[cases.org] & marginalised))
+
+    def weekly_cost(self, model: CoordinationModel) -> float:
+        return self.subsidised_places(model) * self.params.subsidy_per_child_per_week

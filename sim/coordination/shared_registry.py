@@ -1,0 +1,87 @@
+"""Shared data system / single registry.
+
+Seen in: shared data systems in ECD, single social registries. Shared records cut repeat tests
+only when actually consulted: about 25% fewer repeat imaging orders (7.7% base).
+
+Participants record every assessment and service. At intake and when filling places, a
+participant consults the registry with probability ``consultation_rate``: if it sees the family
+already assessed for this need, it reuses the assessment; if it sees the family already served,
+it declines. With ``auto_enrolment`` > 0, participants also enrol, each week, that share of the
+registered families (families with any assessment on record) who have an open, unserved need
+in their sectors. Cost: set-up in the first week, maintenance each week, and a cost per record.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from sim.coordination.base import Mechanism
+from sim.coordination.members import Members, check_members, member_mask
+from sim.phases.choice import access_weights, pick
+from sim.phases.finding import SOURCE_OUTREACH
+from sim.schema import WEEKS_PER_YEAR, NonNeg, Share, Strict
+
+if TYPE_CHECKING:
+    from sim.model import CoordinationModel
+
+
+class SharedRegistryParams(Strict):
+    """Parameters of a shared registry."""
+
+    enabled: bool = True
+    participants: Members = "all"
+    consultation_rate: Share = 0.6
+    auto_enrolment: Share = 0.0
+    setup_cost: NonNeg = 40_000.0
+    maintenance_per_year: NonNeg = 8_000.0
+    cost_per_record: NonNeg = 0.5
+    kind: Literal["shared_registry"] = "shared_registry"
+
+    def mechanism(self) -> SharedRegistry:
+        return SharedRegistry(self)
+
+    def check(self, scenario) -> None:
+        check_members(scenario, self.participants, "coordination.shared_registry.participants")
+
+
+class SharedRegistry(Mechanism):
+    """Makes participants' records visible to participants who consult it."""
+
+    name = "shared_registry"
+
+    def setup(self, model: CoordinationModel) -> None:
+        self.participants = member_mask(model, self.params.participants)
+        self.records = 0
+
+    def visibility(self, model, family, org, probability):
+        consulted = np.where(self.participants[org], self.params.consultation_rate, 0.0)
+        return 1.0 - (1.0 - probability) * (1.0 - consulted)
+
+    def on_finding(self, model: CoordinationModel) -> None:
+        if self.params.auto_enrolment <= 0:
+            return
+        pop = model.pop
+        registered = (pop.assessed > 0).any(axis=1)
+        open_need = pop.active & (model.serving == 0) & (model.waiting_count == 0)
+        sectors_covered = (model.orgs.serves & self.participants[:, None]).any(axis=0)
+        pairs = np.flatnonzero((open_need & registered[:, None] & sectors_covered[None, :]).ravel())
+        fam, sec = np.divmod(pairs, pop.n_sectors)
+        rng = model.streams["registry"]
+        chosen = rng.random(len(pairs)) < self.params.auto_enrolment
+        fam, sec = fam[chosen], sec[chosen]
+
+        def participant_access(m, f, orgs):
+            return access_weights(m, f, orgs) * self.participants[orgs][None, :]
+
+        org, _ = pick(model, fam, sec, participant_access, rng.random(len(fam)))
+        ok = org >= 0
+        model.apply(fam[ok], sec[ok], org[ok], SOURCE_OUTREACH)
+
+    def weekly_cost(self, model: CoordinationModel) -> float:
+        p = self.params
+        new_records = int(model.orgs.assessed_this_week[self.participants].sum())
+        self.records += new_records
+        setup = p.setup_cost if model.week == 0 else 0.0
+        return setup + p.maintenance_per_year / WEEKS_PER_YEAR + p.cost_per_record * new_records

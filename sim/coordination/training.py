@@ -1,0 +1,85 @@
+"""Cross-sectoral training of the workforce.
+
+Seen in: joint training of workforce cadres; university partners (Spain).
+
+Each training round brings the trained share of participants' staff up to ``target_share``
+(staff = capacity x ``staff_per_place``). Trained staff spot needs in other sectors with
+``trained_identify_probability`` and their referrals complete more often (+``completion_bonus``
+x trained share). Trained staff leave at the turnover rate, so the trained share decays between
+rounds. Cost: cost per worker trained, paid at each round.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import Field
+
+from sim.coordination.base import Mechanism
+from sim.coordination.members import Members, check_members, member_mask
+from sim.schema import WEEKS_PER_YEAR, NonNeg, Share, Strict
+
+if TYPE_CHECKING:
+    from sim.model import CoordinationModel
+
+
+class TrainingParams(Strict):
+    """Parameters of cross-sectoral training."""
+
+    enabled: bool = True
+    participants: Members = "public_and_ngos"
+    target_share: Share = 0.6
+    rounds_per_year: float = Field(1.0, ge=0.0, le=52.0)
+    staff_per_place: NonNeg = 0.05
+    cost_per_worker: NonNeg = 250.0
+    trained_identify_probability: Share = 0.4
+    completion_bonus: Share = 0.1
+    turnover_per_year: Share = 0.15
+    kind: Literal["cross_sector_training"] = "cross_sector_training"
+
+    def mechanism(self) -> CrossSectorTraining:
+        return CrossSectorTraining(self)
+
+    def check(self, scenario) -> None:
+        check_members(scenario, self.participants, "coordination.cross_sector_training.participants")
+
+
+class CrossSectorTraining(Mechanism):
+    """Trained share of staff per organisation, topped up by rounds, eroded by turnover."""
+
+    name = "cross_sector_training"
+
+    def setup(self, model: CoordinationModel) -> None:
+        self.participants = member_mask(model, self.params.participants)
+        self.trained_share = np.zeros(model.orgs.size)
+        self.staff = model.orgs.base_capacity * self.params.staff_per_place
+        self._cost_this_week = 0.0
+        self.workers_trained = 0.0
+
+    def round_due(self, week: int) -> bool:
+        per_year = self.params.rounds_per_year
+        if per_year <= 0:
+            return False
+        return int(week * per_year // WEEKS_PER_YEAR) != int((week - 1) * per_year // WEEKS_PER_YEAR)
+
+    def on_coordination(self, model: CoordinationModel) -> None:
+        p = self.params
+        self.trained_share *= 1.0 - p.turnover_per_year / WEEKS_PER_YEAR
+        self._cost_this_week = 0.0
+        if self.round_due(model.week):
+            gap = np.where(self.participants, np.maximum(p.target_share - self.trained_share, 0), 0)
+            workers = float((gap * self.staff).sum())
+            self.trained_share += gap
+            self.workers_trained += workers
+            self._cost_this_week = workers * p.cost_per_worker
+
+    def identify_probability(self, model, family, org, probability):
+        share = self.trained_share[org]
+        return probability + share * np.maximum(self.params.trained_identify_probability - probability, 0)
+
+    def referral_completion(self, model, family, source, target, probability):
+        return probability + self.params.completion_bonus * self.trained_share[source]
+
+    def weekly_cost(self, model: CoordinationModel) -> float:
+        return self._cost_this_week
