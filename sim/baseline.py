@@ -12,6 +12,7 @@ SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 # name -> (scenario file, --set overrides); seeds are the scenario's own
 BASELINES: dict[str, tuple[str, list[str]]] = {
     "base_silos": ("base.yaml", []),
+    "base_full_integration": ("base.yaml", ["coordination.model=full_integration"]),
 }
 
 

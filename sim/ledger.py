@@ -20,6 +20,7 @@ class Ledger:
 
     n_sectors: int
     warmup: int
+    n_neighbourhoods: int = 1
     episodes_started: np.ndarray = field(init=False)  # (S, 2) by marginalised
     episodes_ended: np.ndarray = field(init=False)  # (2 outcomes, S, 2)
     assessments: float = 0.0
@@ -47,6 +48,15 @@ class Ledger:
     def __post_init__(self):
         self.episodes_started = np.zeros((self.n_sectors, 2))
         self.episodes_ended = np.zeros((2, self.n_sectors, 2))
+        h = self.n_neighbourhoods
+        # per neighbourhood: episodes started, met; waits; referrals made, completed
+        self.area = {k: np.zeros(h) for k in ("started", "met", "wait_weeks_total",
+                                              "first_services", "referrals_made",
+                                              "referrals_completed")}
+
+    def add_by_area(self, key: str, neighbourhood: np.ndarray, weights=None) -> None:
+        """Add counts (or ``weights``) per neighbourhood to the tally ``key``."""
+        self.area[key] += np.bincount(neighbourhood, weights=weights, minlength=self.n_neighbourhoods)
 
     def counts(self, step: int) -> bool:
         """Whether events at ``step`` fall in the measurement window."""

@@ -96,6 +96,11 @@ def cost_per_need_met(ledger: Ledger) -> float:
     return _ratio(total_cost(ledger), needs_met(ledger))
 
 
+def cost_per_child_reached(ledger: Ledger) -> float:
+    """total_cost / children_reached."""
+    return _ratio(total_cost(ledger), children_reached(ledger))
+
+
 def unspent_budget_share(ledger: Ledger) -> float:
     """Budget lapsed unspent at fiscal year ends / budget appropriated."""
     return _ratio(ledger.lapsed_budget, ledger.appropriated)
@@ -132,6 +137,19 @@ def escalations(ledger: Ledger) -> float:
     return ledger.escalations
 
 
+def by_neighbourhood(ledger: Ledger) -> dict[str, np.ndarray]:
+    """Per-neighbourhood coverage, mean wait and referral completion (NaN where undefined)."""
+    a = ledger.area
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "coverage": np.where(a["started"] > 0, a["met"] / a["started"], np.nan),
+            "mean_wait_weeks": np.where(a["first_services"] > 0,
+                                        a["wait_weeks_total"] / a["first_services"], np.nan),
+            "referral_completion": np.where(a["referrals_made"] > 0,
+                                            a["referrals_completed"] / a["referrals_made"], np.nan),
+        }
+
+
 @dataclass(frozen=True)
 class Metric:
     """A metric's name, unit and function."""
@@ -154,6 +172,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("coordination_cost", "money", coordination_cost),
     Metric("total_cost", "money", total_cost),
     Metric("cost_per_need_met", "money per need", cost_per_need_met),
+    Metric("cost_per_child_reached", "money per child", cost_per_child_reached),
     Metric("unspent_budget_share", "share", unspent_budget_share),
     Metric("referrals_made", "referrals", referrals_made),
     Metric("referrals_lost", "referrals", referrals_lost),

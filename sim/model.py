@@ -63,7 +63,7 @@ class CoordinationModel(Model):
         self.waiting: Table = waiting_list()
         self.cases: Table = caseload()
         self.applications: Table = self._empty_applications()
-        self.ledger = Ledger(len(self.sector_names), scenario.time.warmup_weeks)
+        self.ledger = Ledger(len(self.sector_names), scenario.time.warmup_weeks, self.city.size)
         self.eligible = np.zeros((self.pop.n, self.pop.n_sectors), dtype=bool)
         self.last_need_events = np.zeros(0, dtype=np.int64)
         self.refresh_serving()

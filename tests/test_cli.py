@@ -75,6 +75,22 @@ def test_bad_input_does_not_touch_earlier_results(tmp_path):
     assert (out / "summary.json").read_bytes() == before
 
 
+def test_list_coordination_names_every_preset():
+    from sim.coordination.presets import PRESETS
+
+    out = sim("run", "--list-coordination").stdout
+    for name in PRESETS:
+        assert name in out
+
+
+@pytest.mark.parametrize("preset", ["silos", "council", "full_integration"])
+def test_run_with_a_preset(tmp_path, preset):
+    assert main(["run", str(BASE), *SMALL, "--coordination", preset, "--out", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert (summary["coordination_cost"] > 0) == (preset != "silos")
+    assert "coordination: {}" not in (tmp_path / "config.yaml").read_text()
+
+
 def test_validate_reports_a_valid_file():
     done = sim("validate", BASE)
     assert "valid scenario" in done.stdout

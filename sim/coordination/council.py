@@ -101,7 +101,8 @@ class Council(Mechanism):
         is_case = np.r_[np.ones(len(model.cases), bool), np.zeros(len(model.waiting), bool)]
         rows = np.flatnonzero(member)
         order = rows[np.lexsort((rows, ~is_case[rows], keys[rows]))]
-        dup = np.r_[False, keys[order][1:] == keys[order][:-1]]
+        dup = np.zeros(len(order), dtype=bool)
+        dup[1:] = keys[order][1:] == keys[order][:-1]
         pairs_with_dup = np.unique(keys[order][dup])
         detected = model.streams["council"].random(len(pairs_with_dup)) < effect
         known = np.isin(keys[order], pairs_with_dup[detected])

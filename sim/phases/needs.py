@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.ledger import LAPSED
+from sim.ledger import LAPSED, MET
 
 if TYPE_CHECKING:
     from sim.model import CoordinationModel
@@ -44,6 +44,7 @@ def arise(model: CoordinationModel) -> None:
         model.ledger.need_events += float(event.sum())
         fam_new, sec_new = np.divmod(new, pop.n_sectors)
         model.ledger.start_episodes(sec_new, pop.marginalised[fam_new])
+        model.ledger.add_by_area("started", pop.neighbourhood[fam_new])
 
 
 def escalate_and_lapse(model: CoordinationModel) -> None:
@@ -74,6 +75,8 @@ def end_episodes(model: CoordinationModel, pairs: np.ndarray, outcome: int) -> N
     start = pop.need_start.ravel()[pairs]
     counted = start >= model.ledger.warmup
     model.ledger.end_episodes(outcome, sec[counted], pop.marginalised[fam[counted]])
+    if outcome == MET:
+        model.ledger.add_by_area("met", pop.neighbourhood[fam[counted]])
     pop.need_start.reshape(-1)[pairs] = -1
     pop.escalated.reshape(-1)[pairs] = False
     model.drop_pairs(pairs)

@@ -52,3 +52,6 @@ def refer(model: CoordinationModel, started: tuple[np.ndarray, np.ndarray, np.nd
     if model.ledger.counts(model.week):
         model.ledger.referrals_made += float(len(fam))
         model.ledger.referrals_completed += float(completed.sum())
+        area = pop.neighbourhood[fam]
+        model.ledger.add_by_area("referrals_made", area)
+        model.ledger.add_by_area("referrals_completed", area[completed])

@@ -105,8 +105,12 @@ def _start_cases(model: CoordinationModel, rows: np.ndarray) -> None:
         return
     start = pop.need_start.ravel()[pairs[fresh]]
     counted = start >= model.ledger.warmup
-    model.ledger.wait_weeks_total += float((week - start[counted]).sum())
+    waits = (week - start[counted]).astype(float)
+    model.ledger.wait_weeks_total += float(waits.sum())
     model.ledger.first_services += float(counted.sum())
+    area = pop.neighbourhood[fam[fresh][counted]]
+    model.ledger.add_by_area("wait_weeks_total", area, waits)
+    model.ledger.add_by_area("first_services", area)
     band = sectors.age_band_weeks[sec[fresh]]
     kids = pop.children_in_band(fam[fresh], band[:, 0], band[:, 1])
     reached = kids & ~pop.child_reached[fam[fresh]]
