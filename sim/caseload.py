@@ -37,7 +37,8 @@ class Table:
 
 def waiting_list() -> Table:
     """Families waiting for an organisation after intake (one row per family-sector-org)."""
-    return Table(family=np.int32, sector=np.int8, org=np.int16, since=np.int32, fast_track=np.bool_)
+    return Table(family=np.int32, sector=np.int8, org=np.int16, since=np.int32, fast_track=np.bool_,
+                 referred=np.bool_)
 
 
 def caseload() -> Table:

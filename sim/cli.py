@@ -10,6 +10,7 @@ import math
 import sys
 from pathlib import Path
 
+from sim import cli_experiments
 from sim.config import ConfigError, load_scenario
 from sim.coordination.presets import DESCRIPTIONS
 from sim.invariants import InvariantError
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check a scenario file and say what is wrong")
     val.add_argument("file", help="scenario YAML file")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    cli_experiments.add_parsers(sub, _positive_int)
     return parser
 
 
@@ -100,7 +102,7 @@ def cmd_validate(args) -> int:
     scenario = load_scenario(args.file, args.overrides)
     print(f"{args.file}: valid scenario {scenario.name!r} ({scenario.city.families} families, "
           f"{len(scenario.organisations)} organisations, {scenario.time.steps} weeks, "
-          f"coordination {scenario.coordination.model})")
+          f"coordination {scenario.coordination.label})")
     return 0
 
 
@@ -120,15 +122,12 @@ def cmd_run(args) -> int:
         overrides.append(f"time.years={args.years}")
     if args.steps is not None:
         overrides.append(f"time.years={args.steps / 52!r}")
-    fields = {"seed": args.seed}
-    if args.coordination:
-        fields["coordination"] = {"model": args.coordination}
-    scenario = load_scenario(args.scenario, overrides, **fields)
+    scenario = load_scenario(args.scenario, overrides, coordination=args.coordination, seed=args.seed)
     if args.out:
         folder = Path(args.out)
     else:
         root = Path(scenario.outputs.dir)
-        folder = safe_subdir(root, f"{scenario.name}-{scenario.coordination.model}-s{scenario.seed}")
+        folder = safe_subdir(root, f"{scenario.name}-{scenario.coordination.label}-s{scenario.seed}")
     result = run_scenario(scenario, check=args.check, progress=_progress(scenario, args.quiet))
     result.write(folder)
     print(format_summary(result.summary, scenario.sector_names, result.manifest))
@@ -174,7 +173,7 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:.2f}"
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate}
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, **cli_experiments.COMMANDS}
 
 if __name__ == "__main__":
     sys.exit(main())

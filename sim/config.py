@@ -187,17 +187,24 @@ def validate(model: type[BaseModel], data: dict, source: str) -> BaseModel:
         raise ConfigError(f"{source}: structure nested too deeply") from None
 
 
-def load_scenario(path: str | Path, overrides: list[str] | None = None, **fields: Any):
+def select_coordination(data: dict, model: str | None) -> dict:
+    """Replace the scenario's coordination block by the named preset (its own blocks dropped)."""
+    return data if model is None else {**data, "coordination": {"model": model}}
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None,
+                  coordination: str | None = None, **fields: Any):
     """Load, extend, override, fill presets and validate a scenario file.
 
     Args:
         path: the scenario YAML file.
-        overrides: dotted `KEY=VALUE` strings, as given to `--set`.
+        overrides: dotted `KEY=VALUE` strings, as given to `--set` (applied after ``coordination``).
+        coordination: a preset name that replaces the file's coordination block.
         **fields: extra top-level overrides given as values (e.g. ``seed=3``).
     """
     from sim.params import Scenario
 
-    data = read_with_extends(path)
+    data = select_coordination(read_with_extends(path), coordination)
     data = apply_overrides(data, list(overrides or []))
     data = deep_merge(data, {k: v for k, v in fields.items() if v is not None})
     return validate(Scenario, apply_preset(data), str(path))

@@ -37,6 +37,8 @@ class Ledger:
     referrals_made: float = 0.0
     referrals_completed: float = 0.0
     wait_weeks_total: float = 0.0
+    referral_wait_weeks_total: float = 0.0
+    referrals_started: float = 0.0
     first_services: float = 0.0
     unmet_need_weeks: float = 0.0
     child_weeks: float = 0.0
@@ -52,7 +54,8 @@ class Ledger:
         # per neighbourhood: episodes started, met; waits; referrals made, completed
         self.area = {k: np.zeros(h) for k in ("started", "met", "wait_weeks_total",
                                               "first_services", "referrals_made",
-                                              "referrals_completed")}
+                                              "referrals_completed", "referral_wait_weeks_total",
+                                              "referrals_started")}
 
     def add_by_area(self, key: str, neighbourhood: np.ndarray, weights=None) -> None:
         """Add counts (or ``weights``) per neighbourhood to the tally ``key``."""

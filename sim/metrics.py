@@ -126,6 +126,11 @@ def mean_wait_weeks(ledger: Ledger) -> float:
     return _ratio(ledger.wait_weeks_total, ledger.first_services)
 
 
+def referral_wait_weeks(ledger: Ledger) -> float:
+    """Mean weeks a completed referral waited on the receiving organisation's list."""
+    return _ratio(ledger.referral_wait_weeks_total, ledger.referrals_started)
+
+
 def unmet_need_weeks(ledger: Ledger) -> float:
     """Weeks of open, unserved need per child (family-sector weeks / mean number of children)."""
     mean_children = _ratio(ledger.child_weeks, ledger.weeks)
@@ -138,7 +143,7 @@ def escalations(ledger: Ledger) -> float:
 
 
 def by_neighbourhood(ledger: Ledger) -> dict[str, np.ndarray]:
-    """Per-neighbourhood coverage, mean wait and referral completion (NaN where undefined)."""
+    """Per-neighbourhood coverage, waits and referral completion (NaN where undefined)."""
     a = ledger.area
     with np.errstate(invalid="ignore", divide="ignore"):
         return {
@@ -147,6 +152,9 @@ def by_neighbourhood(ledger: Ledger) -> dict[str, np.ndarray]:
                                         a["wait_weeks_total"] / a["first_services"], np.nan),
             "referral_completion": np.where(a["referrals_made"] > 0,
                                             a["referrals_completed"] / a["referrals_made"], np.nan),
+            "referral_wait_weeks": np.where(a["referrals_started"] > 0,
+                                            a["referral_wait_weeks_total"] / a["referrals_started"],
+                                            np.nan),
         }
 
 
@@ -178,6 +186,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("referrals_lost", "referrals", referrals_lost),
     Metric("referral_completion", "share", referral_completion),
     Metric("mean_wait_weeks", "weeks", mean_wait_weeks),
+    Metric("referral_wait_weeks", "weeks", referral_wait_weeks),
     Metric("needs_met", "episodes", needs_met),
     Metric("needs_lapsed", "episodes", needs_lapsed),
     Metric("unmet_need_weeks", "weeks per child", unmet_need_weeks),

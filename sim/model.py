@@ -116,8 +116,10 @@ class CoordinationModel(Model):
             led.unmet_need_weeks += float(np.count_nonzero(unserved))
             led.child_weeks += float(self.pop.children())
             led.weeks += 1
+            first_week = self.week == led.warmup
             for m in self.mechanisms:
-                led.add_coordination(m.name, m.weekly_cost(self))
+                setup = m.setup_cost(self) if first_week else 0.0
+                led.add_coordination(m.name, m.weekly_cost(self) + setup)
         self.metrics = summarise(led, self.sector_names)
         self.datacollector.collect(self)
 

@@ -49,6 +49,7 @@ class OrgTable:
         self.budget = np.where(self.funded, 0.0, np.inf)
         self.arrived = np.zeros(self.size)  # funding paid in this week
         self.assessed_this_week = np.zeros(self.size, dtype=np.int64)
+        self.started_this_week = np.zeros(self.size, dtype=np.int64)
         self.site = np.zeros((self.size, city.size), dtype=bool)
         for i, spec in enumerate(specs):
             self.site[i, place_sites(spec, city, rng)] = True

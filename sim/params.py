@@ -73,6 +73,7 @@ class FamilyParams(Strict):
     trust_gain_when_served: Share = 0.05
     trust_loss_when_turned_away: Share = 0.03
     referral_wait_scale_weeks: Positive = 4.0
+    need_complexity_shape: Positive | None = 1.0
 
 
 class SectorParams(Strict):

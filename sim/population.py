@@ -31,6 +31,7 @@ class Population:
         assessed: (N, S) assessments made for the active episode.
         enrolled: (N, S) enrolments made for the active episode.
         last_sought: (N, S) step of the family's last application for the active episode.
+        complexity: (N,) multiplier of the family's need hazards (mean 1; needs concentrate).
     """
 
     def __init__(self, scenario: Scenario, city: City, rng: np.random.Generator):
@@ -57,6 +58,10 @@ class Population:
         self.enrolled = np.zeros((n, s), dtype=np.int8)
         self.last_sought = np.full((n, s), NO_NEED, dtype=np.int32)
         self.informal = informal
+        shape = f.need_complexity_shape
+        # needs concentrate: a family's complexity multiplies its need hazards in every sector
+        self.complexity = (np.ones(n) if shape is None
+                           else rng.gamma(shape, 1.0 / shape, size=n)).astype(np.float32)
 
     @property
     def active(self) -> np.ndarray:

@@ -59,7 +59,7 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, check: bool = F
     config = scenario.model_dump(mode="json")
     manifest = {
         "scenario": scenario.name,
-        "coordination": scenario.coordination.model,
+        "coordination": scenario.coordination.label,
         "seed": scenario.seed,
         "families": scenario.city.families,
         "steps": scenario.time.steps,

@@ -25,7 +25,9 @@ class SectorTable:
         informal = np.array([s.informal_multiplier for s in specs])
         # hazard group = 2 * marginalised + informal
         groups = [np.ones_like(rate), informal, marg, marg * informal]
-        self.weekly_hazard = np.stack([weekly_probability(rate * g) for g in groups])  # (4, S)
+        annual = np.stack([np.clip(rate * g, 0.0, 1.0) for g in groups])  # (4, S)
+        with np.errstate(divide="ignore"):  # an annual probability of 1 is an infinite rate
+            self.weekly_rate = -np.log1p(-annual) / WEEKS_PER_YEAR  # hazard rate per week
         self.service_weeks = np.array([s.service_weeks for s in specs], dtype=np.int16)
         self.lapse_probability = 1.0 / np.array([s.lapse_weeks for s in specs])
         self.escalation_after = np.array(

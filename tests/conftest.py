@@ -36,7 +36,7 @@ def hand_built(**changes):
         "city": {"families": 1, "neighbourhoods": 1, "informal_neighbourhoods": 0,
                  "informal_family_share": 0.0, "max_children": 1, "mean_children": 1.0,
                  "births_per_family_per_year": 0.0},
-        "families": {"seek_probability": 0.0},
+        "families": {"seek_probability": 0.0, "need_complexity_shape": None},
         "sectors": {
             "health": {"ages": [0, 13], "need_rate_per_year": 1.0, "service_weeks": 1,
                        "lapse_weeks": 1000},

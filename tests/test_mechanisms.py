@@ -17,13 +17,13 @@ WEEKS = 104
 
 def city(coordination: dict | None = None, **changes):
     """A small two-sector city with two departments, an NGO and a private provider."""
-    org = {"unit_cost": 10, "assessment_cost": 5, "identify_probability": 0.1,
+    org = {"unit_cost": 10, "assessment_cost": 5, "identify_probability": 0.5,
            "referral_completion": 0.4}
     funding = {"budget_per_year": 400_000, "tranches_per_year": 4}
     data = {
         "name": "test_city", "seed": 11,
         "time": {"years": WEEKS / 52, "warmup_weeks": 0},
-        "city": {"families": 1200, "neighbourhoods": 4, "informal_neighbourhoods": 2,
+        "city": {"families": 2000, "neighbourhoods": 4, "informal_neighbourhoods": 2,
                  "informal_family_share": 0.5},
         "families": {"seek_probability": 0.5, "patience_weeks": 3},
         "sectors": {
@@ -130,17 +130,47 @@ def test_council_effectiveness_falls_with_size_and_inactive_members():
 
 
 # -- integrated platform -----------------------------------------------------------------------
-def test_hubs_shorten_waits_and_raise_referral_completion_in_their_catchment():
+def test_hubs_raise_referral_completion_in_their_catchment():
     hubs = {"integrated_platform": {"hubs": [0, 1], "ramp_up_weeks": 0,
                                     "awareness_gain_per_week": 0.0}}
-    bigger = {"city": {"families": 3000}, "organisations": {
-        name: {"identify_probability": 0.4} for name in ("health_dept", "education_dept", "ngo")}}
-    without, with_hubs = run(city(**bigger)), run(city(hubs, **bigger))
+    without, with_hubs = run(city()), run(city(hubs))
     from sim.metrics import by_neighbourhood
 
     a, b = by_neighbourhood(without.ledger), by_neighbourhood(with_hubs.ledger)
     assert (b["referral_completion"][[0, 1]] > a["referral_completion"][[0, 1]]).all()
-    assert (b["mean_wait_weeks"][[0, 1]] < a["mean_wait_weeks"][[0, 1]]).all()
+
+
+def _referral_behind_a_queue(platform: bool):
+    """19 families queue for a one-place nutrition service; family 19 is referred to it."""
+    from sim.phases.finding import SOURCE_SEEKING
+    from tests.conftest import hand_built
+
+    changes = {
+        "city": {"families": 20},
+        "families": {"referral_wait_scale_weeks": 1e9},  # every hand-off completes
+        "sectors": {"nutrition": {"ages": [0, 13], "need_rate_per_year": 1.0, "service_weeks": 3,
+                                  "lapse_weeks": 1e6}},
+        "organisations": {"clinic_a": {"identify_probability": 1.0, "referral_completion": 1.0},
+                          "clinic_b": {"sectors": ["nutrition"], "capacity": 1}},
+    }
+    if platform:
+        changes["coordination"] = {"integrated_platform": {"hubs": [0], "ramp_up_weeks": 0}}
+    model = CoordinationModel(hand_built(**changes), check=True)
+    queue = np.arange(19)
+    model.apply(queue, np.ones(19, int), np.ones(19, int), SOURCE_SEEKING)
+    model.apply(np.array([19]), np.array([0]), np.array([0]), SOURCE_SEEKING)
+    while model.ledger.referrals_started == 0 and model.week < 100:
+        model.step()
+    return model
+
+
+def test_hub_warm_referral_skips_the_queue():
+    silo, hub = _referral_behind_a_queue(False), _referral_behind_a_queue(True)
+    for model in (silo, hub):
+        assert model.ledger.referrals_started == 1
+    # behind 18 families x 3 weeks in silos; at the front of the list with the hub
+    assert silo.ledger.referral_wait_weeks_total >= 40
+    assert hub.ledger.referral_wait_weeks_total <= 3
 
 
 def test_hubs_cost_running_cost_per_hub():
@@ -208,8 +238,8 @@ def test_focal_point_strengthens_the_council():
 def test_trained_staff_make_more_cross_sector_referrals():
     without = run(city())
     trained = run(city({"cross_sector_training": {"target_share": 1.0,
-                                                  "trained_identify_probability": 0.6}}))
-    assert trained.summary()["referrals_made"] > 1.5 * without.summary()["referrals_made"]
+                                                  "trained_identify_probability": 1.0}}))
+    assert trained.summary()["referrals_made"] > 1.3 * without.summary()["referrals_made"]
 
 
 def test_training_costs_per_worker_and_decays_with_turnover():
@@ -241,7 +271,7 @@ def test_quota_raises_marginalised_share_of_private_places_and_pays_subsidy():
     without = CoordinationModel(city(), check=True)
     quota = CoordinationModel(city({"ppp_quota": {"quota_share": 0.4,
                                                   "subsidy_per_child_per_week": 3.0}}), check=True)
-    assert _marginalised_share_in_private(quota) > _marginalised_share_in_private(without) + 0.1
+    assert _marginalised_share_in_private(quota) > _marginalised_share_in_private(without) + 0.05
     assert spend(quota, "ppp_quota") > 0
     assert spend(quota, "ppp_quota") % 3.0 == pytest.approx(0.0, abs=1e-6)
 

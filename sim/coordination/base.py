@@ -59,5 +59,10 @@ class Mechanism:
         """Phase 7: meetings, reconciliation, training, turnover."""
 
     def weekly_cost(self, model: CoordinationModel) -> float:
-        """Money this mechanism costs in the current week."""
+        """Money this mechanism costs in the current week (booked after warm-up)."""
+        return 0.0
+
+    def setup_cost(self, model: CoordinationModel) -> float:
+        """One-off set-up money (including set-up work done during warm-up), booked once, in the
+        first week after warm-up."""
         return 0.0

@@ -3,12 +3,13 @@
 Seen in: shared data systems in ECD, single social registries. Shared records cut repeat tests
 only when actually consulted: about 25% fewer repeat imaging orders (7.7% base).
 
-Participants record every assessment and service. At intake and when filling places, a
+Participants record every assessment and every service they start. At intake and when filling places, a
 participant consults the registry with probability ``consultation_rate``: if it sees the family
 already assessed for this need, it reuses the assessment; if it sees the family already served,
 it declines. With ``auto_enrolment`` > 0, participants also enrol, each week, that share of the
 registered families (families with any assessment on record) who have an open, unserved need
-in their sectors. Cost: set-up in the first week, maintenance each week, and a cost per record.
+in their sectors. Cost: set-up (once, in the first measured week), maintenance each week, and a
+cost per record made in the measurement window.
 """
 
 from __future__ import annotations
@@ -80,8 +81,10 @@ class SharedRegistry(Mechanism):
         model.apply(fam[ok], sec[ok], org[ok], SOURCE_OUTREACH)
 
     def weekly_cost(self, model: CoordinationModel) -> float:
-        p = self.params
-        new_records = int(model.orgs.assessed_this_week[self.participants].sum())
+        p, orgs = self.params, model.orgs
+        new_records = int((orgs.assessed_this_week + orgs.started_this_week)[self.participants].sum())
         self.records += new_records
-        setup = p.setup_cost if model.week == 0 else 0.0
-        return setup + p.maintenance_per_year / WEEKS_PER_YEAR + p.cost_per_record * new_records
+        return p.maintenance_per_year / WEEKS_PER_YEAR + p.cost_per_record * new_records
+
+    def setup_cost(self, model: CoordinationModel) -> float:
+        return self.params.setup_cost

@@ -50,6 +50,15 @@ class CoordinationSpec(Strict):
             raise ValueError(f"unknown coordination model {value!r} (known: {', '.join(PRESETS)})")
         return value
 
+    @property
+    def label(self) -> str:
+        """The preset's name, plus what the scenario switched on or off beyond it."""
+        preset = set(PRESETS[self.model])
+        enabled = {b.kind for b in self.mechanisms()}
+        extra = [m for m in MECHANISM_ORDER if m in enabled - preset]
+        dropped = [m for m in MECHANISM_ORDER if m in preset - enabled]
+        return "+".join([self.model, *extra]) + "".join(f"-{m}" for m in dropped)
+
     def mechanisms(self) -> list:
         """The enabled mechanisms' parameter blocks, in step order."""
         blocks = (getattr(self, name) for name in MECHANISM_ORDER)

@@ -6,7 +6,8 @@ Each training round brings the trained share of participants' staff up to ``targ
 (staff = capacity x ``staff_per_place``). Trained staff spot needs in other sectors with
 ``trained_identify_probability`` and their referrals complete more often (+``completion_bonus``
 x trained share). Trained staff leave at the turnover rate, so the trained share decays between
-rounds. Cost: cost per worker trained, paid at each round.
+rounds. Cost: cost per worker trained, at each round; rounds held during warm-up (the initial
+training) are set-up cost, booked in the first measured week.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class CrossSectorTraining(Mechanism):
         self.trained_share = np.zeros(model.orgs.size)
         self.staff = model.orgs.base_capacity * self.params.staff_per_place
         self._cost_this_week = 0.0
+        self.setup_spent = 0.0  # rounds held during warm-up: the initial training
         self.workers_trained = 0.0
 
     def round_due(self, week: int) -> bool:
@@ -72,7 +74,10 @@ class CrossSectorTraining(Mechanism):
             workers = float((gap * self.staff).sum())
             self.trained_share += gap
             self.workers_trained += workers
-            self._cost_this_week = workers * p.cost_per_worker
+            if model.ledger.counts(model.week):
+                self._cost_this_week = workers * p.cost_per_worker
+            else:
+                self.setup_spent += workers * p.cost_per_worker
 
     def identify_probability(self, model, family, org, probability):
         share = self.trained_share[org]
@@ -83,3 +88,6 @@ class CrossSectorTraining(Mechanism):
 
     def weekly_cost(self, model: CoordinationModel) -> float:
         return self._cost_this_week
+
+    def setup_cost(self, model: CoordinationModel) -> float:
+        return self.setup_spent

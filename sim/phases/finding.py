@@ -34,11 +34,12 @@ def seek_help(model: CoordinationModel) -> None:
 
 
 def outreach(model: CoordinationModel) -> None:
-    """Organisations with outreach find unserved families in their sites' neighbourhoods."""
+    """Outreach finds families with an open need who have not sought help (not served, not waiting)."""
     pop = model.pop
     if not model.orgs.outreach.any():
         return
-    pairs = np.flatnonzero(pop.active.ravel() & (model.serving.ravel() == 0))
+    pairs = np.flatnonzero(pop.active.ravel() & (model.serving.ravel() == 0)
+                           & (model.waiting_count.ravel() == 0))
     fam, sec = np.divmod(pairs, pop.n_sectors)
     rng = model.streams["outreach"]
     org, total = pick(model, fam, sec, outreach_weights, rng.random(len(pairs)))

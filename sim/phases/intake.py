@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.caseload import contains, cumsum_in_groups, first_of_each, pair_key, row_key
+from sim.phases.finding import SOURCE_REFERRAL
 
 if TYPE_CHECKING:
     from sim.model import CoordinationModel
@@ -22,27 +23,28 @@ def take_in(model: CoordinationModel) -> None:
     apps, pop, orgs, week = model.applications, model.pop, model.orgs, model.week
     fam, sec, org = apps.family.astype(np.int64), apps.sector.astype(np.int64), apps.org.astype(np.int64)
     fast = apps.fast_track
+    referred = apps.source == SOURCE_REFERRAL
     model.clear_applications()
     pairs = pair_key(fam, sec, pop.n_sectors)
     keys = row_key(fam, sec, org, pop.n_sectors, orgs.size)
     valid = (pop.need_start.ravel()[pairs] >= 0) & ~contains(model.held_keys(), keys)
     valid &= first_of_each(np.where(valid, keys, -1)) | ~valid
-    fam, sec, org, pairs, fast = fam[valid], sec[valid], org[valid], pairs[valid], fast[valid]
+    fam, sec, org, pairs, fast, referred = (a[valid] for a in (fam, sec, org, pairs, fast, referred))
     rng = model.streams["intake"]
     sees = rng.random(len(fam)) < model.visibility(fam, org)
     declined = sees & (model.serving.ravel()[pairs] > 0)
     reuses_record = sees & ~declined & (pop.assessed.ravel()[pairs] > 0)
     take = ~declined
-    fam, sec, org, pairs, fast, reuses_record = (
-        a[take] for a in (fam, sec, org, pairs, fast, reuses_record))
+    fam, sec, org, pairs, fast, referred, reuses_record = (
+        a[take] for a in (fam, sec, org, pairs, fast, referred, reuses_record))
     cost = np.where(reuses_record, 0.0, orgs.assessment_cost[org])
     order = np.lexsort((rng.random(len(fam)), org))
     affordable = np.empty(len(fam), dtype=bool)
     affordable[order] = cumsum_in_groups(org[order], cost[order]) <= orgs.budget[org[order]] + 1e-9
     turned_away = fam[~affordable]
     pop.trust[turned_away] *= 1.0 - model.params.families.trust_loss_when_turned_away
-    fam, sec, org, pairs, fast, cost, reuses_record = (
-        a[affordable] for a in (fam, sec, org, pairs, fast, cost, reuses_record))
+    fam, sec, org, pairs, fast, referred, cost, reuses_record = (
+        a[affordable] for a in (fam, sec, org, pairs, fast, referred, cost, reuses_record))
     assessed = ~reuses_record
     earlier = pop.assessed.ravel()[pairs] > 0
     duplicate = assessed & (earlier | ~first_of_each(np.where(assessed, pairs, -1 - pairs)))
@@ -50,7 +52,7 @@ def take_in(model: CoordinationModel) -> None:
     np.add.at(pop.assessed.reshape(-1), pairs[assessed], 1)
     orgs.assessed_this_week = np.bincount(org[assessed], minlength=orgs.size)
     model.waiting.append(family=fam, sector=sec, org=org, since=np.full(len(fam), week),
-                         fast_track=fast)
+                         fast_track=fast, referred=referred)
     if model.ledger.counts(week):
         led = model.ledger
         led.assessments += float(assessed.sum())

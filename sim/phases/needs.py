@@ -31,7 +31,7 @@ def arise(model: CoordinationModel) -> None:
     model.eligible = eligible
     pairs = np.flatnonzero(eligible)
     fam, sec = np.divmod(pairs, pop.n_sectors)
-    hazard = sectors.weekly_hazard[model.hazard_group[fam], sec]
+    hazard = -np.expm1(-sectors.weekly_rate[model.hazard_group[fam], sec] * pop.complexity[fam])
     event = model.streams["needs"].random(len(pairs)) < hazard
     model.last_need_events = pairs[event]
     new = model.last_need_events[pop.need_start.ravel()[model.last_need_events] < 0]

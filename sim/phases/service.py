@@ -78,8 +78,10 @@ def serve(model: CoordinationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     paid[order] = cumsum_in_groups(corg[order], cases.weekly_cost[order]) <= orgs.budget[corg[order]] + 1e-9
     new = np.arange(len(cases)) >= n_old
     started = new & paid
+    taken = offered[paid[n_old:]]
+    _record_referral_waits(model, w.family[taken], w.since[taken], w.referred[taken])
     keep_waiting = np.ones(len(w), dtype=bool)
-    keep_waiting[offered[paid[n_old:]]] = False
+    keep_waiting[taken] = False
     w.keep(keep_waiting)
     cases.keep(~new | paid)
     paid, started = paid[~new | paid], started[~new | paid]
@@ -91,10 +93,23 @@ def serve(model: CoordinationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return new_cases
 
 
+def _record_referral_waits(model: CoordinationModel, family, since, referred) -> None:
+    """Weeks that referred families waited on the receiving list, by neighbourhood."""
+    if not model.ledger.counts(model.week):
+        return
+    waits = (model.week - since[referred]).astype(float)
+    model.ledger.referral_wait_weeks_total += float(waits.sum())
+    model.ledger.referrals_started += float(len(waits))
+    area = model.pop.neighbourhood[family[referred]]
+    model.ledger.add_by_area("referral_wait_weeks_total", area, waits)
+    model.ledger.add_by_area("referrals_started", area)
+
+
 def _start_cases(model: CoordinationModel, rows: np.ndarray) -> None:
     """Mark duplicates, record the first service's wait and the children reached."""
     pop, cases, sectors, week = model.pop, model.cases, model.sectors, model.week
     fam, sec = cases.family[rows].astype(np.int64), cases.sector[rows].astype(np.int64)
+    model.orgs.started_this_week = np.bincount(cases.org[rows], minlength=model.orgs.size)
     pairs = pair_key(fam, sec, pop.n_sectors)
     first_now = first_of_each(pairs)
     cases.duplicate[rows] = (pop.enrolled.ravel()[pairs] > 0) | ~first_now
