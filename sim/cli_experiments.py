@@ -1,0 +1,118 @@
+"""The experiment commands of `sim`: sweep, report, reproduce."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from sim.config import ConfigError
+
+DEFAULT_ROOT = Path("results")
+
+
+def add_parsers(sub, positive_int) -> None:
+    """Register `sweep`, `report` and `reproduce` on the `sim` sub-command parser."""
+    sweep = sub.add_parser("sweep", help="run an experiment (resumable) into a results folder")
+    sweep.add_argument("experiment", help="experiment YAML file")
+    sweep.add_argument("--out", help="results folder (default: results/<experiment name>)")
+    sweep.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
+                       help="parallel workers (default: all cores)")
+    sweep.add_argument("--executor", choices=["local", "dask"], default="local")
+    sweep.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler (default: LocalCluster)")
+    sweep.add_argument("--report", action="store_true", help="write the report when done")
+    sweep.add_argument("--quiet", action="store_true", help="no progress output")
+
+    report = sub.add_parser("report", help="write report.md and figures for a results folder")
+    report.add_argument("folder", help="results folder of a sweep")
+    report.add_argument("--reference", help="reference arm's coordination model (default: silos)")
+
+    repro = sub.add_parser("reproduce", help="re-run a sweep's runs and check every number")
+    repro.add_argument("folder", help="results folder of a sweep")
+    repro.add_argument("--sample", type=positive_int, help="re-run only K runs chosen at random")
+    repro.add_argument("--workers", type=positive_int, default=1)
+
+
+def experiment_folder(plan, out: str | None) -> Path:
+    """The sweep's folder: --out as given, else results/<name> (a checked safe name)."""
+    if out:
+        return Path(out)
+    return DEFAULT_ROOT / plan.spec.name
+
+
+def cmd_sweep(args) -> int:
+    from sim.experiment import load_experiment
+    from sim.runner import make_executor, run_plan
+    from sim.store import ResultStore
+
+    plan = load_experiment(args.experiment)
+    store = ResultStore(experiment_folder(plan, args.out))
+    progress = None if args.quiet else Progress(len(plan.runs))
+    executor = make_executor(args.executor, args.workers, args.scheduler)
+    try:
+        manifest = run_plan(plan, store, executor, progress)
+    finally:
+        executor.close()
+        if progress is not None:
+            progress.close()
+    rate = manifest["runs_per_second"]
+    print(f"{plan.spec.name}: {manifest['runs_ok']} runs ok, {manifest['runs_error']} errors, "
+          f"{manifest['runs_this_invocation']} run now in {manifest['seconds_this_invocation']:.1f} s"
+          + (f" ({rate:.2f} runs/s on {executor.workers} {executor.name} workers)" if rate else "")
+          + f" -> {store.folder}/")
+    if args.report:
+        from sim.report import write_report
+
+        print(f"report: {write_report(store.folder)}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from sim.report import write_report
+
+    path = write_report(Path(args.folder), reference=args.reference)
+    print(f"report written to {path}")
+    return 0
+
+
+def cmd_reproduce(args) -> int:
+    from sim.reproduce import reproduce
+
+    result = reproduce(Path(args.folder), sample=args.sample, workers=args.workers)
+    print(result.describe())
+    return 0 if result.ok else 1
+
+
+class Progress:
+    """A tqdm bar on a terminal; plain log lines (every 10% or 30 s) otherwise."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.bar = None
+        self.last = time.monotonic()
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="run", desc="sweep")
+
+    def __call__(self, done: int, todo: int, row: dict) -> None:
+        if self.bar is not None:
+            if self.bar.total != todo:
+                self.bar.reset(total=todo)
+                self.bar.update(done)
+            else:
+                self.bar.update(1)
+            return
+        step = max(todo // 10, 1)
+        if done == todo or done % step == 0 or time.monotonic() - self.last > 30:
+            self.last = time.monotonic()
+            print(f"sweep: {done}/{todo} runs done", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+COMMANDS = {"sweep": cmd_sweep, "report": cmd_report, "reproduce": cmd_reproduce}
+__all__ = ["COMMANDS", "ConfigError", "add_parsers"]

@@ -1,0 +1,247 @@
+"""Execute an experiment plan on an executor (in-process, local processes, Dask), never losing a run.
+
+Each run depends only on its arm's resolved configuration and its seed, so results are the same
+on every executor and in any completion order. Rows are written to the store in small parts as
+runs finish; a second invocation on the same folder runs only what is missing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from datetime import UTC, datetime
+
+from sim.config import ConfigError
+from sim.experiment import Plan
+from sim.provenance import git_commit, package_versions
+from sim.store import ResultStore
+
+FLUSH_SECONDS = 2.0
+DASK_MALLOC_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+
+
+# ------------------------------------------------------------------------- one run
+def simulate(config: dict, seed: int, timeseries: list[str]) -> dict:
+    """Run one resolved scenario with ``seed``; return its metrics and chosen time series."""
+    from sim.config import scenario_from_dict
+    from sim.model import CoordinationModel
+
+    scenario = scenario_from_dict(config, "plan")
+    model = CoordinationModel(scenario, seed=seed)
+    model.run()
+    out: dict = dict(model.summary())
+    frame = model.timeseries()
+    for name in timeseries:
+        out[f"ts.{name}"] = frame[name].astype(float).tolist()
+    return out
+
+
+def execute(task: dict) -> dict:
+    """Run one task (a run of the plan) and return its row; an exception becomes an error row."""
+    row = {k: task[k] for k in ("run_id", "index", "arm_id", "arm", "scenario", "replication",
+                                "seed")}
+    row.update(task["values"])
+    clock = time.perf_counter()
+    try:
+        row.update(simulate(task["config"], task["seed"], task["timeseries"]))
+        row["status"], row["error"] = "ok", ""
+    except Exception as exc:  # a failing run is recorded, the sweep goes on
+        last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f" ({os.path.basename(last.filename)}:{last.lineno})" if last else ""
+        row["status"], row["error"] = "error", f"{type(exc).__name__}: {exc}{where}"
+    row["wall_seconds"] = time.perf_counter() - clock
+    return row
+
+
+# ------------------------------------------------------------------------- executors
+class SerialExecutor:
+    """Runs tasks one after another in this process."""
+
+    name = "serial"
+    workers = 1
+
+    def map_unordered(self, fn: Callable, tasks: Iterable[dict]) -> Iterator[dict]:
+        for task in tasks:
+            yield fn(task)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class LocalExecutor:
+    """A pool of local worker processes (forkserver start method, model preloaded)."""
+
+    name = "local"
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["sim.runner", "sim.model"])
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+    def map_unordered(self, fn: Callable, tasks: Iterable[dict]) -> Iterator[dict]:
+        tasks = iter(tasks)
+        pending = set()
+        window = self.workers * 3
+        for task in tasks:
+            pending.add(self.pool.submit(fn, task))
+            if len(pending) >= window:
+                break
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+                nxt = next(tasks, None)
+                if nxt is not None:
+                    pending.add(self.pool.submit(fn, nxt))
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor:
+    """A Dask distributed cluster at ``address``, or a LocalCluster when no address is given."""
+
+    name = "dask"
+
+    def __init__(self, workers: int, address: str | None = None):
+        import dask
+        from dask.distributed import Client, LocalCluster
+
+        # the nanny's default MALLOC_TRIM_THRESHOLD_ slows NumPy-heavy runs 1.7x (ENVIRONMENT.md)
+        dask.config.set({DASK_MALLOC_TRIM: 2**30})
+        self.cluster = None
+        if address:
+            self.client = Client(address)
+        else:
+            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                        dashboard_address=None, host="127.0.0.1")
+            self.client = Client(self.cluster)
+        self.workers = len(self.client.scheduler_info().get("workers", {})) or workers
+
+    def map_unordered(self, fn: Callable, tasks: Iterable[dict]) -> Iterator[dict]:
+        from dask.distributed import as_completed
+
+        tasks = iter(tasks)
+        window = max(self.workers, 1) * 3
+        first = [self.client.submit(fn, t, pure=False) for t in _take(tasks, window)]
+        queue = as_completed(first)
+        for future in queue:
+            yield future.result()
+            future.release()
+            nxt = next(tasks, None)
+            if nxt is not None:
+                queue.add(self.client.submit(fn, nxt, pure=False))
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def _take(iterator: Iterator, n: int) -> list:
+    out = []
+    for item in iterator:
+        out.append(item)
+        if len(out) >= n:
+            break
+    return out
+
+
+def make_executor(kind: str, workers: int, scheduler: str | None = None):
+    """Build the executor named ``kind`` ("local" or "dask")."""
+    if kind == "dask":
+        return DaskExecutor(workers, scheduler)
+    if scheduler:
+        raise ConfigError("--scheduler needs --executor dask")
+    return SerialExecutor() if workers <= 1 else LocalExecutor(workers)
+
+
+# ------------------------------------------------------------------------- the sweep
+def tasks_for(plan: Plan, skip: set[str]) -> Iterator[dict]:
+    """Task dicts (plain data, picklable) for the runs not in ``skip``, in plan order."""
+    arms = plan.arm
+    for run in plan.runs:
+        if run.run_id in skip:
+            continue
+        arm = arms[run.arm_id]
+        yield {"run_id": run.run_id, "index": run.index, "arm_id": arm.arm_id, "arm": arm.label,
+               "scenario": arm.config["name"], "replication": run.replication, "seed": run.seed,
+               "values": arm.values, "config": arm.config,
+               "timeseries": list(plan.spec.timeseries)}
+
+
+def prepare(plan: Plan, store: ResultStore) -> set[str]:
+    """Record the plan (or check it matches the folder's) and return run ids already done."""
+    store.clean_temporary()
+    existing = store.read_json("plan.json")
+    if existing is not None:
+        if Plan.from_json(existing).fingerprint() != plan.fingerprint():
+            raise ConfigError(f"{store.folder}: holds a different experiment (plan differs); "
+                              "choose another --out or remove the folder")
+    else:
+        store.write_json("plan.json", plan.to_json())
+    _, damaged = store.read_parts()
+    for path in damaged:
+        print(f"sim sweep: damaged part moved aside, its runs will be redone: {path}", file=sys.stderr)
+    planned = {r.run_id for r in plan.runs}
+    return store.done_ids() & planned
+
+
+def run_plan(plan: Plan, store: ResultStore, executor, progress=None) -> dict:
+    """Run every missing run of ``plan`` into ``store``; return the manifest written."""
+    done = prepare(plan, store)
+    todo = len(plan.runs) - len(done)
+    started = datetime.now(UTC)
+    manifest = _manifest(plan, executor, started)
+    store.write_json("manifest.json", manifest)
+    clock = time.perf_counter()
+    buffer: list[dict] = []
+    last_flush = time.perf_counter()
+    finished = 0
+    try:
+        for row in executor.map_unordered(execute, tasks_for(plan, done)):
+            buffer.append(row)
+            finished += 1
+            if progress is not None:
+                progress(finished, todo, row)
+            due = time.perf_counter() - last_flush > FLUSH_SECONDS
+            if due or len(buffer) >= max(executor.workers, 1) * 2:
+                store.append(buffer)
+                buffer, last_flush = [], time.perf_counter()
+    finally:
+        store.append(buffer)
+    elapsed = time.perf_counter() - clock
+    table = store.read()
+    manifest.update({
+        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "runs_this_invocation": finished,
+        "seconds_this_invocation": round(elapsed, 3),
+        "runs_per_second": round(finished / elapsed, 4) if elapsed > 0 and finished else None,
+        "runs_ok": int((table.get("status") == "ok").sum()) if len(table) else 0,
+        "runs_error": int((table.get("status") == "error").sum()) if len(table) else 0,
+    })
+    store.write_json("manifest.json", manifest)
+    return manifest
+
+
+def _manifest(plan: Plan, executor, started: datetime) -> dict:
+    return {
+        "experiment": plan.spec.model_dump(mode="json"),
+        "source": plan.source,
+        "plan_fingerprint": plan.fingerprint(),
+        "arms": len(plan.arms),
+        "runs": len(plan.runs),
+        "replication_seeds": plan.seeds,
+        "executor": executor.name,
+        "workers": executor.workers,
+        "packages": package_versions(),
+        "git_commit": git_commit(),
+        "started_utc": started.isoformat(timespec="seconds"),
+        "finished_utc": None,
+    }
