@@ -1,0 +1,58 @@
+"""Summary statistics with uncertainty: means with t intervals, paired differences by replication."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+CONFIDENCE = 0.95
+
+
+def mean_ci(values) -> tuple[float, float, float, int]:
+    """Mean and 95% t-interval of the finite values: (mean, low, high, n)."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n == 0:
+        return (np.nan, np.nan, np.nan, 0)
+    mean = float(x.mean())
+    if n == 1:
+        return (mean, np.nan, np.nan, 1)
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
+    return (mean, mean - half, mean + half, n)
+
+
+def arm_summary(runs: pd.DataFrame, metrics: list[str], by: str = "arm") -> pd.DataFrame:
+    """One row per (arm, metric): mean, low, high, n."""
+    rows = []
+    for arm, group in runs.groupby(by, sort=False):
+        for metric in metrics:
+            mean, low, high, n = mean_ci(group[metric])
+            rows.append({by: arm, "metric": metric, "mean": mean, "low": low, "high": high, "n": n})
+    return pd.DataFrame(rows)
+
+
+def paired_differences(runs: pd.DataFrame, metrics: list[str], pairs: dict[str, str],
+                       by: str = "arm") -> pd.DataFrame:
+    """Arm minus its reference arm, paired on the replication (common random numbers).
+
+    Args:
+        runs: one row per run with columns ``by``, ``replication`` and the metrics.
+        pairs: arm -> its reference arm.
+    """
+    rows = []
+    indexed = runs.set_index([by, "replication"])
+    for arm, reference in pairs.items():
+        if arm == reference:
+            continue
+        a, b = indexed.loc[arm], indexed.loc[reference]
+        common = a.index.intersection(b.index)
+        for metric in metrics:
+            diff = a.loc[common, metric].astype(float) - b.loc[common, metric].astype(float)
+            mean, low, high, n = mean_ci(diff)
+            base = float(np.nanmean(b.loc[common, metric].astype(float))) if len(common) else np.nan
+            rows.append({by: arm, "reference": reference, "metric": metric, "difference": mean,
+                         "low": low, "high": high, "n": n,
+                         "relative": mean / base if base not in (0.0,) and np.isfinite(base) else np.nan})
+    return pd.DataFrame(rows)
