@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from sim import cli_experiments
-from sim.config import ConfigError, load_scenario
+from sim.config import ConfigError, load_scenario, read_yaml
 from sim.coordination.presets import DESCRIPTIONS
 from sim.invariants import InvariantError
 from sim.metrics import units
@@ -75,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="list the coordination models and exit")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    val = sub.add_parser("validate", help="check a scenario file and say what is wrong")
-    val.add_argument("file", help="scenario YAML file")
+    val = sub.add_parser("validate", help="check a scenario or experiment file and say what is wrong")
+    val.add_argument("file", help="scenario or experiment YAML file")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     cli_experiments.add_parsers(sub, _positive_int)
     return parser
@@ -99,6 +99,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_validate(args) -> int:
+    if "scenario" in read_yaml(args.file):  # an experiment names its scenario(s)
+        from sim.experiment import load_experiment
+
+        plan = load_experiment(args.file)
+        print(f"{args.file}: valid experiment {plan.spec.name!r} ({len(plan.arms)} arms x "
+              f"{plan.spec.replications} replications = {len(plan.runs)} runs)")
+        return 0
     scenario = load_scenario(args.file, args.overrides)
     print(f"{args.file}: valid scenario {scenario.name!r} ({scenario.city.families} families, "
           f"{len(scenario.organisations)} organisations, {scenario.time.steps} weeks, "

@@ -188,3 +188,17 @@ def test_bad_experiments_are_refused_before_running(tmp_path, extra, message):
     path.write_text(text + extra)
     with pytest.raises(ConfigError, match=message):
         load_experiment(path)
+
+
+@pytest.mark.parametrize("path", sorted((BASE.parent.parent / "experiments").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_every_experiment_file_is_valid_and_says_its_question(path):
+    plan = load_experiment(path)
+    assert len(plan.runs) >= 2
+    assert path.read_text().startswith("# Question:")
+
+
+def test_validate_command_recognises_experiments(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "sim.cli", "validate", str(experiment(tmp_path))],
+                          capture_output=True, text=True, check=True)
+    assert "valid experiment 'tiny'" in done.stdout

@@ -11,7 +11,8 @@ of members with nobody waiting moves, at equal cost, to members with the longest
 and members' outreach rises where their sectors' unmet need is highest. E falls with size (a
 Universal-Scalability-Law curve) and with inactive members; a focal point reduces the friction.
 
-Cost per meeting: members x staff hours per meeting x hourly cost; plus a secretariat each week.
+The group's size is the number of people: member organisations x representatives per member.
+Cost per meeting: people x staff hours per meeting x hourly cost; plus a secretariat each week.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class CouncilParams(Strict):
 
     enabled: bool = True
     members: Members = "public_and_ngos"
+    representatives_per_member: int = Field(1, ge=1, le=10)
     meetings_per_year: float = Field(4.0, ge=0.0, le=52.0)
     active_share: Share = 0.7
     staff_hours_per_meeting: NonNeg = 8.0
@@ -65,7 +67,7 @@ class Council(Mechanism):
 
     def setup(self, model: CoordinationModel) -> None:
         self.members = member_mask(model, self.params.members)
-        self.n = int(self.members.sum())
+        self.n = int(self.members.sum()) * self.params.representatives_per_member  # people
         self.meetings = 0
         self.duplicates_stopped = 0
         self.base_outreach = model.orgs.outreach.copy()
@@ -84,7 +86,7 @@ class Council(Mechanism):
         return int(week * per_year // WEEKS_PER_YEAR) != int((week - 1) * per_year // WEEKS_PER_YEAR)
 
     def on_coordination(self, model: CoordinationModel) -> None:
-        if not self.meets(model.week) or self.n == 0:
+        if not self.meets(model.week) or not self.members.any():
             return
         self.meetings += 1
         effect = self.effectiveness(model)
