@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa import Agent
 
+from sim.children import AGE_OUT_WEEKS
 from sim.schema import OrgKind
 
 if TYPE_CHECKING:
@@ -91,8 +92,9 @@ class Family:
 
     @property
     def children_ages_years(self) -> list[float]:
-        ages = self.model.pop.child_age[self.index]
-        return [round(a / 52, 1) for a in ages if a >= 0]
+        children = self.model.pop.children
+        ages = children.ages(np.array([self.index]), self.model.week)[0]
+        return [round(a / 52, 1) for a in ages if 0 <= a < AGE_OUT_WEEKS]
 
     @property
     def open_needs(self) -> list[str]:

@@ -52,7 +52,8 @@ class CoordinationModel(Model):
         self.sector_names = scenario.sector_names
         self.sectors = SectorTable(scenario)
         self.city = build_city(scenario, self.streams["world.city"])
-        self.pop = Population(scenario, self.city, self.streams["world.families"])
+        self.pop = Population(scenario, self.city, self.sectors.age_band_weeks,
+                              self.streams["world.families"])
         self.orgs = OrgTable(scenario, self.city, self.streams["world.sites"])
         self.org_service_weeks = np.array(
             [self.sectors.service_weeks[self.orgs.serves[o]].mean() for o in range(self.orgs.size)])
@@ -64,8 +65,8 @@ class CoordinationModel(Model):
         self.cases: Table = caseload()
         self.applications: Table = self._empty_applications()
         self.ledger = Ledger(len(self.sector_names), scenario.time.warmup_weeks, self.city.size)
-        self.eligible = np.zeros((self.pop.n, self.pop.n_sectors), dtype=bool)
         self.last_need_events = np.zeros(0, dtype=np.int64)
+        needs.schedule_needs(self, np.flatnonzero(self.pop.eligible), first_week=0)
         self.refresh_serving()
         self.organisations = make_organisation_agents(self)
         self.mechanisms = build_mechanisms(scenario.coordination)
@@ -114,7 +115,7 @@ class CoordinationModel(Model):
         if led.counts(self.week):
             unserved = self.pop.active & (self.serving == 0)
             led.unmet_need_weeks += float(np.count_nonzero(unserved))
-            led.child_weeks += float(self.pop.children())
+            led.child_weeks += float(self.pop.children.count)
             led.weeks += 1
             first_week = self.week == led.warmup
             for m in self.mechanisms:

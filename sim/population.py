@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.children import AGE_OUT_WEEKS, Children
 from sim.params import Scenario
-from sim.schema import WEEKS_PER_YEAR
+from sim.sectors import weekly_probability
 from sim.world import City
 
-AGE_OUT_WEEKS = 13 * WEEKS_PER_YEAR
-NO_CHILD = -1
 NO_NEED = -1
+NEVER = 2**31 - 1
 
 
 class Population:
@@ -24,8 +24,9 @@ class Population:
         neighbourhood: (N,) neighbourhood index.
         marginalised: (N,) vulnerability status.
         awareness, trust: (N,) in [0, 1].
-        child_age: (N, K) ages in weeks, ``NO_CHILD`` for an empty slot.
-        child_reached: (N, K) whether that child has received a service since warm-up.
+        children: the child slots (birth weeks, age-band counts; see :mod:`sim.children`).
+        next_birth: (N,) week of the family's next birth event.
+        next_need: (N, S) week of the next need event of an eligible pair (``NEVER`` otherwise).
         need_start: (N, S) step the active need-episode began, ``NO_NEED`` if none.
         escalated: (N, S) the active need became severe while unmet.
         assessed: (N, S) assessments made for the active episode.
@@ -34,7 +35,8 @@ class Population:
         complexity: (N,) multiplier of the family's need hazards (mean 1; needs concentrate).
     """
 
-    def __init__(self, scenario: Scenario, city: City, rng: np.random.Generator):
+    def __init__(self, scenario: Scenario, city: City, band_weeks: np.ndarray,
+                 rng: np.random.Generator):
         p = scenario.city
         n, s, k = p.families, len(scenario.sectors), p.max_children
         self.n, self.n_sectors = n, s
@@ -50,8 +52,7 @@ class Population:
         n_children = np.minimum(1 + rng.poisson(max(p.mean_children - 1, 0.0), size=n), k)
         ages = rng.integers(0, AGE_OUT_WEEKS, size=(n, k))
         slot = np.arange(k)[None, :]
-        self.child_age = np.where(slot < n_children[:, None], ages, NO_CHILD).astype(np.int16)
-        self.child_reached = np.zeros((n, k), dtype=bool)
+        ages = np.where(slot < n_children[:, None], ages, -1)
         self.need_start = np.full((n, s), NO_NEED, dtype=np.int32)
         self.escalated = np.zeros((n, s), dtype=bool)
         self.assessed = np.zeros((n, s), dtype=np.int8)
@@ -62,44 +63,41 @@ class Population:
         # needs concentrate: a family's complexity multiplies its need hazards in every sector
         self.complexity = (np.ones(n) if shape is None
                            else rng.gamma(shape, 1.0 / shape, size=n)).astype(np.float32)
+        self.children = Children(ages, band_weeks)
+        birth_p = np.full(n, weekly_probability(p.births_per_family_per_year))
+        self.next_birth = (geometric_wait(rng, birth_p) - 1).astype(np.int32)
+        self.next_need = np.full((n, s), NEVER, dtype=np.int32)  # week of the next need event
 
     @property
     def active(self) -> np.ndarray:
         """(N, S) True where a need-episode is open."""
         return self.need_start >= 0
 
-    def children(self) -> int:
-        """Number of children currently in the city."""
-        return int(np.count_nonzero(self.child_age >= 0))
+    @property
+    def eligible(self) -> np.ndarray:
+        """(N, S) True where the family has a child in the sector's age band."""
+        return self.children.band_count > 0
 
-    def age_and_births(self, birth_draw: np.ndarray, birth_probability: float) -> np.ndarray:
-        """Advance ages one week, age out at 13, add births; return the mask of slots born into."""
-        age = self.child_age
-        has_child = age >= 0
-        age[has_child] += 1
-        out = age >= AGE_OUT_WEEKS
-        age[out] = NO_CHILD
-        self.child_reached[out] = False
-        empty = age < 0
-        first_empty = np.argmax(empty, axis=1)
-        born = (birth_draw < birth_probability) & empty.any(axis=1)
-        rows = np.flatnonzero(born)
-        age[rows, first_empty[rows]] = 0
-        self.child_reached[rows, first_empty[rows]] = False
-        newborn = np.zeros_like(empty)
-        newborn[rows, first_empty[rows]] = True
-        return newborn
+    def age_and_births(self, week: int, rng: np.random.Generator,
+                       birth_probability: float) -> tuple[np.ndarray, np.ndarray]:
+        """Births due this week, then age-band crossings.
 
-    def eligible(self, age_bands_weeks: np.ndarray) -> np.ndarray:
-        """(N, S) True where the family has a child in the sector's age band [lo, hi)."""
-        age = self.child_age[:, :, None]
-        lo, hi = age_bands_weeks[:, 0], age_bands_weeks[:, 1]
-        return ((age >= lo) & (age < hi)).any(axis=1)
+        Returns the flat (family, sector) pairs that became eligible and those that stopped.
+        Draws come from ``rng`` only for the families that had a birth event this week.
+        """
+        due = np.flatnonzero(self.next_birth == week)
+        if len(due):
+            self.children.add_births(due, week)
+            self.next_birth[due] = week + geometric_wait(rng, np.full(len(due), birth_probability))
+        return self.children.cross_boundaries(week)
 
-    def children_in_band(self, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """(len(rows), K) mask of the children of ``rows`` in each row's age band."""
-        age = self.child_age[rows]
-        return (age >= lo[:, None]) & (age < hi[:, None])
+
+def geometric_wait(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
+    """Weeks until the next event of a weekly Bernoulli(p) process (>= 1; NEVER when p = 0)."""
+    out = np.full(len(p), NEVER, dtype=np.int64)
+    live = p > 0
+    out[live] = np.minimum(rng.geometric(p[live]), NEVER)
+    return out
 
 
 def _beta_around(rng: np.random.Generator, mean: np.ndarray, concentration: float) -> np.ndarray:

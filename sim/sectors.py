@@ -19,7 +19,8 @@ class SectorTable:
     def __init__(self, scenario: Scenario):
         specs = list(scenario.sectors.values())
         self.names = scenario.sector_names
-        self.age_band_weeks = np.array([[a * WEEKS_PER_YEAR for a in s.ages] for s in specs])
+        self.age_band_weeks = np.array(
+            [[round(a * WEEKS_PER_YEAR) for a in s.ages] for s in specs], dtype=np.int64)
         rate = np.array([s.need_rate_per_year for s in specs])
         marg = np.array([s.marginalised_multiplier for s in specs])
         informal = np.array([s.informal_multiplier for s in specs])

@@ -27,7 +27,7 @@ def test_common_random_numbers_for_needs_and_births():
         a.step()
         b.step()
         assert np.array_equal(a.last_need_events, b.last_need_events)
-        assert np.array_equal(a.pop.child_age, b.pop.child_age)
+        assert np.array_equal(a.pop.children.birth_week, b.pop.children.birth_week)
         differs |= not np.array_equal(a.pop.need_start, b.pop.need_start)
     assert differs, "the change should alter what happens to the needs"
     assert a.summary() != b.summary()

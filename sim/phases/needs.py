@@ -1,8 +1,11 @@
 """Phase 2: children age and are born; needs arise, escalate while unmet, and lapse.
 
-Common random numbers: births draw one number per family and needs one number per eligible
-(family, sector) pair every week; eligibility depends only on ages, so these draws are the same
-whatever coordination the city runs.
+Need events and births are event-driven: each eligible (family, sector) pair carries the week
+of its next need event, drawn from a geometric distribution (the waiting time of a weekly
+Bernoulli process) when it becomes eligible and after each event; each family carries the week
+of its next birth event. Common random numbers: these draws depend only on ages, births and the
+need events themselves, never on services, so they are the same whatever coordination the city
+runs.
 """
 
 from __future__ import annotations
@@ -12,28 +15,40 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.ledger import LAPSED, MET
+from sim.population import NEVER, geometric_wait
 
 if TYPE_CHECKING:
     from sim.model import CoordinationModel
 
 
 def age_and_birth(model: CoordinationModel) -> None:
-    """Advance every child one week; births fill empty child slots."""
+    """Births due this week; children crossing age bands change which needs can arise."""
     pop = model.pop
-    draw = model.streams["births"].random(pop.n)
-    pop.age_and_births(draw, model.sectors.birth_probability)
+    became, stopped = pop.age_and_births(model.week, model.streams["births"],
+                                         model.sectors.birth_probability)
+    schedule_needs(model, became, first_week=model.week)
+    pop.next_need.reshape(-1)[stopped] = NEVER
+
+
+def weekly_need_probability(model: CoordinationModel, pairs: np.ndarray) -> np.ndarray:
+    """Weekly chance of a need event for flat (family, sector) ``pairs``."""
+    fam, sec = np.divmod(pairs, model.pop.n_sectors)
+    rate = model.sectors.weekly_rate[model.hazard_group[fam], sec] * model.pop.complexity[fam]
+    return -np.expm1(-rate)
+
+
+def schedule_needs(model: CoordinationModel, pairs: np.ndarray, first_week: int) -> None:
+    """Draw the week of the next need event of ``pairs``, counting from ``first_week``."""
+    if len(pairs):
+        wait = geometric_wait(model.streams["needs"], weekly_need_probability(model, pairs))
+        model.pop.next_need.reshape(-1)[pairs] = np.minimum(first_week - 1 + wait, NEVER)
 
 
 def arise(model: CoordinationModel) -> None:
-    """New need events; an event where no episode is open starts one."""
-    pop, sectors, week = model.pop, model.sectors, model.week
-    eligible = pop.eligible(sectors.age_band_weeks)
-    model.eligible = eligible
-    pairs = np.flatnonzero(eligible)
-    fam, sec = np.divmod(pairs, pop.n_sectors)
-    hazard = -np.expm1(-sectors.weekly_rate[model.hazard_group[fam], sec] * pop.complexity[fam])
-    event = model.streams["needs"].random(len(pairs)) < hazard
-    model.last_need_events = pairs[event]
+    """This week's need events; an event where no episode is open starts one."""
+    pop, week = model.pop, model.week
+    model.last_need_events = np.flatnonzero(pop.next_need.reshape(-1) == week)
+    schedule_needs(model, model.last_need_events, first_week=week + 1)
     new = model.last_need_events[pop.need_start.ravel()[model.last_need_events] < 0]
     flat = pop.need_start.reshape(-1)
     flat[new] = week
@@ -41,7 +56,7 @@ def arise(model: CoordinationModel) -> None:
         column.reshape(-1)[new] = 0
     pop.last_sought.reshape(-1)[new] = -1
     if model.ledger.counts(week):
-        model.ledger.need_events += float(event.sum())
+        model.ledger.need_events += float(len(model.last_need_events))
         fam_new, sec_new = np.divmod(new, pop.n_sectors)
         model.ledger.start_episodes(sec_new, pop.marginalised[fam_new])
         model.ledger.add_by_area("started", pop.neighbourhood[fam_new])
@@ -61,7 +76,8 @@ def escalate_and_lapse(model: CoordinationModel) -> None:
     )
     pop.escalated.reshape(-1)[unserved[escalates]] = True
     lapse_draw = model.streams["lapse"].random(len(unserved))
-    lapses = (lapse_draw < sectors.lapse_probability[sec]) | ~model.eligible.ravel()[unserved]
+    no_child_in_band = pop.children.band_count.reshape(-1)[unserved] == 0
+    lapses = (lapse_draw < sectors.lapse_probability[sec]) | no_child_in_band
     if model.ledger.counts(week):
         counted = pop.need_start.ravel()[unserved] >= model.ledger.warmup
         model.ledger.escalations += float(np.count_nonzero(escalates & counted))

@@ -127,9 +127,9 @@ def _start_cases(model: CoordinationModel, rows: np.ndarray) -> None:
     model.ledger.add_by_area("wait_weeks_total", area, waits)
     model.ledger.add_by_area("first_services", area)
     band = sectors.age_band_weeks[sec[fresh]]
-    kids = pop.children_in_band(fam[fresh], band[:, 0], band[:, 1])
-    reached = kids & ~pop.child_reached[fam[fresh]]
-    pop.child_reached[fam[fresh]] |= kids
+    kids = pop.children.in_band(fam[fresh], week, band[:, 0], band[:, 1])
+    reached = kids & ~pop.children.reached[fam[fresh]]
+    pop.children.reached[fam[fresh]] |= kids
     model.ledger.children_reached += float(reached.sum())
 
 
