@@ -14,6 +14,7 @@ class Table:
     def __init__(self, **dtypes: np.dtype):
         self.dtypes = dtypes
         self.cols = {name: np.empty(0, dtype=dt) for name, dt in dtypes.items()}
+        self.version = 0  # bumped by every append and keep (rows changed)
 
     def __len__(self) -> int:
         return len(next(iter(self.cols.values())))
@@ -28,11 +29,13 @@ class Table:
         """Add rows; every column must be given."""
         for name, dt in self.dtypes.items():
             self.cols[name] = np.concatenate([self.cols[name], np.asarray(values[name], dtype=dt)])
+        self.version += 1
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the rows where ``mask`` is True."""
         for name in self.cols:
             self.cols[name] = self.cols[name][mask]
+        self.version += 1
 
 
 def waiting_list() -> Table:

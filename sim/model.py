@@ -61,6 +61,7 @@ class CoordinationModel(Model):
         self.coordination_support = 0.0  # 0..1, raised by a focal point
         self.planning_support = 0.0  # >= 0, raised by an expert pool
         self.refresh_access()
+        self._held: tuple = (None, None)
         self.waiting: Table = waiting_list()
         self.cases: Table = caseload()
         self.applications: Table = self._empty_applications()
@@ -113,8 +114,7 @@ class CoordinationModel(Model):
     def _account(self) -> None:
         led = self.ledger
         if led.counts(self.week):
-            unserved = self.pop.active & (self.serving == 0)
-            led.unmet_need_weeks += float(np.count_nonzero(unserved))
+            led.unmet_need_weeks += float(len(self.unserved_pairs()))
             led.child_weeks += float(self.pop.children.count)
             led.weeks += 1
             first_week = self.week == led.warmup
@@ -136,12 +136,24 @@ class CoordinationModel(Model):
             pair_key(self.waiting.family, self.waiting.sector, self.pop.n_sectors),
             minlength=size).reshape(shape)
 
+    def unserved_pairs(self, not_waiting: bool = False) -> np.ndarray:
+        """Flat (family, sector) pairs with an open episode and no case (nor waiting row)."""
+        pairs = self.pop.open_pairs
+        keep = self.serving.reshape(-1)[pairs] == 0
+        if not_waiting:
+            keep &= self.waiting_count.reshape(-1)[pairs] == 0
+        return pairs[keep]
+
     def held_keys(self) -> np.ndarray:
         """Sorted row keys of every (family, sector, organisation) on a waiting list or caseload."""
-        s, o = self.pop.n_sectors, self.orgs.size
-        return np.sort(np.concatenate([
-            row_key(self.waiting.family, self.waiting.sector, self.waiting.org, s, o),
-            row_key(self.cases.family, self.cases.sector, self.cases.org, s, o)]))
+        version = (id(self.waiting), self.waiting.version, id(self.cases), self.cases.version)
+        if self._held[0] != version:
+            s, o = self.pop.n_sectors, self.orgs.size
+            keys = np.sort(np.concatenate([
+                row_key(self.waiting.family, self.waiting.sector, self.waiting.org, s, o),
+                row_key(self.cases.family, self.cases.sector, self.cases.org, s, o)]))
+            self._held = (version, keys)
+        return self._held[1]
 
     def apply(self, family, sector, org, source: int, fast_track=None) -> None:
         """Queue applications (seeking, outreach or referral) for the next intake."""

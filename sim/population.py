@@ -33,6 +33,7 @@ class Population:
         enrolled: (N, S) enrolments made for the active episode.
         last_sought: (N, S) step of the family's last application for the active episode.
         complexity: (N,) multiplier of the family's need hazards (mean 1; needs concentrate).
+        open_pairs: flat (family, sector) indices of the open episodes (need_start >= 0).
     """
 
     def __init__(self, scenario: Scenario, city: City, band_weeks: np.ndarray,
@@ -40,7 +41,9 @@ class Population:
         p = scenario.city
         n, s, k = p.families, len(scenario.sectors), p.max_children
         self.n, self.n_sectors = n, s
-        self.neighbourhood = rng.choice(city.size, size=n, p=city.family_weight).astype(np.int32)
+        # families are stored sorted by neighbourhood, so a neighbourhood is a slice of the arrays
+        self.neighbourhood = np.sort(rng.choice(city.size, size=n, p=city.family_weight)).astype(np.int32)
+        self.area_start = np.searchsorted(self.neighbourhood, np.arange(city.size + 1))
         informal = city.informal[self.neighbourhood]
         share = np.where(informal, p.marginalised_share_informal, p.marginalised_share_formal)
         self.marginalised = rng.random(n) < share
@@ -67,11 +70,23 @@ class Population:
         birth_p = np.full(n, weekly_probability(p.births_per_family_per_year))
         self.next_birth = (geometric_wait(rng, birth_p) - 1).astype(np.int32)
         self.next_need = np.full((n, s), NEVER, dtype=np.int32)  # week of the next need event
+        self.open_pairs = np.zeros(0, dtype=np.int64)  # flat (family, sector) of open episodes
 
     @property
     def active(self) -> np.ndarray:
         """(N, S) True where a need-episode is open."""
         return self.need_start >= 0
+
+    def area_slices(self, neighbourhoods: np.ndarray) -> list[slice]:
+        """The family index ranges of the neighbourhoods selected by a boolean (H,) mask."""
+        return [slice(int(self.area_start[h]), int(self.area_start[h + 1]))
+                for h in np.flatnonzero(neighbourhoods)]
+
+    def close_pairs(self, pairs: np.ndarray) -> None:
+        """Forget the open episodes at flat ``pairs`` (their need_start is reset by the caller)."""
+        ending = np.zeros(self.n * self.n_sectors, dtype=bool)
+        ending[pairs] = True
+        self.open_pairs = self.open_pairs[~ending[self.open_pairs]]
 
     @property
     def eligible(self) -> np.ndarray:

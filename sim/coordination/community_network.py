@@ -64,6 +64,7 @@ class CommunityNetwork(Mechanism):
             self.area = np.ones(city.size, dtype=bool)
         else:
             self.area = np.isin(np.arange(city.size), p.neighbourhoods)
+        self.slices = model.pop.area_slices(self.area)
         model.planning_support += p.experts * p.planning_support_per_expert
         self.volunteers = int(self.area.sum()) * p.volunteers_per_neighbourhood
 
@@ -71,9 +72,9 @@ class CommunityNetwork(Mechanism):
         p, pop = self.params, model.pop
         if self.volunteers == 0:
             return
-        inside = self.area[pop.neighbourhood]
-        pop.awareness[inside] += p.awareness_gain_per_week * (p.target - pop.awareness[inside])
-        pop.trust[inside] += p.trust_gain_per_week * (p.target - pop.trust[inside])
+        for area in self.slices:
+            pop.awareness[area] += p.awareness_gain_per_week * (p.target - pop.awareness[area])
+            pop.trust[area] += p.trust_gain_per_week * (p.target - pop.trust[area])
 
     def weekly_cost(self, model: CoordinationModel) -> float:
         p = self.params

@@ -78,6 +78,7 @@ class IntegratedPlatform(Mechanism):
             hubs = np.sort(hubs[: min(p.hubs, city.size)])
         self.hubs = hubs
         self.catchment = np.isin(np.arange(city.size), hubs)
+        self.areas = model.pop.area_slices(self.catchment)
         self.partners = member_mask(model, p.partners)
 
     def strength(self, model: CoordinationModel) -> float:
@@ -94,10 +95,10 @@ class IntegratedPlatform(Mechanism):
         return inside
 
     def on_finding(self, model: CoordinationModel) -> None:
-        pop = model.pop
-        inside = self.catchment[pop.neighbourhood]
+        aware = model.pop.awareness
         rate = self.params.awareness_gain_per_week * self.strength(model)
-        pop.awareness[inside] += rate * (self.params.awareness_target - pop.awareness[inside])
+        for area in self.areas:
+            aware[area] += rate * (self.params.awareness_target - aware[area])
 
     def visibility(self, model, family, org, probability):
         shared = self.params.shared_record_probability * self.strength(model)

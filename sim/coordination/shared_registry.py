@@ -64,11 +64,12 @@ class SharedRegistry(Mechanism):
         if self.params.auto_enrolment <= 0:
             return
         pop = model.pop
-        registered = (pop.assessed > 0).any(axis=1)
-        open_need = pop.active & (model.serving == 0) & (model.waiting_count == 0)
         sectors_covered = (model.orgs.serves & self.participants[:, None]).any(axis=0)
-        pairs = np.flatnonzero((open_need & registered[:, None] & sectors_covered[None, :]).ravel())
+        pairs = model.unserved_pairs(not_waiting=True)
         fam, sec = np.divmod(pairs, pop.n_sectors)
+        registered = (pop.assessed[fam] > 0).any(axis=1)
+        keep = registered & sectors_covered[sec]
+        pairs, fam, sec = pairs[keep], fam[keep], sec[keep]
         rng = model.streams["registry"]
         chosen = rng.random(len(pairs)) < self.params.auto_enrolment
         fam, sec = fam[chosen], sec[chosen]

@@ -17,10 +17,9 @@ SOURCE_SEEKING, SOURCE_OUTREACH, SOURCE_REFERRAL = 0, 1, 2
 def seek_help(model: CoordinationModel) -> None:
     """Unserved families not waiting (or tired of waiting) apply to a provider."""
     pop, week, fp = model.pop, model.week, model.params.families
-    last = pop.last_sought.ravel()
-    candidate = pop.active.ravel() & (model.serving.ravel() == 0)
-    candidate &= (last < 0) | (week - last >= fp.patience_weeks)
-    pairs = np.flatnonzero(candidate)
+    last = pop.last_sought.reshape(-1)
+    pairs = model.unserved_pairs()
+    pairs = pairs[(last[pairs] < 0) | (week - last[pairs] >= fp.patience_weeks)]
     fam, sec = np.divmod(pairs, pop.n_sectors)
     rng = model.streams["seeking"]
     org, total = pick(model, fam, sec, access_weights, rng.random(len(pairs)))
@@ -38,8 +37,7 @@ def outreach(model: CoordinationModel) -> None:
     pop = model.pop
     if not model.orgs.outreach.any():
         return
-    pairs = np.flatnonzero(pop.active.ravel() & (model.serving.ravel() == 0)
-                           & (model.waiting_count.ravel() == 0))
+    pairs = model.unserved_pairs(not_waiting=True)
     fam, sec = np.divmod(pairs, pop.n_sectors)
     rng = model.streams["outreach"]
     org, total = pick(model, fam, sec, outreach_weights, rng.random(len(pairs)))

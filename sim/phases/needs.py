@@ -52,6 +52,7 @@ def arise(model: CoordinationModel) -> None:
     new = model.last_need_events[pop.need_start.ravel()[model.last_need_events] < 0]
     flat = pop.need_start.reshape(-1)
     flat[new] = week
+    pop.open_pairs = np.concatenate([pop.open_pairs, new])
     for column in (pop.escalated, pop.assessed, pop.enrolled):
         column.reshape(-1)[new] = 0
     pop.last_sought.reshape(-1)[new] = -1
@@ -65,7 +66,7 @@ def arise(model: CoordinationModel) -> None:
 def escalate_and_lapse(model: CoordinationModel) -> None:
     """Unmet needs may escalate; unserved needs lapse (or end when no child is in the age band)."""
     pop, sectors, week = model.pop, model.sectors, model.week
-    unserved = np.flatnonzero(pop.active.ravel() & (model.serving.ravel() == 0))
+    unserved = model.unserved_pairs()
     fam, sec = np.divmod(unserved, pop.n_sectors)
     waited = week - pop.need_start.ravel()[unserved]
     esc_draw = model.streams["escalation"].random(len(unserved))
@@ -94,5 +95,6 @@ def end_episodes(model: CoordinationModel, pairs: np.ndarray, outcome: int) -> N
     if outcome == MET:
         model.ledger.add_by_area("met", pop.neighbourhood[fam[counted]])
     pop.need_start.reshape(-1)[pairs] = -1
+    pop.close_pairs(pairs)
     pop.escalated.reshape(-1)[pairs] = False
     model.drop_pairs(pairs)
