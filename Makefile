@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTHON ?= $(shell sh tools/find-python.sh)
 
-.PHONY: run test lint setup clean baseline
+.PHONY: run test lint setup clean baseline app browser
 
 setup: $(STAMP)
 
@@ -13,6 +13,9 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# the workshop page's front-end, served locally so the page works offline (no deps: its
+# pinned solara would replace the newer one)
+	$(BIN)/python -m pip install --quiet --no-deps solara-assets==1.58.2
 	@touch $@
 
 run: $(STAMP)
@@ -21,8 +24,15 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) lint
+test: $(STAMP) lint browser
 	$(BIN)/pytest
+
+app: $(STAMP)
+	$(BIN)/sim app
+
+# Debian's chromium for the workshop page's browser test (installed only when missing)
+browser:
+	@test -x /usr/bin/chromium || sh tools/install-chromium.sh
 
 baseline: $(STAMP)
 	$(BIN)/python tools/update_baseline.py

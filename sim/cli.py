@@ -56,6 +56,16 @@ def _years(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port between 1 and 65535, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sim", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -79,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("file", help="scenario or experiment YAML file")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     cli_experiments.add_parsers(sub, _positive_int)
+
+    app = sub.add_parser("app", help="start the workshop page (a web page on this computer)")
+    app.add_argument("--host", default="127.0.0.1",
+                     help="address to serve on (default: 127.0.0.1, this computer only)")
+    app.add_argument("--port", type=_port, default=8765, help="port (default: 8765)")
     return parser
 
 
@@ -180,7 +195,15 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:.2f}"
 
 
+def cmd_app(args) -> int:
+    """Serve the workshop page (sim/app.py) until Ctrl-C."""
+    from sim.app_server import serve
+
+    return serve(args.host, args.port)
+
+
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, **cli_experiments.COMMANDS}
+COMMANDS["app"] = cmd_app
 
 if __name__ == "__main__":
     sys.exit(main())

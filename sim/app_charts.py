@@ -1,0 +1,147 @@
+"""Figures of the workshop page (matplotlib, no pyplot, no Solara): the city map and the time series.
+
+Each function takes the page's runs and returns a :class:`matplotlib.figure.Figure`; the page
+shows it with ``solara.FigureMatplotlib``. Values come from the models' DataCollector (every
+metric, every week) and from ``sim.app_model``'s read-only map accessors.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+import numpy as np
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from sim.app_model import HEADLINES, Run, hub_neighbourhoods, needs_waiting_now, neighbourhood_coverage
+from sim.schema import OrgKind
+
+MAP_COLOURINGS = {
+    "coverage": ("Needs met since warm-up (%)", "RdYlGn"),
+    "waiting": ("Needs waiting now, per 100 families", "OrRd"),
+}
+RUN_COLOURS = ("#1f5fa8", "#d9541e")
+SITE_MARKERS = {OrgKind.DEPARTMENT: ("s", "department"), OrgKind.NGO: ("^", "NGO"),
+                OrgKind.PRIVATE: ("o", "private provider")}
+# sites of the three kinds sit side by side in a neighbourhood (share of the city's extent)
+SITE_OFFSETS = {OrgKind.DEPARTMENT: (-0.025, 0.0), OrgKind.NGO: (0.025, 0.0), OrgKind.PRIVATE: (0.0, -0.03)}
+RASTER = 120
+DPI = 90
+
+
+def figure_png(fig: Figure) -> bytes:
+    """The figure as PNG bytes, as the page shows it."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})  # fast over small
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=32)
+def _layers(xy_bytes: bytes, informal_bytes: bytes, extent: float) -> tuple[np.ndarray, np.ndarray]:
+    """The static layers of a city's map: (RASTER, RASTER) index of each pixel's nearest
+    neighbourhood (a Voronoi map), and an RGBA overlay with borders and informal hatching."""
+    xy = np.frombuffer(xy_bytes, dtype=float).reshape(-1, 2)
+    informal = np.frombuffer(informal_bytes, dtype=bool)
+    axis = (np.arange(RASTER) + 0.5) * extent / RASTER
+    gx, gy = np.meshgrid(axis, axis)
+    d = (gx[..., None] - xy[:, 0]) ** 2 + (gy[..., None] - xy[:, 1]) ** 2
+    cells = d.argmin(axis=2)
+    border = np.zeros(cells.shape, dtype=bool)
+    border[1:, :] |= cells[1:, :] != cells[:-1, :]
+    border[:, 1:] |= cells[:, 1:] != cells[:, :-1]
+    row, col = np.indices(cells.shape)
+    hatch = informal[cells] & ((row + col) % 7 < 2)
+    overlay = np.zeros((*cells.shape, 4))
+    overlay[hatch] = (0.15, 0.15, 0.15, 0.75)
+    overlay[border] = (1.0, 1.0, 1.0, 1.0)
+    return cells, overlay
+
+
+def map_values(run: Run, colour_by: str) -> np.ndarray:
+    """Per-neighbourhood values the map shows (coverage in %, or needs waiting per 100 families)."""
+    if colour_by == "coverage":
+        return 100.0 * neighbourhood_coverage(run.model)
+    return needs_waiting_now(run.model)
+
+
+def city_map(runs: list[Run], colour_by: str = "coverage") -> Figure:
+    """One map per run: neighbourhoods coloured, informal settlements hatched, sites and hubs."""
+    title, cmap = MAP_COLOURINGS[colour_by]
+    values = [map_values(run, colour_by) for run in runs]
+    # one scale for every map shown, from 0 to just above the highest value
+    top = max([np.nanmax(v) if np.isfinite(v).any() else 0.0 for v in values] + [1.0])
+    norm = Normalize(0.0, min(100.0, float(np.ceil(top / 10) * 10)) if colour_by == "coverage"
+                     else float(np.ceil(top / 5) * 5))
+    fig = Figure(figsize=(4.2 * len(runs) + 0.9, 4.8), dpi=DPI)
+    right = 1.0 - 0.9 / (4.2 * len(runs) + 0.9)
+    fig.subplots_adjust(left=0.01, right=right, bottom=0.12, top=0.94, wspace=0.04)
+    axes = fig.subplots(1, len(runs), squeeze=False)[0]
+    image = None
+    for ax, run, vals in zip(axes, runs, values, strict=True):
+        model = run.model
+        city, extent = model.city, float(model.params.city.extent_km)
+        cells, overlay = _layers(np.ascontiguousarray(city.xy, dtype=float).tobytes(),
+                                 np.ascontiguousarray(city.informal, dtype=bool).tobytes(), extent)
+        box = (0, extent, 0, extent)
+        image = ax.imshow(np.ma.masked_invalid(vals[cells]), origin="lower", extent=box, cmap=cmap,
+                          norm=norm, interpolation="nearest")
+        ax.imshow(overlay, origin="lower", extent=box, interpolation="nearest")
+        for kind, (marker, _) in SITE_MARKERS.items():
+            rows = [i for i, k in enumerate(model.orgs.kind) if k == kind]
+            if not rows:
+                continue
+            where = np.flatnonzero(model.orgs.site[rows].any(axis=0))
+            dx, dy = SITE_OFFSETS[kind]
+            ax.scatter(city.xy[where, 0] + dx * extent, city.xy[where, 1] + dy * extent,
+                       marker=marker, s=30, c="white", edgecolors="black", linewidths=0.8, zorder=3)
+        hubs = hub_neighbourhoods(model)
+        if len(hubs):
+            ax.scatter(city.xy[hubs, 0], city.xy[hubs, 1] + 0.03 * extent, marker="*", s=260,
+                       c="#ffd23f", edgecolors="black", linewidths=0.8, zorder=4)
+        ax.set_title(run.label, fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    cbar = fig.colorbar(image, cax=fig.add_axes((right + 0.015, 0.2, 0.2 / fig.get_figwidth(), 0.66)))
+    cbar.set_label(title, fontsize=9)
+    handles = [Line2D([], [], marker=m, ls="", mfc="white", mec="black", label=label)
+               for m, label in SITE_MARKERS.values()]
+    handles.append(Line2D([], [], marker="*", ls="", mfc="#ffd23f", mec="black", ms=12,
+                          label="family hub"))
+    handles.append(Patch(facecolor="white", edgecolor="grey", hatch="///", label="informal settlement"))
+    fig.legend(handles=handles, loc="lower center", ncol=5 if len(runs) > 1 else 3, fontsize=8,
+               frameon=False)
+    return fig
+
+
+TIMESERIES_PANELS = ("coverage", "coverage_marginalised", "duplication_rate", "cost_per_need_met")
+
+
+def timeseries(runs: list[Run]) -> Figure:
+    """Four panels (needs met, for marginalised families, duplication, cost per need met),
+    one line per run, weeks since the end of the warm-up."""
+    titles = {h.metric: h.title for h in HEADLINES}
+    fig = Figure(figsize=(6.4, 4.4), dpi=DPI)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.1, top=0.94, hspace=0.3, wspace=0.22)
+    axes = fig.subplots(2, 2, sharex=True).ravel()
+    for i, run in enumerate(runs):
+        frame = run.model.timeseries()
+        frame = frame[frame["week"] >= run.model.params.time.warmup_weeks]
+        for ax, metric in zip(axes, TIMESERIES_PANELS, strict=True):
+            y = frame[metric].to_numpy(dtype=float)
+            if metric != "cost_per_need_met":
+                y = 100.0 * y
+            ax.plot(frame["week"].to_numpy(), y, color=RUN_COLOURS[i % 2], lw=1.6,
+                    ls="-" if i == 0 else "--", label=run.label)
+    for ax, metric in zip(axes, TIMESERIES_PANELS, strict=True):
+        ax.set_title(titles[metric] + (" (%)" if metric != "cost_per_need_met" else ""), fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.locator_params(nbins=4)
+        ax.grid(alpha=0.3)
+    for ax in axes[2:]:
+        ax.set_xlabel("week", fontsize=8)
+    if runs:
+        axes[0].legend(fontsize=7, loc="lower right")
+    return fig

@@ -1,0 +1,227 @@
+"""The workshop page without a browser: levers, texts, figures, the page for every scenario, `sim app`.
+
+The browser test (real Chromium, offline) is tests/test_app_browser.py.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import subprocess
+import sys
+
+import pytest
+
+from sim.app_model import (
+    AS_WRITTEN,
+    DEFAULT_LEVERS,
+    HEADLINES,
+    Levers,
+    WorkshopModel,
+    build_scenario,
+    compare_phrases,
+    format_value,
+    list_scenarios,
+    needs_waiting_now,
+    neighbourhood_coverage,
+    scenario_path,
+)
+from sim.config import ConfigError, load_scenario
+from sim.metrics import by_neighbourhood
+
+
+def test_sim_does_not_import_the_page_machinery():
+    code = ("import sys, sim, sim.cli, sim.run, sim.app_server; "
+            "bad = [m for m in sys.modules if m.startswith(('solara', 'mesa.visualization', 'altair'))]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_app_command_defaults_to_this_computer():
+    from sim.app_server import is_loopback, server_command, server_env
+    from sim.cli import build_parser
+
+    args = build_parser().parse_args(["app"])
+    assert (args.host, args.port) == ("127.0.0.1", 8765)
+    args = build_parser().parse_args(["app", "--port", "9000", "--host", "0.0.0.0"])
+    assert (args.host, args.port) == ("0.0.0.0", 9000)
+    command = server_command("127.0.0.1", 8765)
+    assert command[1:5] == ["-m", "solara", "run", "sim.app"]
+    assert "--production" in command and "--no-open" in command
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+    assert server_env({})["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and not is_loopback("0.0.0.0")
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "http"])
+def test_app_command_refuses_bad_ports(port, capsys):
+    from sim.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["app", "--port", port])
+    assert exc.value.code == 2
+    assert "--port" in capsys.readouterr().err
+
+
+def test_scenario_names_are_only_the_listed_files():
+    assert list_scenarios()[0] == "base"
+    for bad in ("../pyproject", "/etc/passwd", "base.yaml", "nope"):
+        with pytest.raises(ConfigError):
+            scenario_path(bad)
+
+
+def test_default_levers_leave_the_scenario_as_written():
+    for name in list_scenarios():
+        path = scenario_path(name)
+        assert build_scenario(name) == load_scenario(path)
+        assert build_scenario(name, "council") == load_scenario(path, coordination="council")
+
+
+def test_each_lever_sets_its_parameter():
+    moved = Levers(families_percent=50, budget_level=1.5, council_meetings=8, council_size=3, hubs=5,
+                   pooled_share=0.3, registry_consultation=0.9, outreach=2.0)
+    s = build_scenario("base", "full_integration", moved, seed=7)
+    plain = build_scenario("base", "full_integration")
+    assert s.seed == 7
+    assert s.city.families == plain.city.families // 2
+    assert s.funding.budget_scale == 1.5
+    c = s.coordination
+    assert c.council.meetings_per_year == 8
+    assert c.council.members == ["health_department", "nutrition_department", "education_department"]
+    assert c.integrated_platform.hubs == 5
+    assert c.pooled_budget.contribution_share == 0.3
+    assert c.shared_registry.consultation_rate == 0.9
+    for name, org in s.organisations.items():
+        assert org.outreach == pytest.approx(min(1.0, 2 * plain.organisations[name].outreach))
+    bigger = build_scenario("base", "council", Levers(council_size=10))
+    assert len(bigger.coordination.council.members) == 10  # private providers join last
+    assert bigger.coordination.council.members[-2:] == ["private_day_care", "private_clinic"]
+
+
+def test_mechanism_levers_do_not_switch_mechanisms_on():
+    s = build_scenario("base", "silos", Levers(council_meetings=8, council_size=3, hubs=5,
+                                               pooled_share=0.3, registry_consultation=0.9))
+    assert s.coordination.mechanisms() == []
+
+
+def test_a_named_model_replaces_the_files_coordination():
+    own = build_scenario("intersectoral_commission")
+    assert own.coordination.focal_point is not None
+    council = build_scenario("intersectoral_commission", "council")
+    assert council.coordination.focal_point is None
+    assert council.coordination.council.members == "public_and_ngos"
+
+
+def test_comparison_shares_the_city_and_the_chance_events():
+    solo = WorkshopModel(coordination="council")
+    pair = WorkshopModel(coordination="council", compare=True, compare_with="full_integration")
+    for _ in range(3):
+        solo.step()
+        pair.step()
+    assert pair.comparing and not solo.comparing
+    assert solo.main.metrics == pytest.approx(pair.main.metrics, nan_ok=True)
+    a, b = (run.model for run in pair.runs)
+    assert (a.pop.neighbourhood == b.pop.neighbourhood).all()
+    assert [run.label for run in pair.runs] == ["council", "full_integration"]
+    assert a.week == b.week == pair.week
+
+
+def test_numbers_shown_are_the_models_metrics():
+    m = WorkshopModel(compare=True)
+    m.step()
+    a, b = (run.model.metrics for run in m.runs)
+    for h in HEADLINES:
+        assert format_value(a[h.metric], h.kind) != ""
+    phrases = {p.text.split(" ", 1)[1]: p for p in compare_phrases(a, b)}
+    points = phrases["points of coverage for marginalised families"].text.split(" ")[0]
+    expected = 100 * (b["coverage_marginalised"] - a["coverage_marginalised"])
+    assert float(points) == pytest.approx(expected, abs=0.051 if abs(expected) < 10 else 0.51)
+    coverage = neighbourhood_coverage(m.main)
+    assert coverage == pytest.approx(by_neighbourhood(m.main.ledger)["coverage"], nan_ok=True)
+    waiting = needs_waiting_now(m.main)
+    assert waiting.shape == (m.main.city.size,) and (waiting[~(waiting != waiting)] >= 0).all()
+
+
+def test_phrases_read_plainly():
+    a = {"coverage": 0.5, "coverage_marginalised": 0.40, "duplication_rate": 0.10, "total_cost": 100.0,
+         "cost_per_need_met": 10.0, "coordination_cost": 0.0}
+    b = {"coverage": 0.55, "coverage_marginalised": 0.52, "duplication_rate": 0.06, "total_cost": 108.0,
+         "cost_per_need_met": 9.0, "coordination_cost": 1234.0}
+    texts = [(p.text, p.good) for p in compare_phrases(a, b)]
+    assert texts == [("+12 points of coverage for marginalised families", True),
+                     ("+5.0 points of coverage overall", True),
+                     ("-40% duplication (repeat assessments and services)", True),
+                     ("+8.0% total cost", False),
+                     ("-10% cost per need met", True),
+                     ("+1,234 spent on coordination", False)]
+    nan = dict.fromkeys(a, math.nan)
+    assert compare_phrases(nan, nan) == []
+    assert format_value(math.nan, "share") == "n/a"
+    assert format_value(0.1234, "share") == "12.3%"
+    assert format_value(12345.6, "money") == "12,346"
+
+
+def test_bad_settings_fall_back_with_a_warning():
+    m = WorkshopModel(city="no_such_city")
+    assert m.city_name == "base" and m.warnings
+    assert m.main.params.name == "base"
+
+
+@pytest.mark.parametrize("name", list_scenarios())
+def test_page_renders_for_every_scenario(name):
+    """Smoke test: the page's model, figures and main area for every scenario file."""
+    import ipyvuetify as v
+    import solara
+
+    from sim import app
+    from sim.app_charts import city_map, timeseries
+
+    m = WorkshopModel(city=name, compare=True, compare_with="full_integration")
+    assert m.warnings == []
+    before = [run.model.week for run in m.runs]
+    m.step()
+    assert [run.model.week for run in m.runs] == [w + 1 for w in before]
+    for figure in (city_map(m.runs, "coverage"), city_map(m.runs[:1], "waiting"), timeseries(m.runs)):
+        figure.savefig(io.BytesIO(), format="png")
+    _, rc = solara.render(app.Dashboard(m), handle_error=False)
+    values = [w.children[0] for w in rc.find(v.Html, class_="headline-value").widgets]
+    assert len(values) == 2 * len(HEADLINES)
+    assert rc.find(v.Html, class_="comparison-phrase").widgets
+    status = rc.find(v.Html, class_="status-line").widget.children[0]
+    assert f"week {m.week} of" in status
+
+
+def test_each_session_builds_its_own_model(monkeypatch):
+    import solara
+
+    from sim import app
+
+    built = []
+
+    class Recording(WorkshopModel):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            built.append(self)
+
+    monkeypatch.setattr(app, "WorkshopModel", Recording)
+    solara.render(app.Page(), handle_error=False)
+    solara.render(app.Page(), handle_error=False)
+    assert len(built) == 2 and built[0] is not built[1]
+
+
+def test_sidebar_settings_match_the_model():
+    import inspect
+
+    from sim.app import model_params
+
+    params = model_params()
+    signature = inspect.signature(WorkshopModel.__init__).parameters
+    for name, spec in params.items():
+        assert name in signature
+        default = signature[name].default
+        assert spec["value"] == default, name
+        if spec["type"].startswith("Slider"):
+            assert spec["min"] <= spec["value"] <= spec["max"]
+    assert params["coordination"]["value"] == AS_WRITTEN
+    assert params["city"]["values"] == list_scenarios()
+    assert DEFAULT_LEVERS.council_size == 0

@@ -1,0 +1,207 @@
+"""The workshop page in a real browser, offline: `sim app` driven by headless Chromium.
+
+Starts `sim app` on a free local port, opens it in Debian's chromium through Playwright with every
+request not addressed to the local server blocked, changes the coordination model, steps, plays,
+checks that the headline numbers change and that no error shows, switches on the comparison, and
+saves the screenshots that docs/guide-trainers.md shows (docs/img/workshop-*.png).
+
+Needs /usr/bin/chromium (`make test` installs it when missing: tools/install-chromium.sh); never
+downloads a browser. Skipped without chromium, except under CI=true where that is a failure.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = Path(__file__).resolve().parent.parent / "docs" / "img"
+START_TIMEOUT_S = 90
+WAIT_MS = 60_000
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing (make test installs it: tools/install-chromium.sh)",
+                    pytrace=False)
+    pytest.skip(f"{CHROMIUM} is missing (run `make test`, or apt-get install chromium)",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """`sim app` on a free port of 127.0.0.1, in its own process group (stopped afterwards)."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "app", "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    try:
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"sim app exited with {proc.returncode}:\n{log.read().decode()[-3000:]}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"sim app did not answer on {url} within {START_TIMEOUT_S} s")
+            time.sleep(0.5)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()
+
+
+@pytest.fixture
+def page(server, tmp_path):
+    blocked: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True, args=FLAGS,
+            viewport={"width": 1400, "height": 1050})
+        context.set_default_timeout(WAIT_MS)
+
+        def only_local(route):
+            if route.request.url.startswith(server):
+                route.continue_()
+            else:
+                blocked.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", only_local)
+        page = context.pages[0] if context.pages else context.new_page()
+        try:
+            yield page, blocked
+        finally:
+            context.close()
+
+
+def _save(shot: bytes, name: str) -> None:
+    """Write a screenshot into docs/img with a 128-colour palette (small files for git)."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(shot)).convert("RGB").quantize(colors=128)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    image.save(SHOTS / name, optimize=True)
+
+
+def _week(page) -> int:
+    return int(re.search(r"week (\d+) of", page.locator(".status-line").inner_text()).group(1))
+
+
+def _headlines(page) -> list[str]:
+    return page.locator(".headline-value").all_inner_texts()
+
+
+def _wait_week(page, week: int) -> None:
+    page.wait_for_function(
+        "w => { const s = document.querySelector('.status-line');"
+        " return s && s.innerText.includes('week ' + w + ' of'); }", arg=week)
+    page.wait_for_timeout(300)  # let the figures of the same update arrive
+
+
+def _select(page, label: str, option: str) -> None:
+    page.locator(".v-input", has_text=label).locator(".v-select__slot").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def _reset(page, expect_text: str) -> None:
+    page.get_by_role("button", name="Reset").click()
+    page.locator(".status-line", has_text=expect_text).wait_for()
+
+
+def _step(page, times: int) -> None:
+    for _ in range(times):
+        week = _week(page)
+        page.get_by_role("button", name="Step").click()
+        _wait_week(page, week + 1)
+
+
+def _assert_no_error(page) -> None:
+    errors = page.locator(".v-alert.error, .v-alert.warning")
+    assert errors.count() == 0, errors.all_inner_texts()
+    body = page.locator("body").inner_text()
+    assert "Traceback" not in body and "error in step" not in body
+
+
+def test_workshop_page_offline(page, server):
+    page, blocked = page
+    started = time.monotonic()
+    page.goto(server)
+    page.get_by_role("button", name="Reset").wait_for()
+    page.locator(".headline-value").first.wait_for()
+    assert len(_headlines(page)) == 5
+    _assert_no_error(page)
+
+    # another way of working: the council
+    _select(page, "Way of working (coordination model)", "council")
+    _reset(page, "Way of working: council.")
+    page.get_by_text("council: 8 members, 4 meetings a year").wait_for()
+    before, week = _headlines(page), _week(page)
+    _step(page, 5)
+    assert _week(page) == week + 5
+    after = _headlines(page)
+    assert after != before, "the headline numbers did not change after five steps"
+    assert all(v != "n/a" for v in after), after
+    _assert_no_error(page)
+    _save(page.screenshot(), "workshop-page.png")
+
+    # Play runs on by itself, the pause button stops it
+    week = _week(page)
+    page.get_by_role("button", name="▶").click()
+    page.wait_for_function(
+        "w => document.querySelector('.status-line').innerText.match(/week (\\d+) of/)[1] > w",
+        arg=week + 2)
+    page.get_by_role("button", name="❚❚").click()
+    sync_api.expect(page.get_by_role("button", name="Step")).to_be_enabled()
+    _assert_no_error(page)
+
+    # the comparison: council against full integration, same city and seed
+    page.get_by_text("Compare with a second way of working").click()
+    _reset(page, "Way of working: council versus full_integration.")
+    page.locator(".comparison-phrase").first.wait_for()
+    _step(page, 3)
+    assert len(_headlines(page)) == 10
+    phrases = page.locator(".comparison-phrase").all_inner_texts()
+    assert any("points of coverage for marginalised families" in p for p in phrases), phrases
+    assert any("duplication" in p for p in phrases), phrases
+    _assert_no_error(page)
+    _save(page.screenshot(), "workshop-compare.png")
+    for title, name in (("The city", "workshop-map.png"), ("Week by week", "workshop-timeseries.png")):
+        card = page.locator(".v-card").filter(has=page.get_by_text(title, exact=True))
+        _save(card.first.screenshot(), name)
+
+    assert blocked == [], f"the page asked for outside addresses: {blocked}"
+    print(f"browser test: {time.monotonic() - started:.1f} s in the page")
