@@ -9,12 +9,17 @@ import numpy as np
 
 
 class Table:
-    """A growable table of equal-length NumPy columns with fixed dtypes."""
+    """A growable table of equal-length NumPy columns with fixed dtypes.
 
-    def __init__(self, **dtypes: np.dtype):
+    With ``counts`` (a flat (N*S,) array), the table keeps ``counts[pair]`` equal to its number of
+    rows of each (family, sector) pair as rows are appended and removed.
+    """
+
+    def __init__(self, counts: np.ndarray | None = None, n_sectors: int = 1, **dtypes: np.dtype):
         self.dtypes = dtypes
         self.cols = {name: np.empty(0, dtype=dt) for name, dt in dtypes.items()}
         self.version = 0  # bumped by every append and keep (rows changed)
+        self.counts, self.n_sectors = counts, n_sectors
 
     def __len__(self) -> int:
         return len(next(iter(self.cols.values())))
@@ -30,24 +35,31 @@ class Table:
         for name, dt in self.dtypes.items():
             self.cols[name] = np.concatenate([self.cols[name], np.asarray(values[name], dtype=dt)])
         self.version += 1
+        if self.counts is not None:
+            fam, sec = np.asarray(values["family"]), np.asarray(values["sector"])
+            np.add.at(self.counts, pair_key(fam, sec, self.n_sectors), 1)
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the rows where ``mask`` is True."""
+        if self.counts is not None:
+            gone = ~mask
+            np.subtract.at(self.counts, pair_key(self.cols["family"][gone], self.cols["sector"][gone],
+                                                 self.n_sectors), 1)
         for name in self.cols:
             self.cols[name] = self.cols[name][mask]
         self.version += 1
 
 
-def waiting_list() -> Table:
+def waiting_list(counts: np.ndarray, n_sectors: int) -> Table:
     """Families waiting for an organisation after intake (one row per family-sector-org)."""
-    return Table(family=np.int32, sector=np.int8, org=np.int16, since=np.int32, fast_track=np.bool_,
-                 referred=np.bool_)
+    return Table(counts, n_sectors, family=np.int32, sector=np.int8, org=np.int16, since=np.int32,
+                 fast_track=np.bool_, referred=np.bool_)
 
 
-def caseload() -> Table:
+def caseload(counts: np.ndarray, n_sectors: int) -> Table:
     """Families being served (one row per enrolment)."""
-    return Table(family=np.int32, sector=np.int8, org=np.int16, weeks_left=np.int16,
-                 weekly_cost=np.float64, duplicate=np.bool_)
+    return Table(counts, n_sectors, family=np.int32, sector=np.int8, org=np.int16,
+                 weeks_left=np.int16, weekly_cost=np.float64, duplicate=np.bool_)
 
 
 def pair_key(family: np.ndarray, sector: np.ndarray, n_sectors: int) -> np.ndarray:

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.caseload import pair_key
+
 if TYPE_CHECKING:
     from sim.model import CoordinationModel
 
@@ -25,6 +27,7 @@ def check_invariants(model: CoordinationModel) -> None:
             (pop.need_start[model.cases.family, model.cases.sector] >= 0).all()
             and (pop.need_start[model.waiting.family, model.waiting.sector] >= 0).all()),
         "every episode is met, lapsed or open exactly once": _episodes_balance(model),
+        "case and waiting counts match the tables": _counts_match(model),
         "duplicates never exceed contacts": (
             led.assessments_duplicate <= led.assessments
             and led.service_weeks_duplicate <= led.service_weeks),
@@ -34,6 +37,17 @@ def check_invariants(model: CoordinationModel) -> None:
     for name, ok in checks.items():
         if not ok:
             raise InvariantError(f"week {model.week}: invariant failed: {name}")
+
+
+def _counts_match(model: CoordinationModel) -> bool:
+    size = model.pop.n * model.pop.n_sectors
+    s = model.pop.n_sectors
+    cases = np.bincount(pair_key(model.cases.family, model.cases.sector, s), minlength=size)
+    waiting = np.bincount(pair_key(model.waiting.family, model.waiting.sector, s), minlength=size)
+    open_now = np.flatnonzero(model.pop.need_start.reshape(-1) >= 0)
+    return bool(np.array_equal(cases, model.serving.reshape(-1))
+                and np.array_equal(waiting, model.waiting_count.reshape(-1))
+                and np.array_equal(open_now, np.sort(model.pop.open_pairs)))
 
 
 def _episodes_balance(model: CoordinationModel) -> bool:

@@ -62,13 +62,17 @@ class CoordinationModel(Model):
         self.planning_support = 0.0  # >= 0, raised by an expert pool
         self.refresh_access()
         self._held: tuple = (None, None)
-        self.waiting: Table = waiting_list()
-        self.cases: Table = caseload()
+        self._unserved: dict = {}
+        pairs, s = self.pop.n * self.pop.n_sectors, self.pop.n_sectors
+        # per (family, sector): cases open and waiting-list rows, kept by the tables themselves
+        self.serving = np.zeros(pairs, dtype=np.int32).reshape(self.pop.n, s)
+        self.waiting_count = np.zeros(pairs, dtype=np.int32).reshape(self.pop.n, s)
+        self.waiting: Table = waiting_list(self.waiting_count.reshape(-1), s)
+        self.cases: Table = caseload(self.serving.reshape(-1), s)
         self.applications: Table = self._empty_applications()
         self.ledger = Ledger(len(self.sector_names), scenario.time.warmup_weeks, self.city.size)
         self.last_need_events = np.zeros(0, dtype=np.int64)
         needs.schedule_needs(self, np.flatnonzero(self.pop.eligible), first_week=0)
-        self.refresh_serving()
         self.organisations = make_organisation_agents(self)
         self.mechanisms = build_mechanisms(scenario.coordination)
         for mechanism in self.mechanisms:
@@ -125,23 +129,17 @@ class CoordinationModel(Model):
         self.datacollector.collect(self)
 
     # ---------------------------------------------------------- shared helpers
-    def refresh_serving(self) -> None:
-        """Recount, per (family, sector), the open cases and waiting-list rows."""
-        size = self.pop.n * self.pop.n_sectors
-        shape = (self.pop.n, self.pop.n_sectors)
-        self.serving = np.bincount(
-            pair_key(self.cases.family, self.cases.sector, self.pop.n_sectors),
-            minlength=size).reshape(shape)
-        self.waiting_count = np.bincount(
-            pair_key(self.waiting.family, self.waiting.sector, self.pop.n_sectors),
-            minlength=size).reshape(shape)
-
     def unserved_pairs(self, not_waiting: bool = False) -> np.ndarray:
         """Flat (family, sector) pairs with an open episode and no case (nor waiting row)."""
+        version = (id(self.pop.open_pairs), self.cases.version, self.waiting.version)
+        cached = self._unserved.get(not_waiting)
+        if cached is not None and cached[0] == version:
+            return cached[1]
         pairs = self.pop.open_pairs
         keep = self.serving.reshape(-1)[pairs] == 0
         if not_waiting:
             keep &= self.waiting_count.reshape(-1)[pairs] == 0
+        self._unserved[not_waiting] = (version, pairs[keep])
         return pairs[keep]
 
     def held_keys(self) -> np.ndarray:
@@ -171,7 +169,6 @@ class CoordinationModel(Model):
         for table in (self.waiting, self.cases, self.applications):
             if len(table):
                 table.keep(~ending[pair_key(table.family, table.sector, self.pop.n_sectors)])
-        self.refresh_serving()
 
     def visibility(self, family: np.ndarray, org: np.ndarray) -> np.ndarray:
         """Chance each ``org`` sees other providers' records of ``family`` (mechanisms add)."""

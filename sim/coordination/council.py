@@ -113,7 +113,6 @@ class Council(Mechanism):
         self.duplicates_stopped += int(drop.sum())
         model.cases.keep(~drop[:n_cases])
         model.waiting.keep(~drop[n_cases:])
-        model.refresh_serving()
 
     def plan(self, model: CoordinationModel, effect: float) -> None:
         """Move spare places (at equal cost) to long waiting lists; aim outreach at unmet need."""

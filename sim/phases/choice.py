@@ -35,12 +35,15 @@ def pick(model: CoordinationModel, family: np.ndarray, sector: np.ndarray, weigh
     total = np.zeros(len(family))
     held = model.held_keys()
     s_count, o_count = model.pop.n_sectors, model.orgs.size
+    pairs = family.astype(np.int64) * s_count + sector
+    holds = (model.waiting_count.reshape(-1)[pairs] > 0) | (model.serving.reshape(-1)[pairs] > 0)
     for s in np.unique(sector):
         rows = np.flatnonzero(sector == s)
         providers = model.orgs.providers(int(s))
         w = weigh(model, family[rows], providers)
-        keys = row_key(family[rows][:, None], s, providers[None, :], s_count, o_count)
-        w = np.where(contains(held, keys), 0.0, w)
+        some = np.flatnonzero(holds[rows])  # only these can already be on a provider's books
+        keys = row_key(family[rows][some][:, None], s, providers[None, :], s_count, o_count)
+        w[some] = np.where(contains(held, keys), 0.0, w[some])
         cum = np.cumsum(w, axis=1)
         total[rows] = cum[:, -1]
         idx = (cum < (draw[rows] * cum[:, -1])[:, None]).sum(axis=1)

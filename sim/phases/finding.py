@@ -22,12 +22,15 @@ def seek_help(model: CoordinationModel) -> None:
     pairs = pairs[(last[pairs] < 0) | (week - last[pairs] >= fp.patience_weeks)]
     fam, sec = np.divmod(pairs, pop.n_sectors)
     rng = model.streams["seeking"]
-    org, total = pick(model, fam, sec, access_weights, rng.random(len(pairs)))
-    marg = pop.marginalised[fam]
     willing = fp.seek_probability * pop.awareness[fam] * pop.trust[fam]
-    willing *= np.where(marg, 1.0 - fp.stigma_marginalised, 1.0)
-    willing *= np.where(pop.escalated.ravel()[pairs], 2.0, 1.0)
-    seeks = (rng.random(len(pairs)) < np.minimum(willing * np.minimum(total, 1.0), 1.0)) & (org >= 0)
+    willing *= np.where(pop.marginalised[fam], 1.0 - fp.stigma_marginalised, 1.0)
+    willing *= np.where(pop.escalated.reshape(-1)[pairs], 2.0, 1.0)
+    draw = rng.random(len(pairs))
+    # the chance to seek is willing x min(access, 1) <= willing: only those below can seek
+    maybe = draw < willing
+    pairs, fam, sec, draw, willing = (a[maybe] for a in (pairs, fam, sec, draw, willing))
+    org, total = pick(model, fam, sec, access_weights, rng.random(len(pairs)))
+    seeks = (draw < willing * np.minimum(total, 1.0)) & (org >= 0)
     last[pairs[seeks]] = week
     model.apply(fam[seeks], sec[seeks], org[seeks], SOURCE_SEEKING)
 
@@ -40,6 +43,19 @@ def outreach(model: CoordinationModel) -> None:
     pairs = model.unserved_pairs(not_waiting=True)
     fam, sec = np.divmod(pairs, pop.n_sectors)
     rng = model.streams["outreach"]
-    org, total = pick(model, fam, sec, outreach_weights, rng.random(len(pairs)))
-    found = (rng.random(len(pairs)) < 1.0 - np.exp(-total)) & (org >= 0)
-    model.apply(fam[found], sec[found], org[found], SOURCE_OUTREACH)
+    # these families hold no row anywhere, so every provider is open to them: the total
+    # outreach reaching them depends only on neighbourhood, vulnerability and sector
+    marg = pop.marginalised[fam].astype(np.int64)
+    found = rng.random(len(pairs)) < -np.expm1(-outreach_intensity(model)[pop.neighbourhood[fam], marg, sec])
+    fam, sec = fam[found], sec[found]
+    org, _ = pick(model, fam, sec, outreach_weights, rng.random(len(fam)))
+    reached = org >= 0
+    model.apply(fam[reached], sec[reached], org[reached], SOURCE_OUTREACH)
+
+
+def outreach_intensity(model: CoordinationModel) -> np.ndarray:
+    """(H, 2, S) total weekly outreach reaching a family by neighbourhood, vulnerability, sector."""
+    orgs = model.orgs
+    reach = orgs.site.T[:, None, :] * orgs.outreach[None, None, :]  # (H, 1, O)
+    open_to = np.stack([~orgs.marginalised_only, np.ones(orgs.size, dtype=bool)])  # (2, O)
+    return (reach * open_to[None, :, :]) @ orgs.serves.astype(float)

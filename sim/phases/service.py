@@ -149,4 +149,3 @@ def _charge_week(model: CoordinationModel, paid: np.ndarray) -> None:
     if done.any():
         pairs = np.unique(pair_key(cases.family[done], cases.sector[done], pop.n_sectors))
         end_episodes(model, pairs, MET)
-    model.refresh_serving()
