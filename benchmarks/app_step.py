@@ -2,19 +2,21 @@
 
     .venv/bin/python benchmarks/app_step.py [--city base] [--steps 40] [--compare]
 
-A rendered step is what Play does each tick: ``WorkshopModel.step()`` (one week of every run),
-then the map and the time-series figures drawn to PNG exactly as the page shows them
-(``sim.app_charts.figure_png``). Prints the median and the 90th percentile in milliseconds, for
-the model alone and for the whole; the browser adds the websocket round trip and image decoding.
+A rendered step is what Play does each tick on the server: ``WorkshopModel.step()`` (one week of
+every run), the map drawn to PNG as the page shows it (``sim.app_charts.figure_png``) and the
+time-series chart's data (``timeseries_option``, drawn by ECharts in the browser) serialised.
+Prints the median and the 90th percentile in milliseconds, for the model alone and for the whole;
+the browser adds the websocket round trip and drawing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 
-from sim.app_charts import city_map, figure_png, timeseries
+from sim.app_charts import city_map, figure_png, timeseries_option
 from sim.app_model import DEFAULT_CITY, DEFAULT_COMPARISON, WorkshopModel
 
 
@@ -35,14 +37,13 @@ def main() -> None:
     model = WorkshopModel(city=args.city, compare=args.compare)
     built = time.perf_counter() - started
     figure_png(city_map(model.runs))  # first drawing loads fonts: not a step
-    figure_png(timeseries(model.runs))
     step, total = [], []
     for _ in range(args.steps):
         t0 = time.perf_counter()
         model.step()
         t1 = time.perf_counter()
         figure_png(city_map(model.runs))
-        figure_png(timeseries(model.runs))
+        json.dumps(timeseries_option(model.runs))
         t2 = time.perf_counter()
         step.append(t1 - t0)
         total.append(t2 - t0)

@@ -7,7 +7,8 @@ The sidebar is Mesa's SolaraViz: Reset / Play / Step, the play speed, and the pa
 (city, way of working, levers, comparison, seed; they take effect on Reset). The main area is
 this module's :func:`Dashboard`: headline cards, the comparison in words, the city map, the
 time series and plain-language explanations. Each browser session builds its own model.
-The model and the texts are in ``sim/app_model.py``, the figures in ``sim/app_charts.py``.
+The model and the texts are in ``sim/app_model.py``, the figures in ``sim/app_charts.py`` (the map
+is drawn by matplotlib on the server, the time series by ECharts in the browser).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
-from sim.app_charts import MAP_COLOURINGS, city_map, figure_png, timeseries
+from sim.app_charts import MAP_COLOURINGS, city_map, figure_png, timeseries_option
 from sim.app_model import (
     AS_WRITTEN,
     DEFAULT_CITY,
@@ -154,7 +155,7 @@ def Dashboard(model: WorkshopModel):
     tick = update_counter.get()
     colour_by, set_colour_by = solara.use_state("coverage")
     map_png = solara.use_memo(lambda: figure_png(city_map(model.runs, colour_by)), [model, tick, colour_by])
-    ts_png = solara.use_memo(lambda: figure_png(timeseries(model.runs)), [model, tick])
+    ts_option = solara.use_memo(lambda: timeseries_option(model.runs), [model, tick])
     # side by side for one run; one under the other (full width) when comparing
     basis = ("1 1 100%", "1 1 100%") if model.comparing else ("1 1 360px", "1.3 1 460px")
     main = model.main.params
@@ -176,7 +177,9 @@ def Dashboard(model: WorkshopModel):
                 _text("div", MAP_COLOURINGS[colour_by][0], "font-size: 12px; color: #444;")
                 solara.Image(map_png, width="100%", classes=["city-map"])
             with solara.Card("Week by week", style={"margin": "0", "flex": basis[1], "max-width": "820px"}):
-                solara.Image(ts_png, width="100%", classes=["timeseries"])
+                solara.FigureEcharts(option=ts_option, responsive=True,
+                                     attributes={"style": "height: 430px; width: 100%;",
+                                                 "class": "timeseries"})
         Explanations(model)
 
 

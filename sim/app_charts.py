@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.app_model import HEADLINES, Run, hub_neighbourhoods, needs_waiting_now, neighbourhood_coverage
+from sim.app_model import Run, hub_neighbourhoods, needs_waiting_now, neighbourhood_coverage
 from sim.schema import OrgKind
 
 MAP_COLOURINGS = {
@@ -117,31 +117,53 @@ def city_map(runs: list[Run], colour_by: str = "coverage") -> Figure:
 
 
 TIMESERIES_PANELS = ("coverage", "coverage_marginalised", "duplication_rate", "cost_per_need_met")
+# panel positions (per cent of the chart) in a 2 x 2 layout
+_GRIDS = [{"left": "9%", "top": "14%", "width": "37%", "height": "30%"},
+          {"left": "59%", "top": "14%", "width": "37%", "height": "30%"},
+          {"left": "9%", "top": "60%", "width": "37%", "height": "30%"},
+          {"left": "59%", "top": "60%", "width": "37%", "height": "30%"}]
 
 
-def timeseries(runs: list[Run]) -> Figure:
-    """Four panels (needs met, for marginalised families, duplication, cost per need met),
-    one line per run, weeks since the end of the warm-up."""
-    titles = {h.metric: h.title for h in HEADLINES}
-    fig = Figure(figsize=(6.4, 4.4), dpi=DPI)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.1, top=0.94, hspace=0.3, wspace=0.22)
-    axes = fig.subplots(2, 2, sharex=True).ravel()
-    for i, run in enumerate(runs):
+def _series_values(values: np.ndarray, percent: bool) -> list:
+    """JSON-ready numbers (NaN becomes null, a gap in the line)."""
+    scaled = 100.0 * values if percent else values
+    return [round(float(v), 2) if np.isfinite(v) else None for v in scaled]
+
+
+def timeseries_option(runs: list[Run]) -> dict:
+    """An ECharts option (drawn in the browser, so nothing to render on the server): four panels
+    (needs met, for marginalised families, duplication, cost per need met), one line per run,
+    weeks since the end of the warm-up, from each model's DataCollector."""
+    titles = {"coverage": "Needs met", "coverage_marginalised": "Needs met, marginalised",
+              "duplication_rate": "Duplication", "cost_per_need_met": "Cost per need met"}
+    option: dict = {
+        "animation": False,
+        "color": list(RUN_COLOURS),
+        "legend": {"top": 0, "data": [run.label for run in runs]},
+        "tooltip": {"trigger": "axis"},
+        "grid": _GRIDS,
+        "title": [], "xAxis": [], "yAxis": [], "series": [],
+    }
+    for i, metric in enumerate(TIMESERIES_PANELS):
+        grid = _GRIDS[i]
+        top = f"{int(grid['top'][:-1]) - 7}%"
+        unit = "" if metric == "cost_per_need_met" else " (%)"
+        option["title"].append({"text": titles[metric] + unit, "left": grid["left"], "top": top,
+                                "textStyle": {"fontSize": 12, "fontWeight": "normal"}})
+        option["xAxis"].append({"type": "value", "gridIndex": i, "min": "dataMin", "max": "dataMax",
+                                "minInterval": 1, "name": "week" if i >= 2 else "", "nameLocation": "middle",
+                                "nameGap": 22})
+        option["yAxis"].append({"type": "value", "gridIndex": i, "scale": metric != "coverage"
+                                and metric != "coverage_marginalised", "splitNumber": 3})
+    for r, run in enumerate(runs):
         frame = run.model.timeseries()
         frame = frame[frame["week"] >= run.model.params.time.warmup_weeks]
-        for ax, metric in zip(axes, TIMESERIES_PANELS, strict=True):
-            y = frame[metric].to_numpy(dtype=float)
-            if metric != "cost_per_need_met":
-                y = 100.0 * y
-            ax.plot(frame["week"].to_numpy(), y, color=RUN_COLOURS[i % 2], lw=1.6,
-                    ls="-" if i == 0 else "--", label=run.label)
-    for ax, metric in zip(axes, TIMESERIES_PANELS, strict=True):
-        ax.set_title(titles[metric] + (" (%)" if metric != "cost_per_need_met" else ""), fontsize=9)
-        ax.tick_params(labelsize=8)
-        ax.locator_params(nbins=4)
-        ax.grid(alpha=0.3)
-    for ax in axes[2:]:
-        ax.set_xlabel("week", fontsize=8)
-    if runs:
-        axes[0].legend(fontsize=7, loc="lower right")
-    return fig
+        weeks = frame["week"].astype(int).tolist()
+        for i, metric in enumerate(TIMESERIES_PANELS):
+            values = _series_values(frame[metric].to_numpy(dtype=float), metric != "cost_per_need_met")
+            option["series"].append({
+                "name": run.label, "type": "line", "xAxisIndex": i, "yAxisIndex": i,
+                "showSymbol": False, "data": [list(p) for p in zip(weeks, values, strict=True)],
+                "lineStyle": {"width": 2, "type": "solid" if r == 0 else "dashed"},
+                "itemStyle": {"color": RUN_COLOURS[r % 2]}})
+    return option

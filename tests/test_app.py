@@ -5,7 +5,7 @@ The browser test (real Chromium, offline) is tests/test_app_browser.py.
 
 from __future__ import annotations
 
-import io
+import json
 import math
 import subprocess
 import sys
@@ -174,15 +174,19 @@ def test_page_renders_for_every_scenario(name):
     import solara
 
     from sim import app
-    from sim.app_charts import city_map, timeseries
+    from sim.app_charts import city_map, figure_png, timeseries_option
 
     m = WorkshopModel(city=name, compare=True, compare_with="full_integration")
     assert m.warnings == []
     before = [run.model.week for run in m.runs]
     m.step()
     assert [run.model.week for run in m.runs] == [w + 1 for w in before]
-    for figure in (city_map(m.runs, "coverage"), city_map(m.runs[:1], "waiting"), timeseries(m.runs)):
-        figure.savefig(io.BytesIO(), format="png")
+    for figure in (city_map(m.runs, "coverage"), city_map(m.runs[:1], "waiting")):
+        assert figure_png(figure).startswith(b"\x89PNG")
+    option = timeseries_option(m.runs)
+    json.dumps(option, allow_nan=False)  # what the browser receives
+    assert len(option["series"]) == 2 * 4
+    assert option["series"][0]["data"][-1] == [m.week - 1, round(100 * m.main.metrics["coverage"], 2)]
     _, rc = solara.render(app.Dashboard(m), handle_error=False)
     values = [w.children[0] for w in rc.find(v.Html, class_="headline-value").widgets]
     assert len(values) == 2 * len(HEADLINES)

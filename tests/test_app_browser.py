@@ -129,7 +129,6 @@ def _wait_week(page, week: int) -> None:
     page.wait_for_function(
         "w => { const s = document.querySelector('.status-line');"
         " return s && s.innerText.includes('week ' + w + ' of'); }", arg=week)
-    page.wait_for_timeout(300)  # let the figures of the same update arrive
 
 
 def _select(page, label: str, option: str) -> None:
@@ -142,11 +141,16 @@ def _reset(page, expect_text: str) -> None:
     page.locator(".status-line", has_text=expect_text).wait_for()
 
 
-def _step(page, times: int) -> None:
+def _step(page, times: int) -> float:
+    """Press Step ``times`` times, each time waiting for the new week; seconds per step."""
+    started = time.monotonic()
     for _ in range(times):
         week = _week(page)
         page.get_by_role("button", name="Step").click()
         _wait_week(page, week + 1)
+    per_step = (time.monotonic() - started) / times
+    page.wait_for_timeout(500)  # let the last update settle before reading or screenshots
+    return per_step
 
 
 def _assert_no_error(page) -> None:
@@ -163,6 +167,8 @@ def test_workshop_page_offline(page, server):
     page.get_by_role("button", name="Reset").wait_for()
     page.locator(".headline-value").first.wait_for()
     assert len(_headlines(page)) == 5
+    page.locator(".city-map img, img.city-map").first.wait_for()
+    page.locator(".solara-echarts canvas").first.wait_for()  # the time series, drawn in the browser
     _assert_no_error(page)
 
     # another way of working: the council
@@ -170,7 +176,7 @@ def test_workshop_page_offline(page, server):
     _reset(page, "Way of working: council.")
     page.get_by_text("council: 8 members, 4 meetings a year").wait_for()
     before, week = _headlines(page), _week(page)
-    _step(page, 5)
+    per_step = _step(page, 5)
     assert _week(page) == week + 5
     after = _headlines(page)
     assert after != before, "the headline numbers did not change after five steps"
@@ -181,9 +187,12 @@ def test_workshop_page_offline(page, server):
     # Play runs on by itself, the pause button stops it
     week = _week(page)
     page.get_by_role("button", name="▶").click()
+    played = time.monotonic()
     page.wait_for_function(
         "w => document.querySelector('.status-line').innerText.match(/week (\\d+) of/)[1] > w",
         arg=week + 2)
+    page.wait_for_timeout(3000)
+    play_rate = (_week(page) - week) / (time.monotonic() - played)
     page.get_by_role("button", name="❚❚").click()
     sync_api.expect(page.get_by_role("button", name="Step")).to_be_enabled()
     _assert_no_error(page)
@@ -204,4 +213,5 @@ def test_workshop_page_offline(page, server):
         _save(card.first.screenshot(), name)
 
     assert blocked == [], f"the page asked for outside addresses: {blocked}"
-    print(f"browser test: {time.monotonic() - started:.1f} s in the page")
+    print(f"browser test: {time.monotonic() - started:.1f} s in the page; a step from click to new "
+          f"numbers on screen: {per_step:.2f} s; Play: {play_rate:.1f} weeks a second")
