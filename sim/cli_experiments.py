@@ -1,4 +1,4 @@
-"""The experiment commands of `sim`: sweep, report, reproduce."""
+"""The experiment commands of `sim`: sweep, sensitivity, report, reproduce."""
 
 from __future__ import annotations
 
@@ -12,17 +12,25 @@ from sim.config import ConfigError
 DEFAULT_ROOT = Path("results")
 
 
+def _runner_options(parser, positive_int) -> None:
+    parser.add_argument("experiment", help="experiment YAML file")
+    parser.add_argument("--out", help="results folder (default: results/<experiment name>)")
+    parser.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
+                        help="parallel workers (default: all cores)")
+    parser.add_argument("--executor", choices=["local", "dask"], default="local")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler (default: LocalCluster)")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
 def add_parsers(sub, positive_int) -> None:
-    """Register `sweep`, `report` and `reproduce` on the `sim` sub-command parser."""
+    """Register `sweep`, `sensitivity`, `report` and `reproduce` on the `sim` sub-command parser."""
     sweep = sub.add_parser("sweep", help="run an experiment (resumable) into a results folder")
-    sweep.add_argument("experiment", help="experiment YAML file")
-    sweep.add_argument("--out", help="results folder (default: results/<experiment name>)")
-    sweep.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
-                       help="parallel workers (default: all cores)")
-    sweep.add_argument("--executor", choices=["local", "dask"], default="local")
-    sweep.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler (default: LocalCluster)")
+    _runner_options(sweep, positive_int)
     sweep.add_argument("--report", action="store_true", help="write the report when done")
-    sweep.add_argument("--quiet", action="store_true", help="no progress output")
+
+    sens = sub.add_parser("sensitivity", help="run an experiment's sensitivity design (SALib) "
+                          "and rank the parameters' influence on each metric")
+    _runner_options(sens, positive_int)
 
     report = sub.add_parser("report", help="write report.md and figures for a results folder")
     report.add_argument("folder", help="results folder of a sweep")
@@ -43,10 +51,37 @@ def experiment_folder(plan, out: str | None) -> Path:
 
 def cmd_sweep(args) -> int:
     from sim.experiment import load_experiment
+
+    store = _run(load_experiment(args.experiment), args)
+    if args.report:
+        from sim.report import write_report
+
+        print(f"report: {write_report(store.folder)}")
+    return 0
+
+
+def cmd_sensitivity(args) -> int:
+    """Run the sensitivity design like a sweep (resumable), then analyse it with SALib."""
+    from sim.experiment import load_experiment
+
+    plan = load_experiment(args.experiment)
+    if plan.spec.sensitivity is None:
+        raise ConfigError(f"{args.experiment}: no sensitivity: block (method, n, parameters); "
+                          "use sim sweep for other experiments")
+    store = _run(plan, args)
+    from sim.sensitivity import write_sensitivity
+
+    path = write_sensitivity(store.folder)
+    print(f"sensitivity: {path} (table: {store.folder / 'sensitivity.csv'}, "
+          f"figure: {store.folder / 'figures' / 'sensitivity.png'})")
+    return 0
+
+
+def _run(plan, args):
+    """Run ``plan`` into its results folder with the executor chosen on the command line."""
     from sim.runner import make_executor, run_plan
     from sim.store import ResultStore
 
-    plan = load_experiment(args.experiment)
     store = ResultStore(experiment_folder(plan, args.out))
     progress = None if args.quiet else Progress(len(plan.runs))
     executor = make_executor(args.executor, args.workers, args.scheduler)
@@ -61,11 +96,7 @@ def cmd_sweep(args) -> int:
           f"{manifest['runs_this_invocation']} run now in {manifest['seconds_this_invocation']:.1f} s"
           + (f" ({rate:.2f} runs/s on {executor.workers} {executor.name} workers)" if rate else "")
           + f" -> {store.folder}/")
-    if args.report:
-        from sim.report import write_report
-
-        print(f"report: {write_report(store.folder)}")
-    return 0
+    return store
 
 
 def cmd_report(args) -> int:
@@ -114,5 +145,6 @@ class Progress:
             self.bar.close()
 
 
-COMMANDS = {"sweep": cmd_sweep, "report": cmd_report, "reproduce": cmd_reproduce}
+COMMANDS = {"sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "report": cmd_report,
+            "reproduce": cmd_reproduce}
 __all__ = ["COMMANDS", "ConfigError", "add_parsers"]

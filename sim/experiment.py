@@ -6,6 +6,11 @@ arms are the full grid of ``factors`` (optionally crossed with a sampled design 
 ``sample.parameters``); every arm runs ``replications`` times, and replication k uses the same
 seed in every arm (common random numbers). Seeds are spawned from the experiment's base seed and
 recorded in the plan.
+
+A ``sensitivity:`` block (Morris elementary effects or Sobol indices, analysed by
+:mod:`sim.sensitivity`) replaces the sampled design by SALib's sample: each sample point becomes
+an arm (crossed with the grid of ``factors``), run ``replications`` times like any other arm.
+SALib is needed only for such experiments (``pip install .[analysis]``).
 """
 
 from __future__ import annotations
@@ -57,6 +62,64 @@ class SampleSpec(Strict):
     integer: list[str] = []
 
 
+DEFAULT_SENSITIVITY_METRICS = ["coverage", "coverage_marginalised", "duplication_rate", "total_cost"]
+
+
+class SensitivitySpec(Strict):
+    """A global sensitivity design (SALib): Morris trajectories or a Saltelli/Sobol sample.
+
+    ``n`` is the number of Morris trajectories (design points: n x (d + 1)) or Sobol's base sample
+    size, a power of two (design points: n x (d + 2), or n x (2d + 2) with ``second_order``).
+    """
+
+    method: Literal["morris", "sobol"]
+    n: Annotated[int, Field(ge=2, le=100_000)]
+    parameters: dict[str, Range] = Field(min_length=2)
+    metrics: list[str] = Field(default=DEFAULT_SENSITIVITY_METRICS, min_length=1)
+    levels: Annotated[int, Field(ge=2, le=20)] = 4
+    second_order: bool = False
+    integer: list[str] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SensitivitySpec:
+        from sim.metrics import METRIC_NAMES, SECTOR_COVERAGE_PREFIX
+
+        if self.method == "sobol" and self.n & (self.n - 1):
+            raise ValueError(f"sobol needs n a power of two (e.g. 8, 16, 32), got {self.n}")
+        if "coordination" in self.parameters:
+            raise ValueError("coordination is not a numeric parameter; make it a factor")
+        unknown = [k for k in self.integer if k not in self.parameters]
+        if unknown:
+            raise ValueError(f"integer names {unknown[0]!r}, which is not in parameters")
+        for metric in self.metrics:
+            if metric not in METRIC_NAMES and not metric.startswith(SECTOR_COVERAGE_PREFIX):
+                raise ValueError(f"unknown metric {metric!r} (known: {', '.join(METRIC_NAMES)})")
+        return self
+
+    @property
+    def points(self) -> int:
+        """Number of design points SALib's sampler returns."""
+        d = len(self.parameters)
+        if self.method == "morris":
+            return self.n * (d + 1)
+        return self.n * (2 * d + 2 if self.second_order else d + 2)
+
+    def problem(self) -> dict:
+        """The SALib problem: names and bounds, in the order of ``parameters``."""
+        return {"num_vars": len(self.parameters), "names": list(self.parameters),
+                "bounds": [[r.low, r.high] for r in self.parameters.values()]}
+
+    def sample(self, seed: int) -> np.ndarray:
+        """SALib's design matrix (points x parameters), deterministic for ``seed``."""
+        try:
+            from SALib.sample import morris, sobol
+        except ImportError:  # an optional extra
+            raise ConfigError("sensitivity designs need SALib: pip install '.[analysis]'") from None
+        if self.method == "morris":
+            return morris.sample(self.problem(), self.n, num_levels=self.levels, seed=seed)
+        return sobol.sample(self.problem(), self.n, calc_second_order=self.second_order, seed=seed)
+
+
 class ExperimentSpec(Strict):
     """A sweep: which scenarios, which factors, how many replications, which seed."""
 
@@ -69,6 +132,7 @@ class ExperimentSpec(Strict):
     set: dict[str, Scalar | list[Scalar]] = {}
     factors: dict[str, list[Scalar]] = {}
     sample: SampleSpec | None = None
+    sensitivity: SensitivitySpec | None = None
     reference: str = "silos"
     timeseries: list[str] = ["coverage", "coverage_marginalised", "duplication_rate",
                              "total_cost", "coordination_cost"]
@@ -84,6 +148,16 @@ class ExperimentSpec(Strict):
                 raise ValueError(f"factor {key!r} repeats a value")
         return value
 
+    @model_validator(mode="after")
+    def _one_design(self) -> ExperimentSpec:
+        if self.sensitivity is not None:
+            if self.sample is not None:
+                raise ValueError("sample and sensitivity cannot be combined (sensitivity is the design)")
+            both = sorted(set(self.factors) & set(self.sensitivity.parameters))
+            if both:
+                raise ValueError(f"{both[0]} is both a factor and a sensitivity parameter")
+        return self
+
     @property
     def scenarios(self) -> list[str]:
         return [self.scenario] if isinstance(self.scenario, str) else list(self.scenario)
@@ -98,6 +172,7 @@ class Arm:
     scenario: str
     values: dict[str, Any]
     config: dict
+    point: int | None = None  # row of the sensitivity design (None outside sensitivity designs)
 
 
 @dataclass(frozen=True)
@@ -197,6 +272,15 @@ def _design_points(spec: ExperimentSpec) -> list[dict[str, Any]]:
     return out
 
 
+def _sensitivity_points(spec: ExperimentSpec) -> list[dict[str, Any]]:
+    s = spec.sensitivity
+    out = []
+    for row in s.sample(spec.seed):
+        out.append({key: int(round(value)) if key in s.integer else float(value)
+                    for key, value in zip(s.parameters, row, strict=True)})
+    return out
+
+
 def _override_text(key: str, value: Any) -> str:
     return f"{key}={json.dumps(value)}"
 
@@ -207,39 +291,57 @@ def load_experiment(path: str | Path) -> Plan:
     Every arm's scenario is validated here, before anything runs.
     """
     path = Path(path)
-    raw = read_with_extends(path)
-    spec: ExperimentSpec = validate(ExperimentSpec, raw, str(path))
+    return plan_from_dict(read_with_extends(path), path)
+
+
+def plan_from_dict(raw: dict, path: Path, source: str | None = None) -> Plan:
+    """Build the plan of an experiment given as a mapping (read from ``path``, or built in memory).
+
+    Relative scenario names are resolved against ``path``'s folder, its parent and the current
+    folder, as for a file.
+    """
+    path = Path(path)
+    source = str(path) if source is None else source
+    spec: ExperimentSpec = validate(ExperimentSpec, raw, source)
     seeds = replication_seeds(spec.seed, spec.replications)
     grid_keys = list(spec.factors)
     grid = list(itertools.product(*(spec.factors[k] for k in grid_keys))) or [()]
     fixed = [_override_text(k, v) for k, v in spec.set.items()]
     if spec.years is not None:
         fixed.append(_override_text("time.years", spec.years))
+    sensitive = spec.sensitivity is not None
+    points = _sensitivity_points(spec) if sensitive else _design_points(spec)
     arms: list[Arm] = []
     for scenario_name in spec.scenarios:
         scenario_path = _resolve_scenario_path(scenario_name, path)
         base = read_with_extends(scenario_path)
         for combo in grid:
-            for point in _design_points(spec):
+            for index, point in enumerate(points):
                 values = dict(zip(grid_keys, combo, strict=True)) | point
                 chosen = values.get("coordination")
                 overrides = fixed + [_override_text(k, v) for k, v in values.items()
                                      if k != "coordination"]
                 data = apply_overrides(select_coordination(base, chosen), overrides)
-                where = f"{path} (scenario {scenario_name}, {_label(values) or 'no factors'})"
+                where = f"{source} (scenario {scenario_name}, {_label(values) or 'no factors'})"
                 scenario = validate(Scenario, apply_preset(data), where)
                 config = scenario.model_dump(mode="json")
                 label = _label(values) or scenario.name
+                key = {"scenario": scenario_name, "values": values, "config": config}
+                if sensitive:  # design points may coincide: the point number keeps arms apart
+                    grid_label = _label(dict(zip(grid_keys, combo, strict=True)))
+                    label = f"{grid_label}, point {index}" if grid_label else f"point {index}"
+                    key["point"] = index
                 if len(spec.scenarios) > 1:
                     label = f"{scenario.name}: {label}"
-                arm_id = _digest({"scenario": scenario_name, "values": values, "config": config})
-                arms.append(Arm(arm_id, label, scenario_name, values, config))
+                arm_id = _digest(key)
+                arms.append(Arm(arm_id, label, scenario_name, values, config,
+                                index if sensitive else None))
     if len({a.arm_id for a in arms}) != len(arms):
-        raise ConfigError(f"{path}: two arms resolve to the same configuration")
+        raise ConfigError(f"{source}: two arms resolve to the same configuration")
     runs = [Run(run_id=f"{arm.arm_id}-r{k:04d}", index=i * len(seeds) + k, arm_id=arm.arm_id,
                 replication=k, seed=seed)
             for i, arm in enumerate(arms) for k, seed in enumerate(seeds)]
-    return Plan(spec=spec, source=str(path), arms=arms, runs=runs, seeds=seeds)
+    return Plan(spec=spec, source=source, arms=arms, runs=runs, seeds=seeds)
 
 
 def _label(values: dict[str, Any]) -> str:

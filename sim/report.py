@@ -72,30 +72,21 @@ def write_report(folder: Path, reference: str | None = None) -> Path:
     diffs = paired_differences(ok, [m for m in DIFFERENCE_METRICS if m in metrics], pairs)
     figures = folder / "figures"
     figures.mkdir(exist_ok=True)
-    made = [
-        plots.metric_by_arm(summary, plots.HEADLINE, figures / "metric_by_arm.png"),
-        plots.cost_vs_coverage(summary, figures / "cost_vs_coverage.png"),
-        plots.equity(summary, figures / "equity.png"),
+    made = [  # the same helpers as the Python API's (sim.plots.plot_*)
+        plots.save(plots.plot_comparison(ok, plots.HEADLINE), figures / "metric_by_arm.png"),
+        plots.save(plots.plot_cost_coverage(ok), figures / "cost_vs_coverage.png"),
+        plots.save(plots.plot_equity(ok), figures / "equity.png"),
     ]
-    series = _series(ok, plan)
-    if series:
+    if not diffs.empty:
+        made.append(plots.save(plots.plot_differences(diffs), figures / "differences.png"))
+    if any(f"ts.{m}" in ok for m in plan.spec.timeseries):
         warmup = plan.arms[0].config["time"]["warmup_weeks"]
-        made.append(plots.timeseries_by_arm(series, figures / "timeseries.png", warmup))
+        made.append(plots.save(plots.plot_timeseries(ok, list(plan.spec.timeseries), warmup=warmup),
+                               figures / "timeseries.png"))
     text = _markdown(plan, runs, ok, summary, diffs, metrics, made, folder)
     path = folder / "report.md"
     _atomic_write(path, text.encode())
     return path
-
-
-def _series(ok: pd.DataFrame, plan: Plan) -> dict[str, dict[str, np.ndarray]]:
-    out: dict[str, dict[str, np.ndarray]] = {}
-    for metric in plan.spec.timeseries:
-        column = f"ts.{metric}"
-        if column not in ok:
-            continue
-        out[metric] = {arm: np.vstack([np.asarray(v, dtype=float) for v in group[column]])
-                       for arm, group in ok.groupby("arm", sort=False)}
-    return out
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -144,6 +135,7 @@ def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder) -> str:
         lines += ["## Paired differences against the reference arm", "",
                   "Arm minus its reference, replication by replication; relative = difference / "
                   "reference mean.", "",
+                  "![paired differences](figures/differences.png)", "",
                   "| arm | reference | metric | difference [95% CI] | relative |",
                   "|---|---|---|---|---|"]
         for _, r in diffs.iterrows():
