@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import time
+import types
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,3 +73,16 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, check: bool = F
         "wall_seconds": round(wall, 3),
     }
     return RunResult(model.summary(), model.timeseries(), config, manifest)
+
+
+class _CallableModule(types.ModuleType):
+    """Lets ``sim.run(...)`` call the notebook API (:func:`sim.api.run`) while ``sim.run`` stays
+    this module (``from sim.run import run_scenario`` is unchanged)."""
+
+    def __call__(self, *args, **kwargs):
+        from sim.api import run
+
+        return run(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
