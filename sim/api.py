@@ -196,7 +196,8 @@ def compare(runs: pd.DataFrame, reference: str = "silos", metrics: list[str] | N
 
     An arm's reference has the same scenario and other factor values, with ``factor`` (by
     default the coordination model) at ``reference``. Common random numbers make these paired
-    differences much tighter than differences of means.
+    differences much tighter than differences of means. When ``factor`` is the only thing that
+    varies, arms are named by its value (``council`` rather than ``coordination=council``).
     """
     ok = runs[runs["status"] == "ok"] if "status" in runs else runs
     if factor not in ok.columns:
@@ -209,4 +210,9 @@ def compare(runs: pd.DataFrame, reference: str = "silos", metrics: list[str] | N
     refs = {key[arm]: arm for arm, row in arms.iterrows() if row[factor] == reference}
     pairs = {arm: refs[key[arm]] for arm in arms.index if key[arm] in refs}
     chosen = [m for m in (metrics or metric_columns(ok)) if m in ok.columns]
-    return paired_differences(ok, chosen, pairs)
+    diffs = paired_differences(ok, chosen, pairs)
+    if len(set(key.values())) == 1:  # only the factor varies: name arms by its value
+        name = {arm: str(row[factor]) for arm, row in arms.iterrows()}
+        diffs["arm"] = diffs["arm"].map(name)
+        diffs["reference"] = diffs["reference"].map(name)
+    return diffs

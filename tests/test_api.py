@@ -66,8 +66,8 @@ def test_sweep_compare_and_plots(tmp_path):
     assert runs.groupby("replication")["seed"].nunique().eq(1).all()  # common random numbers
     assert (tmp_path / "sweep" / "plan.json").exists()  # a results folder: sim report works on it
     diffs = sim.compare(runs, metrics=["coverage", "duplication_rate"])
-    assert set(diffs["arm"]) == {"coordination=council", "coordination=shared_registry"}
-    assert set(diffs["reference"]) == {"coordination=silos"} and (diffs["n"] == 3).all()
+    assert set(diffs["arm"]) == {"council", "shared_registry"}
+    assert set(diffs["reference"]) == {"silos"} and (diffs["n"] == 3).all()
     table = sim.summarise(runs, ["coverage", "total_cost"], by="coordination")
     assert list(table.index) == ["silos", "council", "shared_registry"]
     assert table[("coverage", "mean")].between(0, 1).all()
@@ -76,6 +76,18 @@ def test_sweep_compare_and_plots(tmp_path):
                 plots.plot_timeseries(runs, ["coverage"]), plots.plot_differences(diffs)):
         assert isinstance(fig, Figure)
     assert plots.save(plots.plot_differences(diffs), tmp_path / "d.png").stat().st_size > 5000
+
+
+def test_compare_keeps_other_factors_apart():
+    runs = sim.sweep("base", factors={"coordination": ["silos", "council"],
+                                      "families.seek_probability": [0.3, 0.5]},
+                     replications=2, set=TINY, years=0.6)
+    diffs = sim.compare(runs, metrics=["coverage"])
+    assert dict(zip(diffs["arm"], diffs["reference"], strict=True)) == {
+        "coordination=council, families.seek_probability=0.3":
+            "coordination=silos, families.seek_probability=0.3",
+        "coordination=council, families.seek_probability=0.5":
+            "coordination=silos, families.seek_probability=0.5"}
 
 
 def test_sweep_without_out_cleans_up_and_agrees_with_itself():
