@@ -108,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     except InvariantError as exc:
         print(f"sim {args.command}: stopped: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a write failed (disk full, permissions): what is written is kept
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"sim {args.command}: error: {exc.strerror or exc}{where} (results already written "
+              "are kept; run the same command again once fixed)", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"sim {args.command}: interrupted", file=sys.stderr)
         return 130

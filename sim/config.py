@@ -19,10 +19,20 @@ from sim.coordination.presets import PRESETS
 MAX_FILE_BYTES = 2_000_000
 MAX_ALIASES = 200
 MAX_DEPTH = 40
+MAX_EXPANDED_NODES = 100_000
 
 
 class ConfigError(Exception):
     """Bad input: the message is one line naming the file, the key and what was expected."""
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
+
+
+def one_line(text: str, limit: int = 500) -> str:
+    """The text with control characters escaped (so it stays on one line), cut at ``limit``."""
+    flat = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 class _GuardedLoader(yaml.SafeLoader):
@@ -70,17 +80,32 @@ def read_yaml(path: str | Path) -> dict:
     return data
 
 
-def _check_depth(node: Any, path: Path, depth: int = 0) -> None:
+def _check_depth(node: Any, path: Path, depth: int = 0, sizes: dict | None = None,
+                 stack: frozenset = frozenset()) -> int:
+    """Refuse deep, recursive or (through aliases) huge structures; return the expanded size."""
+    sizes = {} if sizes is None else sizes
     if depth > MAX_DEPTH:
         raise ConfigError(f"{path}: nested deeper than {MAX_DEPTH} levels")
+    if not isinstance(node, dict | list):
+        return 1
+    key = id(node)
+    if key in stack:
+        raise ConfigError(f"{path}: recursive structure (an alias refers to itself)")
+    if key in sizes:
+        return sizes[key]
+    inner = stack | {key}
     if isinstance(node, dict):
-        for key, value in node.items():
-            if not isinstance(key, str):
-                raise ConfigError(f"{path}: key {key!r} is not a string")
-            _check_depth(value, path, depth + 1)
-    elif isinstance(node, list):
-        for value in node:
-            _check_depth(value, path, depth + 1)
+        for name in node:
+            if not isinstance(name, str):
+                raise ConfigError(f"{path}: key {name!r} is not a string")
+        children = node.values()
+    else:
+        children = node
+    size = 1 + sum(_check_depth(child, path, depth + 1, sizes, inner) for child in children)
+    if size > MAX_EXPANDED_NODES:
+        raise ConfigError(f"{path}: more than {MAX_EXPANDED_NODES} values once aliases are expanded")
+    sizes[key] = size
+    return size
 
 
 def deep_merge(base: dict, override: dict) -> dict:

@@ -125,7 +125,7 @@ class ExperimentSpec(Strict):
 
     name: str = Field(pattern=SAFE_NAME, max_length=100)
     description: str = ""
-    scenario: str | list[str]
+    scenario: str | Annotated[list[str], Field(min_length=1)]
     years: Annotated[float, Field(gt=0, le=100)] | None = None
     replications: Annotated[int, Field(ge=1, le=100_000)] = 1
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
@@ -240,12 +240,12 @@ def _digest(data: Any, length: int = 12) -> str:
 
 def _resolve_scenario_path(name: str, experiment_file: Path) -> Path:
     path = Path(name)
-    if path.is_absolute():
-        return path
-    for base in (experiment_file.parent, experiment_file.parent.parent, Path.cwd()):
-        if (base / path).exists():
-            return base / path
-    raise ConfigError(f"{experiment_file}: scenario: file not found: {name}")
+    candidates = [path] if path.is_absolute() else [
+        base / path for base in (experiment_file.parent, experiment_file.parent.parent, Path.cwd())]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(f"{experiment_file}: scenario: no scenario file {name!r}")
 
 
 def _design_points(spec: ExperimentSpec) -> list[dict[str, Any]]:

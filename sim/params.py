@@ -19,8 +19,8 @@ from sim.schema import Eligibility, NonNeg, OrgKind, Positive, Priority, Share, 
 class TimeParams(Strict):
     """Horizon and step length (one step is one week)."""
 
-    years: Positive = 5
-    warmup_weeks: Annotated[int, Field(ge=0)] = 52
+    years: Annotated[float, Field(gt=0, le=200)] = 5
+    warmup_weeks: Annotated[int, Field(ge=0, le=10_000_000)] = 52
 
     @property
     def steps(self) -> int:
@@ -31,9 +31,9 @@ class CityParams(Strict):
     """The city: families, neighbourhoods, informal settlements and vulnerability."""
 
     families: Annotated[int, Field(ge=1, le=20_000_000)] = 10_000
-    reference_families: Annotated[int, Field(ge=1)] | None = None
+    reference_families: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
     neighbourhoods: Annotated[int, Field(ge=1, le=10_000)] = 14
-    informal_neighbourhoods: Annotated[int, Field(ge=0)] = 5
+    informal_neighbourhoods: Annotated[int, Field(ge=0, le=10_000_000)] = 5
     informal_family_share: Share = 0.33
     marginalised_share_informal: Share = 0.70
     marginalised_share_formal: Share = 0.12
@@ -66,7 +66,7 @@ class FamilyParams(Strict):
     marginalised_awareness_factor: Share = 0.7
     seek_probability: Share = 0.35
     stigma_marginalised: Share = 0.2
-    patience_weeks: Annotated[int, Field(ge=1)] = 6
+    patience_weeks: Annotated[int, Field(ge=1, le=10_000_000)] = 6
     travel_km_scale: Positive = 4.0
     fee_sensitivity: Share = 0.3
     fee_sensitivity_marginalised: Share = 0.85
@@ -79,13 +79,13 @@ class FamilyParams(Strict):
 class SectorParams(Strict):
     """One service sector: who needs it, how often, how long a service lasts."""
 
-    ages: tuple[Annotated[float, Field(ge=0, le=13)], Annotated[float, Field(gt=0, le=13)]]
+    ages: Annotated[list[Annotated[float, Field(ge=0, le=13)]], Field(min_length=2, max_length=2)]
     need_rate_per_year: Share
     marginalised_multiplier: Positive = 1.0
     informal_multiplier: Positive = 1.0
     service_weeks: Annotated[int, Field(ge=1, le=520)] = 1
     lapse_weeks: Positive = 26.0
-    escalation_after_weeks: Annotated[int, Field(ge=1)] | None = None
+    escalation_after_weeks: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
     escalation_probability: Share = 0.0
     escalation_cost_multiplier: Annotated[float, Field(ge=1.0)] = 1.0
 
@@ -109,17 +109,17 @@ class FundingParams(Strict):
 class OrganisationParams(Strict):
     """A department, NGO or private provider."""
 
-    kind: OrgKind
+    kind: Annotated[OrgKind, Field(strict=False)]
     sectors: list[str] = Field(min_length=1)
-    capacity: Annotated[int, Field(ge=0)]
+    capacity: Annotated[int, Field(ge=0, le=10_000_000)]
     unit_cost: NonNeg
     assessment_cost: NonNeg
     funding: FundingParams = FundingParams()
-    sites: Annotated[int, Field(ge=1)] | list[Annotated[int, Field(ge=0)]] = 1
+    sites: Annotated[int, Field(ge=1, le=10_000_000)] | list[Annotated[int, Field(ge=0, le=10_000_000)]] = 1
     site_placement: Literal["spread", "informal", "formal"] = "spread"
     outreach: Share = 0.0
-    eligibility: Eligibility = Eligibility.ALL
-    priority: Priority = Priority.FIRST_COME
+    eligibility: Annotated[Eligibility, Field(strict=False)] = Eligibility.ALL
+    priority: Annotated[Priority, Field(strict=False)] = Priority.FIRST_COME
     quota_share: Share = 0.0
     fee: Share = 0.0
     identify_probability: Share = 0.1

@@ -14,6 +14,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 
 from sim.config import ConfigError
@@ -41,11 +42,20 @@ def simulate(config: dict, seed: int, timeseries: list[str]) -> dict:
     return out
 
 
-def execute(task: dict) -> dict:
-    """Run one task (a run of the plan) and return its row; an exception becomes an error row."""
+def _row_head(task: dict) -> dict:
     row = {k: task[k] for k in ("run_id", "index", "arm_id", "arm", "scenario", "replication",
                                 "seed")}
     row.update(task["values"])
+    return row
+
+
+def _error_row(task: dict, message: str) -> dict:
+    return {**_row_head(task), "status": "error", "error": message, "wall_seconds": float("nan")}
+
+
+def execute(task: dict) -> dict:
+    """Run one task (a run of the plan) and return its row; an exception becomes an error row."""
+    row = _row_head(task)
     clock = time.perf_counter()
     try:
         row.update(simulate(task["config"], task["seed"], task["timeseries"]))
@@ -74,31 +84,57 @@ class SerialExecutor:
 
 
 class LocalExecutor:
-    """A pool of local worker processes (forkserver start method, model preloaded)."""
+    """A pool of local worker processes (forkserver start method, model preloaded).
+
+    If a worker process dies (killed, out of memory), the pool is rebuilt and the runs that were
+    in flight are submitted again; a run that kills its worker ``MAX_ATTEMPTS`` times becomes an
+    error row.
+    """
 
     name = "local"
+    MAX_ATTEMPTS = 3
 
     def __init__(self, workers: int):
         self.workers = workers
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["sim.runner", "sim.model"])
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self.context = multiprocessing.get_context("forkserver")
+        self.context.set_forkserver_preload(["sim.runner", "sim.model"])
+        self.pool = self._new_pool()
+        self.restarts = 0
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context)
 
     def map_unordered(self, fn: Callable, tasks: Iterable[dict]) -> Iterator[dict]:
         tasks = iter(tasks)
-        pending = set()
-        window = self.workers * 3
-        for task in tasks:
-            pending.add(self.pool.submit(fn, task))
-            if len(pending) >= window:
-                break
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        inflight: dict = {}  # future -> (task, attempts)
+
+        def submit(task: dict, attempts: int = 1) -> None:
+            inflight[self.pool.submit(fn, task)] = (task, attempts)
+
+        for task in _take(tasks, self.workers * 3):
+            submit(task)
+        while inflight:
+            done, _ = wait(set(inflight), return_when=FIRST_COMPLETED)
+            broken = []
             for future in done:
+                task, attempts = inflight.pop(future)
+                if isinstance(future.exception(), BrokenProcessPool):
+                    broken.append((task, attempts))
+                    continue
                 yield future.result()
                 nxt = next(tasks, None)
                 if nxt is not None:
-                    pending.add(self.pool.submit(fn, nxt))
+                    submit(nxt)
+            if broken:
+                # every run still in flight on the broken pool must be run again
+                broken += [inflight.pop(f) for f in list(inflight)]
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool, self.restarts = self._new_pool(), self.restarts + 1
+                for task, attempts in broken:
+                    if attempts >= self.MAX_ATTEMPTS:
+                        yield _error_row(task, f"worker process died {attempts} times")
+                    else:
+                        submit(task, attempts + 1)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)

@@ -8,14 +8,19 @@ from pydantic import BaseModel, ConfigDict, Field
 WEEKS_PER_YEAR = 52
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNeg = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+# no quantity in this model is meaningfully above a trillion; the cap keeps arithmetic finite
+LARGEST = 1e12
+NonNeg = Annotated[float, Field(ge=0.0, le=LARGEST, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0.0, le=LARGEST, allow_inf_nan=False)]
 
 
 class Strict(BaseModel):
-    """Base for every parameter block: unknown keys are errors, NaN and infinity are refused."""
+    """Base for every parameter block: unknown keys are errors, NaN and infinity are refused, and
+    types are strict (``true`` is not a number, ``2.5`` is not a whole number; enumerations are
+    given as their names with ``Field(strict=False)``)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_assignment=True,
+                              strict=True)
 
 
 class OrgKind(StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,17 @@ def hand_built(**changes):
         },
     }
     return scenario_from_dict(deep_merge(data, changes), "hand_built")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print and record what the robustness tests tried (see tests/tally.py)."""
+    from tests.tally import COUNTS
+
+    if not COUNTS:
+        return
+    terminalreporter.write_sep("-", "robustness tally")
+    for kind, n in sorted(COUNTS.items()):
+        terminalreporter.write_line(f"{kind}: {n}")
+    out = ROOT / "results" / "reliability-tally.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(dict(sorted(COUNTS.items())), indent=2) + "\n")

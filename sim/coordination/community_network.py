@@ -28,13 +28,13 @@ class CommunityNetworkParams(Strict):
 
     enabled: bool = True
     neighbourhoods: Literal["informal", "all"] | list[int] = "informal"
-    volunteers_per_neighbourhood: int = Field(10, ge=0)
+    volunteers_per_neighbourhood: int = Field(10, ge=0, le=10_000_000)
     volunteer_hours_per_week: NonNeg = 2.0
     volunteer_hour_value: NonNeg = 3.0
     awareness_gain_per_week: Share = 0.01
     trust_gain_per_week: Share = 0.01
     target: Share = 0.9
-    experts: int = Field(3, ge=0)
+    experts: int = Field(3, ge=0, le=10_000_000)
     expert_cost_per_year: NonNeg = 550.0
     planning_support_per_expert: NonNeg = 0.1
     kind: Literal["community_network"] = "community_network"

@@ -31,7 +31,7 @@ class FocalPointParams(Strict):
     team_size: int = Field(2, ge=0, le=100)
     salary_per_year: NonNeg = 9000.0
     turnover_per_year: Share = 0.2
-    vacancy_weeks: int = Field(13, ge=0)
+    vacancy_weeks: int = Field(13, ge=0, le=10_000_000)
     support: Share = 0.8
     follow_up: Share = 0.3
     kind: Literal["focal_point"] = "focal_point"

@@ -36,7 +36,7 @@ class PlatformParams(Strict):
     placement: Literal["informal", "spread"] = "informal"
     partners: Members = "all"
     running_cost_per_hub_per_year: NonNeg = 60_000.0
-    ramp_up_weeks: int = Field(26, ge=0)
+    ramp_up_weeks: int = Field(26, ge=0, le=10_000_000)
     warm_referral_completion: Share = 0.85
     hub_identify_probability: Share = 0.5
     shared_record_probability: Share = 0.9

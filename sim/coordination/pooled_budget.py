@@ -34,7 +34,7 @@ class PooledBudgetParams(Strict):
     contribution_share: Share = 0.15
     allocation_every_weeks: int = Field(4, ge=1, le=52)
     administration_share: Share = 0.05
-    negotiation_lag_weeks: int = Field(13, ge=0)
+    negotiation_lag_weeks: int = Field(13, ge=0, le=10_000_000)
     effort_reduction: Share = 0.0
     kind: Literal["pooled_budget"] = "pooled_budget"
 

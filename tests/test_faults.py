@@ -1,0 +1,157 @@
+"""Fault injection: killed workers, a killed driver, a full disk, a lost Dask worker.
+
+Each time, finishing the sweep must give exactly the rows of an undisturbed sweep.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from sim.experiment import load_experiment
+from sim.runner import DaskExecutor, LocalExecutor, SerialExecutor, run_plan
+from sim.store import ResultStore
+from tests.conftest import BASE
+from tests.tally import tally
+
+EXPERIMENT = f"""
+name: faults
+scenario: {BASE}
+years: 0.5
+replications: {{replications}}
+seed: 9
+set:
+  city.families: 300
+  time.warmup_weeks: 6
+factors:
+  coordination: [silos, integrated_platform]
+"""
+
+
+@pytest.fixture
+def plan_file(tmp_path):
+    def make(replications=4):
+        path = tmp_path / f"faults-{replications}.yaml"
+        path.write_text(EXPERIMENT.format(replications=replications))
+        return path
+    return make
+
+
+def numbers(folder) -> pd.DataFrame:
+    return ResultStore(folder).read().drop(columns=["wall_seconds"]).reset_index(drop=True)
+
+
+def undisturbed(plan, folder):
+    run_plan(plan, ResultStore(folder), SerialExecutor())
+    return numbers(folder)
+
+
+def test_local_worker_killed_mid_run(tmp_path, plan_file):
+    plan = load_experiment(plan_file(6))
+    expected = undisturbed(plan, tmp_path / "whole")
+    executor = LocalExecutor(2)
+    killed = []
+
+    def kill_a_worker(done, todo, row):
+        if done in (2, 6) and executor.pool._processes:
+            pid = next(iter(executor.pool._processes))
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    try:
+        run_plan(plan, ResultStore(tmp_path / "out"), executor, kill_a_worker)
+    finally:
+        executor.close()
+    assert killed and executor.restarts >= 1
+    tally("fault injections survived", len(killed))
+    pd.testing.assert_frame_equal(numbers(tmp_path / "out"), expected)
+
+
+def test_driver_killed_at_random_points(tmp_path, plan_file):
+    path = plan_file(8)
+    plan = load_experiment(path)
+    expected = undisturbed(plan, tmp_path / "whole")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(path), "--out", str(out), "--workers", "2",
+           "--quiet"]
+    rng = random.Random(20261124)
+    kills = 0
+    for _ in range(4):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        time.sleep(rng.uniform(0.5, 4.0))
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # the driver and its workers, no warning
+            kills += 1
+        proc.wait()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert kills >= 1
+    tally("fault injections survived", kills)
+    pd.testing.assert_frame_equal(numbers(out), expected)
+    assert len(numbers(out)) == len(plan.runs)  # none lost, none twice
+
+
+def test_disk_full_stops_cleanly_and_the_rerun_completes(tmp_path, plan_file, monkeypatch):
+    plan = load_experiment(plan_file(4))
+    expected = undisturbed(plan, tmp_path / "whole")
+    out = tmp_path / "out"
+    real_append = ResultStore.append
+    writes = []
+
+    def append_until_full(self, rows):
+        if rows and len(writes) >= 1:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.parts))
+        writes.append(len(rows))
+        return real_append(self, rows)
+
+    monkeypatch.setattr(ResultStore, "append", append_until_full)
+    with pytest.raises(OSError, match="No space left"):
+        run_plan(plan, ResultStore(out), SerialExecutor())
+    kept = numbers(out)
+    assert 0 < len(kept) < len(plan.runs)
+    monkeypatch.setattr(ResultStore, "append", real_append)
+    run_plan(plan, ResultStore(out), SerialExecutor())
+    tally("fault injections survived")
+    pd.testing.assert_frame_equal(numbers(out), expected)
+
+
+def test_disk_full_is_one_line_from_the_command(tmp_path, plan_file):
+    """The CLI reports a write failure in one line (here: results folder is a file)."""
+    blocker = tmp_path / "blocked"
+    blocker.write_text("not a folder")
+    done = subprocess.run([sys.executable, "-m", "sim.cli", "sweep", str(plan_file(1)), "--out",
+                           str(blocker / "out"), "--workers", "1", "--quiet"],
+                          capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_dask_worker_lost(tmp_path, plan_file):
+    plan = load_experiment(plan_file(6))
+    expected = undisturbed(plan, tmp_path / "whole")
+    executor = DaskExecutor(2)
+    killed = []
+
+    def kill_a_worker(done, todo, row):
+        if done == 2:
+            pids = executor.client.run(os.getpid)
+            pid = next(iter(pids.values()))
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    try:
+        run_plan(plan, ResultStore(tmp_path / "out"), executor, kill_a_worker)
+    finally:
+        executor.close()
+    assert killed
+    tally("fault injections survived", len(killed))
+    pd.testing.assert_frame_equal(numbers(tmp_path / "out"), expected)
