@@ -1,0 +1,121 @@
+"""docs/model.md stays in step with the code: every parameter, default and metric is documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic_core import PydanticUndefined
+
+from sim import params
+from sim.coordination.spec import MECHANISM_ORDER, CoordinationSpec
+from sim.metrics import METRICS
+
+DOC = (Path(__file__).resolve().parent.parent / "docs" / "model.md").read_text()
+SKIP = {"enabled", "kind"}
+
+
+def section(title_start: str) -> str:
+    """The text from the heading that starts with ``title_start`` to the next heading."""
+    match = re.search(rf"^#+ {re.escape(title_start)}.*?$(.*?)(?=^#+ )", DOC, flags=re.S | re.M)
+    assert match, f"no section {title_start!r} in model.md"
+    return match.group(1)
+
+
+def rows(text: str) -> dict[str, dict[str, str]]:
+    """Table rows keyed by the backticked name in their first cell, as {column: cell}."""
+    out: dict[str, dict[str, str]] = {}
+    header: list[str] = []
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            header = []
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not header:
+            header = cells
+            continue
+        if set(cells[0]) <= {"-", ":"}:
+            continue
+        name = re.match(r"`([^`]+)`", cells[0])
+        if name:
+            out[name.group(1)] = dict(zip(header, cells, strict=False))
+    return out
+
+
+def default_matches(cell: str, value) -> bool:
+    cell = cell.strip("`")
+    if value is PydanticUndefined:
+        return cell == "required"
+    if value is None:
+        return cell.startswith("unset")
+    if isinstance(value, bool):
+        return cell == str(value).lower()
+    if isinstance(value, int | float):
+        try:
+            return float(cell.replace(",", "")) == float(value)
+        except ValueError:
+            return False
+    return cell == str(getattr(value, "value", value))
+
+
+BLOCKS = {"time": params.TimeParams, "city": params.CityParams, "families": params.FamilyParams}
+
+
+@pytest.mark.parametrize("prefix", list(BLOCKS))
+def test_scenario_blocks_are_in_the_parameter_table(prefix):
+    table = rows(section("Scenario, time, city, families"))
+    for name, field in BLOCKS[prefix].model_fields.items():
+        key = f"{prefix}.{name}"
+        assert key in table, f"{key} is not in model.md's parameter table"
+        assert default_matches(table[key]["default"], field.default), \
+            f"{key}: model.md says {table[key]['default']!r}, the code {field.default!r}"
+        assert table[key]["source"], f"{key} has no source"
+
+
+@pytest.mark.parametrize(("title", "model", "prefix"), [
+    ("Sectors (`sectors.<name>`", params.SectorParams, ""),
+    ("Organisations (`organisations.<name>`)", params.OrganisationParams, ""),
+    ("Organisations (`organisations.<name>`)", params.FundingParams, "funding."),
+    ("Scenario-wide levers", params.FundingLevers, "funding."),
+    ("Scenario-wide levers", params.OutputParams, "outputs."),
+])
+def test_block_parameters_are_in_their_tables(title, model, prefix):
+    table = rows(section(title))
+    for name, field in model.model_fields.items():
+        if name == "funding" and model is params.OrganisationParams:
+            continue  # its keys are listed as funding.*
+        key = prefix + name
+        assert key in table, f"{key} is not in model.md's {title!r} table"
+        assert default_matches(table[key]["default"], field.default), \
+            f"{key}: model.md says {table[key]['default']!r}, the code {field.default!r}"
+
+
+@pytest.mark.parametrize("mechanism", MECHANISM_ORDER)
+def test_mechanism_parameters_are_in_their_section(mechanism):
+    block = CoordinationSpec.model_fields[mechanism].annotation.__args__[0]
+    match = re.search(rf"^### [^\n]*\(`{mechanism}`, `sim/coordination/[a-z_]+\.py`\)$(.*?)(?=^##)",
+                      DOC, flags=re.S | re.M)
+    assert match, f"no section for {mechanism} under Coordination mechanisms"
+    table = {re.sub(r"\s*\(.*\)$", "", k): v for k, v in rows(match.group(1)).items()}
+    for name, field in block.model_fields.items():
+        if name in SKIP:
+            continue
+        assert name in table, f"{mechanism}.{name} is not in its model.md table"
+        assert default_matches(table[name]["default"], field.default), \
+            f"{mechanism}.{name}: model.md says {table[name]['default']!r}, the code {field.default!r}"
+        assert table[name]["source"], f"{mechanism}.{name} has no source"
+
+
+def test_metrics_table_matches_metrics():
+    table = rows(section("Metrics"))
+    names = [m.name for m in METRICS]
+    assert set(names) <= set(table), f"undocumented: {sorted(set(names) - set(table))}"
+    assert set(table) - set(names) <= {"coverage.<sector>"}, sorted(set(table) - set(names))
+    for metric in METRICS:
+        assert table[metric.name]["unit"] == metric.unit, metric.name
+
+
+def test_limits_section_is_kept():
+    assert "## Limits of this model" in DOC
+    assert len(section("Limits of this model").split("\n- ")) > 10
