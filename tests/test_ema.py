@@ -71,6 +71,7 @@ def test_perform_experiments_with_emas_sequential_evaluator():
     assert (outcomes["total_cost"][~silos] > outcomes["total_cost"][silos]).all()
 
 
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside EMA's PRIM (pandas 3)
 def test_scenario_discovery_example_runs(capsys):
     example = runpy.run_path(str(ROOT / "docs" / "examples" / "scenario_discovery.py"))
     assert example["main"](["--scenarios", "6", "--families", "300", "--years", "0.6",
