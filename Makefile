@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTHON ?= $(shell sh tools/find-python.sh)
 
-.PHONY: run test lint setup clean baseline app browser
+.PHONY: run test lint setup clean baseline app browser fuzz
 
 setup: $(STAMP)
 
@@ -33,6 +33,10 @@ app: $(STAMP)
 # Debian's chromium for the workshop page's browser test (installed only when missing)
 browser:
 	@test -x /usr/bin/chromium || sh tools/install-chromium.sh
+
+# the robustness suites with many more generated examples (tests/test_fuzz.py profiles)
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz.py tests/test_faults.py tests/test_security.py
 
 baseline: $(STAMP)
 	$(BIN)/python tools/update_baseline.py

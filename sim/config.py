@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,18 @@ class _GuardedLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+# YAML 1.1 reads 1e6 or 1e-09 (no dot) as text; read them as numbers, as YAML 1.2 does
+_GuardedLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
+
+
+def safe_parse(text: str):
+    """Parse YAML text with the project's safe loader (numbers like 1e6 included)."""
+    return yaml.load(text, Loader=_GuardedLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def read_yaml(path: str | Path) -> dict:
     """Read one YAML mapping safely; raise ConfigError naming the file on any problem."""
     path = Path(path)
@@ -64,7 +77,7 @@ def read_yaml(path: str | Path) -> dict:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     try:
-        data = yaml.load(text, Loader=_GuardedLoader)  # noqa: S506 - a SafeLoader subclass
+        data = safe_parse(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -144,7 +157,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not sep or not key or any(not part for part in key.split(".")):
         raise ConfigError(f"--set {text}: expected KEY=VALUE with a dotted key, e.g. city.families=2000")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = safe_parse(raw) if raw.strip() else ""
     except yaml.YAMLError:
         raise ConfigError(f"--set {key}: could not read value {raw!r}") from None
     if isinstance(value, dict):

@@ -22,6 +22,9 @@ from sim.store import ResultStore
 from tests.conftest import BASE
 from tests.tally import tally
 
+# `make fuzz` (HYPOTHESIS_PROFILE=fuzz) kills the driver many more times
+DRIVER_KILLS = 16 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else 3
+
 EXPERIMENT = f"""
 name: faults
 scenario: {BASE}
@@ -84,10 +87,10 @@ def test_driver_killed_at_random_points(tmp_path, plan_file):
            "--quiet"]
     rng = random.Random(20261124)
     kills = 0
-    for _ in range(4):
+    for _ in range(DRIVER_KILLS):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
-        time.sleep(rng.uniform(0.5, 4.0))
+        time.sleep(rng.uniform(0.3, 3.0))
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)  # the driver and its workers, no warning
             kills += 1
