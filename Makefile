@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTHON ?= $(shell sh tools/find-python.sh)
 
-.PHONY: run test lint setup clean baseline app browser fuzz
+.PHONY: run test lint setup clean baseline app browser fuzz screenshots
 
 setup: $(STAMP)
 
@@ -33,6 +33,10 @@ app: $(STAMP)
 # Debian's chromium for the workshop page's browser test (installed only when missing)
 browser:
 	@test -x /usr/bin/chromium || sh tools/install-chromium.sh
+
+# refresh the screenshots docs/guide-trainers.md shows (taken by the browser test)
+screenshots: $(STAMP) browser
+	UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/test_app_browser.py
 
 # the robustness suites with many more generated examples (tests/test_fuzz.py profiles)
 fuzz: $(STAMP)
