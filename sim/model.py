@@ -131,11 +131,12 @@ class CoordinationModel(Model):
     # ---------------------------------------------------------- shared helpers
     def unserved_pairs(self, not_waiting: bool = False) -> np.ndarray:
         """Flat (family, sector) pairs with an open episode and no case (nor waiting row)."""
-        version = (id(self.pop.open_pairs), self.cases.version, self.waiting.version)
+        version = (self.pop.opened_version, self.pop.closed_version, self.cases.version,
+                   self.waiting.version)
         cached = self._unserved.get(not_waiting)
         if cached is not None and cached[0] == version:
             return cached[1]
-        pairs = self.pop.open_pairs
+        pairs = self.pop.current_open_pairs()
         keep = self.serving.reshape(-1)[pairs] == 0
         if not_waiting:
             keep &= self.waiting_count.reshape(-1)[pairs] == 0
@@ -144,7 +145,7 @@ class CoordinationModel(Model):
 
     def held_keys(self) -> np.ndarray:
         """Sorted row keys of every (family, sector, organisation) on a waiting list or caseload."""
-        version = (id(self.waiting), self.waiting.version, id(self.cases), self.cases.version)
+        version = (self.waiting.version, self.cases.version)
         if self._held[0] != version:
             s, o = self.pop.n_sectors, self.orgs.size
             keys = np.sort(np.concatenate([
@@ -162,13 +163,12 @@ class CoordinationModel(Model):
     def clear_applications(self) -> None:
         self.applications = self._empty_applications()
 
-    def drop_pairs(self, pairs: np.ndarray) -> None:
-        """Remove every waiting-list row and case of the (family, sector) pairs ``pairs``."""
-        ending = np.zeros(self.pop.n * self.pop.n_sectors, dtype=bool)
-        ending[pairs] = True
+    def drop_closed(self) -> None:
+        """Remove every waiting-list row, case and application of episodes that have closed."""
+        start = self.pop.need_start.reshape(-1)
         for table in (self.waiting, self.cases, self.applications):
             if len(table):
-                table.keep(~ending[pair_key(table.family, table.sector, self.pop.n_sectors)])
+                table.keep(start[pair_key(table.family, table.sector, self.pop.n_sectors)] >= 0)
 
     def visibility(self, family: np.ndarray, org: np.ndarray) -> np.ndarray:
         """Chance each ``org`` sees other providers' records of ``family`` (mechanisms add)."""

@@ -10,6 +10,7 @@ import numpy as np
 
 from sim.children import AGE_OUT_WEEKS, Children
 from sim.params import Scenario
+from sim.schedule import Schedule
 from sim.sectors import weekly_probability
 from sim.world import City
 
@@ -33,7 +34,8 @@ class Population:
         enrolled: (N, S) enrolments made for the active episode.
         last_sought: (N, S) step of the family's last application for the active episode.
         complexity: (N,) multiplier of the family's need hazards (mean 1; needs concentrate).
-        open_pairs: flat (family, sector) indices of the open episodes (need_start >= 0).
+        open_pairs: flat (family, sector) indices of the open episodes, plus any closed since the
+            last ``current_open_pairs()`` (which drops them).
     """
 
     def __init__(self, scenario: Scenario, city: City, band_weeks: np.ndarray,
@@ -69,8 +71,13 @@ class Population:
         self.children = Children(ages, band_weeks)
         birth_p = np.full(n, weekly_probability(p.births_per_family_per_year))
         self.next_birth = (geometric_wait(rng, birth_p) - 1).astype(np.int32)
+        self.birth_calendar = Schedule(self.next_birth, NEVER)
+        self.birth_calendar.add(np.arange(n))
         self.next_need = np.full((n, s), NEVER, dtype=np.int32)  # week of the next need event
+        self.need_calendar = Schedule(self.next_need.reshape(-1), NEVER)
         self.open_pairs = np.zeros(0, dtype=np.int64)  # flat (family, sector) of open episodes
+        self.opened_version = 0  # bumped whenever episodes open
+        self.closed_version = 0  # bumped whenever episodes close
 
     @property
     def active(self) -> np.ndarray:
@@ -82,11 +89,10 @@ class Population:
         return [slice(int(self.area_start[h]), int(self.area_start[h + 1]))
                 for h in np.flatnonzero(neighbourhoods)]
 
-    def close_pairs(self, pairs: np.ndarray) -> None:
-        """Forget the open episodes at flat ``pairs`` (their need_start is reset by the caller)."""
-        ending = np.zeros(self.n * self.n_sectors, dtype=bool)
-        ending[pairs] = True
-        self.open_pairs = self.open_pairs[~ending[self.open_pairs]]
+    def current_open_pairs(self) -> np.ndarray:
+        """``open_pairs`` without the episodes closed since it was last compacted."""
+        self.open_pairs = self.open_pairs[self.need_start.reshape(-1)[self.open_pairs] >= 0]
+        return self.open_pairs
 
     @property
     def eligible(self) -> np.ndarray:
@@ -100,10 +106,12 @@ class Population:
         Returns the flat (family, sector) pairs that became eligible and those that stopped.
         Draws come from ``rng`` only for the families that had a birth event this week.
         """
-        due = np.flatnonzero(self.next_birth == week)
+        due = self.birth_calendar.due_in(week)
         if len(due):
             self.children.add_births(due, week)
-            self.next_birth[due] = week + geometric_wait(rng, np.full(len(due), birth_probability))
+            self.next_birth[due] = np.minimum(
+                week + geometric_wait(rng, np.full(len(due), birth_probability)), NEVER)
+            self.birth_calendar.add(due)
         return self.children.cross_boundaries(week)
 
 

@@ -31,3 +31,12 @@ def test_common_random_numbers_for_needs_and_births():
         differs |= not np.array_equal(a.pop.need_start, b.pop.need_start)
     assert differs, "the change should alter what happens to the needs"
     assert a.summary() != b.summary()
+
+
+def test_checking_invariants_does_not_change_results():
+    """`--check` only observes: the same run with and without it is identical."""
+    scenario = small_base(families=2000, years=1.5, **{"coordination.model": "full_integration"})
+    checked, plain = CoordinationModel(scenario, check=True), CoordinationModel(scenario)
+    checked.run()
+    plain.run()
+    assert checked.summary() == plain.summary()

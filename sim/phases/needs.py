@@ -42,17 +42,19 @@ def schedule_needs(model: CoordinationModel, pairs: np.ndarray, first_week: int)
     if len(pairs):
         wait = geometric_wait(model.streams["needs"], weekly_need_probability(model, pairs))
         model.pop.next_need.reshape(-1)[pairs] = np.minimum(first_week - 1 + wait, NEVER)
+        model.pop.need_calendar.add(pairs)
 
 
 def arise(model: CoordinationModel) -> None:
     """This week's need events; an event where no episode is open starts one."""
     pop, week = model.pop, model.week
-    model.last_need_events = np.flatnonzero(pop.next_need.reshape(-1) == week)
+    model.last_need_events = pop.need_calendar.due_in(week)
     schedule_needs(model, model.last_need_events, first_week=week + 1)
     new = model.last_need_events[pop.need_start.ravel()[model.last_need_events] < 0]
-    flat = pop.need_start.reshape(-1)
-    flat[new] = week
-    pop.open_pairs = np.concatenate([pop.open_pairs, new])
+    # drop closed episodes before opening new ones, so that a reopened pair is not listed twice
+    pop.open_pairs = np.concatenate([pop.current_open_pairs(), new])
+    pop.need_start.reshape(-1)[new] = week
+    pop.opened_version += 1
     for column in (pop.escalated, pop.assessed, pop.enrolled):
         column.reshape(-1)[new] = 0
     pop.last_sought.reshape(-1)[new] = -1
@@ -95,6 +97,6 @@ def end_episodes(model: CoordinationModel, pairs: np.ndarray, outcome: int) -> N
     if outcome == MET:
         model.ledger.add_by_area("met", pop.neighbourhood[fam[counted]])
     pop.need_start.reshape(-1)[pairs] = -1
-    pop.close_pairs(pairs)
+    pop.closed_version += 1
     pop.escalated.reshape(-1)[pairs] = False
-    model.drop_pairs(pairs)
+    model.drop_closed()
