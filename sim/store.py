@@ -74,18 +74,21 @@ class ResultStore:
             for tmp in self.parts.glob(".*.tmp"):
                 tmp.unlink(missing_ok=True)
 
-    def read_parts(self) -> tuple[list[pd.DataFrame], list[Path]]:
-        """Every readable part as a DataFrame; damaged parts are moved aside and listed."""
+    def read_parts(self, columns: list[str] | None = None) -> tuple[list[pd.DataFrame], list[Path]]:
+        """Every readable part as a DataFrame (only ``columns`` if given, though every part is
+        read whole to check it); damaged parts are moved aside and listed."""
         frames, damaged = [], []
         for path in self._part_files():
             try:
-                frame = pq.read_table(path).to_pandas()
-                if ROW_KEY not in frame.columns:
+                table = pq.read_table(path)
+                if ROW_KEY not in table.column_names:
                     raise ValueError("no run_id column")
             except (OSError, ValueError, pa.ArrowException):
                 damaged.append(self._quarantine(path))
                 continue
-            frames.append(frame)
+            if columns is not None:
+                table = table.select([c for c in columns if c in table.column_names])
+            frames.append(table.to_pandas())
         return frames, damaged
 
     def _quarantine(self, path: Path) -> Path:
@@ -95,9 +98,14 @@ class ResultStore:
         os.replace(path, moved)
         return moved
 
-    def read(self) -> pd.DataFrame:
-        """All runs recorded so far, one row per run id (first record wins), in plan order."""
-        frames, _ = self.read_parts()
+    def read(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """All runs recorded so far, one row per run id (first record wins), in plan order.
+
+        With ``columns``, only those (plus the run id and index) are loaded.
+        """
+        if columns is not None:
+            columns = list(dict.fromkeys([ROW_KEY, "index", *columns]))
+        frames, _ = self.read_parts(columns)
         if not frames:
             return pd.DataFrame(columns=[ROW_KEY])
         table = pd.concat(frames, ignore_index=True)
@@ -108,7 +116,7 @@ class ResultStore:
 
     def done_ids(self) -> set[str]:
         """Run ids already recorded (ok or error)."""
-        return set(self.read()[ROW_KEY])
+        return set(self.read([ROW_KEY])[ROW_KEY])
 
 
 def _clean(value):
