@@ -104,19 +104,24 @@ def plot_differences(diffs: pd.DataFrame, metrics: list[str] | None = None) -> F
         t = diffs[diffs["metric"] == metric].set_index("arm").reindex(arms)
         err = np.vstack([(t["difference"] - t["low"]).fillna(0).clip(lower=0),
                          (t["high"] - t["difference"]).fillna(0).clip(lower=0)])
-        y = np.arange(len(arms))
-        ax.errorbar(t["difference"], y, xerr=err, fmt="o", capsize=3)
+        _interval_panel(ax, t["difference"], err, arms, f"{metric} ({unit.get(metric, 'share')})")
         ax.axvline(0, color="grey", lw=1)
-        ax.set_yticks(y, arms, fontsize=8)
-        ax.invert_yaxis()
-        ax.set_title(f"{metric} ({unit.get(metric, 'share')})", fontsize=9)
-        ax.grid(axis="x", alpha=0.3)
     for ax in list(axes.flat)[len(metrics):]:
         ax.set_visible(False)
     reference = ", ".join(dict.fromkeys(diffs["reference"])) if len(diffs) else ""
     fig.suptitle(f"Difference from {reference} (paired by replication, 95% intervals)", fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def _interval_panel(ax, values, err, arms: list[str], title: str) -> None:
+    """One arm per row: a point with its interval."""
+    y = np.arange(len(arms))
+    ax.errorbar(values, y, xerr=err, fmt="o", capsize=3)
+    ax.set_yticks(y, arms, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_title(title, fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
 
 
 # ------------------------------------------------------------------ from an arm summary
@@ -131,12 +136,7 @@ def comparison(summary: pd.DataFrame, metrics: list[str]) -> Figure:
     unit = units([])
     for ax, metric in zip(axes.flat, metrics, strict=False):
         t = summary[summary["metric"] == metric].set_index("arm").loc[arms].reset_index()
-        y = np.arange(len(arms))
-        ax.errorbar(t["mean"], y, xerr=_err(t), fmt="o", capsize=3)
-        ax.set_yticks(y, arms, fontsize=8)
-        ax.invert_yaxis()
-        ax.set_title(f"{metric} ({unit.get(metric, 'share')})", fontsize=9)
-        ax.grid(axis="x", alpha=0.3)
+        _interval_panel(ax, t["mean"], _err(t), arms, f"{metric} ({unit.get(metric, 'share')})")
     for ax in list(axes.flat)[len(metrics):]:
         ax.set_visible(False)
     fig.suptitle("Mean by arm with 95% confidence intervals", fontsize=11)

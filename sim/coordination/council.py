@@ -23,6 +23,7 @@ import numpy as np
 from pydantic import Field
 
 from sim.caseload import pair_key
+from sim.coordination import calendar
 from sim.coordination.base import Mechanism
 from sim.coordination.members import Members, check_members, member_mask
 from sim.schema import WEEKS_PER_YEAR, NonNeg, Share, Strict
@@ -80,10 +81,7 @@ class Council(Mechanism):
         return float(np.clip(p.active_share * eff, 0.0, 1.0))
 
     def meets(self, week: int) -> bool:
-        per_year = self.params.meetings_per_year
-        if per_year <= 0:
-            return False
-        return int(week * per_year // WEEKS_PER_YEAR) != int((week - 1) * per_year // WEEKS_PER_YEAR)
+        return calendar.due(week, self.params.meetings_per_year)
 
     def on_coordination(self, model: CoordinationModel) -> None:
         if not self.meets(model.week) or not self.members.any():

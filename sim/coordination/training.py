@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
+from sim.coordination import calendar
 from sim.coordination.base import Mechanism
 from sim.coordination.members import Members, check_members, member_mask
 from sim.schema import WEEKS_PER_YEAR, NonNeg, Share, Strict
@@ -60,10 +61,7 @@ class CrossSectorTraining(Mechanism):
         self.workers_trained = 0.0
 
     def round_due(self, week: int) -> bool:
-        per_year = self.params.rounds_per_year
-        if per_year <= 0:
-            return False
-        return int(week * per_year // WEEKS_PER_YEAR) != int((week - 1) * per_year // WEEKS_PER_YEAR)
+        return calendar.due(week, self.params.rounds_per_year)
 
     def on_coordination(self, model: CoordinationModel) -> None:
         p = self.params
