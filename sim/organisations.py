@@ -27,6 +27,13 @@ class OrgTable:
         self.serves = np.array([[s in o.sectors for s in sectors] for o in specs], dtype=bool)
         self.capacity = np.array([round(o.capacity * scale) for o in specs], dtype=np.int64)
         self.base_capacity = self.capacity.copy()
+        # (S, most providers of a sector): each sector's providers, padded with 0, and a mask
+        lists = [np.flatnonzero(self.serves[:, s]) for s in range(len(sectors))]
+        self.provider_table = np.zeros((len(lists), max(map(len, lists))), dtype=np.int64)
+        self.provider_valid = np.zeros(self.provider_table.shape, dtype=bool)
+        for s, found in enumerate(lists):
+            self.provider_table[s, : len(found)] = found
+            self.provider_valid[s, : len(found)] = True
         self.unit_cost = np.array([o.unit_cost for o in specs], dtype=float)
         self.assessment_cost = np.array([o.assessment_cost for o in specs], dtype=float)
         self.outreach = np.array([o.outreach for o in specs], dtype=float)

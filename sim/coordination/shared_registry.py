@@ -75,7 +75,7 @@ class SharedRegistry(Mechanism):
         fam, sec = fam[chosen], sec[chosen]
 
         def participant_access(m, f, orgs):
-            return access_weights(m, f, orgs) * self.participants[orgs][None, :]
+            return access_weights(m, f, orgs) * self.participants[orgs]
 
         org, _ = pick(model, fam, sec, participant_access, rng.random(len(fam)))
         ok = org >= 0

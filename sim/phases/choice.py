@@ -13,40 +13,42 @@ if TYPE_CHECKING:
 
 
 def access_weights(model: CoordinationModel, family: np.ndarray, orgs: np.ndarray) -> np.ndarray:
-    """(len(family), len(orgs)) attractiveness: distance decay x fee take-up x eligibility."""
+    """Attractiveness of ``orgs`` (one row of candidates per family): distance decay x fee
+    take-up x eligibility."""
     marg = model.pop.marginalised[family].astype(np.int64)
-    return model.access[model.pop.neighbourhood[family][:, None], marg[:, None], orgs[None, :]]
+    return model.access[model.pop.neighbourhood[family][:, None], marg[:, None], orgs]
 
 
 def outreach_weights(model: CoordinationModel, family: np.ndarray, orgs: np.ndarray) -> np.ndarray:
-    """(len(family), len(orgs)) weekly outreach intensity reaching each family's neighbourhood."""
-    reach = model.orgs.site[orgs][:, model.pop.neighbourhood[family]].T * model.orgs.outreach[orgs]
+    """Weekly outreach intensity of ``orgs`` (one row per family) reaching its neighbourhood."""
+    o = model.orgs
+    reach = o.site[orgs, model.pop.neighbourhood[family][:, None]] * o.outreach[orgs]
     marg = model.pop.marginalised[family]
-    return np.where(model.orgs.marginalised_only[orgs][None, :] & ~marg[:, None], 0.0, reach)
+    return np.where(o.marginalised_only[orgs] & ~marg[:, None], 0.0, reach)
 
 
 def pick(model: CoordinationModel, family: np.ndarray, sector: np.ndarray, weigh,
          draw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pick one provider per (family, sector) in proportion to ``weigh``; skip those already holding it.
 
-    Returns the chosen organisation (-1 where none is available) and the total weight.
+    Every candidate's providers are the row ``orgs.provider_table[sector]`` (padded), so all
+    sectors are handled in one pass. Returns the chosen organisation (-1 where none is
+    available) and the total weight.
     """
-    chosen = np.full(len(family), -1, dtype=np.int64)
-    total = np.zeros(len(family))
-    held = model.held_keys()
-    s_count, o_count = model.pop.n_sectors, model.orgs.size
+    orgs = model.orgs
+    providers = orgs.provider_table[sector]  # (n, most providers of a sector)
+    w = np.where(orgs.provider_valid[sector], weigh(model, family, providers), 0.0)
+    s_count = model.pop.n_sectors
     pairs = family.astype(np.int64) * s_count + sector
-    holds = (model.waiting_count.reshape(-1)[pairs] > 0) | (model.serving.reshape(-1)[pairs] > 0)
-    for s in np.unique(sector):
-        rows = np.flatnonzero(sector == s)
-        providers = model.orgs.providers(int(s))
-        w = weigh(model, family[rows], providers)
-        some = np.flatnonzero(holds[rows])  # only these can already be on a provider's books
-        keys = row_key(family[rows][some][:, None], s, providers[None, :], s_count, o_count)
-        w[some] = np.where(contains(held, keys), 0.0, w[some])
-        cum = np.cumsum(w, axis=1)
-        total[rows] = cum[:, -1]
-        idx = (cum < (draw[rows] * cum[:, -1])[:, None]).sum(axis=1)
-        ok = cum[:, -1] > 0
-        chosen[rows[ok]] = providers[np.minimum(idx[ok], len(providers) - 1)]
-    return chosen, total
+    some = np.flatnonzero((model.waiting_count.reshape(-1)[pairs] > 0)
+                          | (model.serving.reshape(-1)[pairs] > 0))  # may be on someone's books
+    if len(some):
+        keys = row_key(family[some][:, None], sector[some][:, None], providers[some], s_count,
+                       orgs.size)
+        w[some] = np.where(contains(model.held_keys(), keys), 0.0, w[some])
+    cum = np.cumsum(w, axis=1)
+    total = cum[:, -1] if cum.shape[1] else np.zeros(len(family))
+    idx = (cum < (draw * total)[:, None]).sum(axis=1)
+    last = orgs.provider_valid[sector].sum(axis=1) - 1
+    picked = providers[np.arange(len(family)), np.minimum(idx, np.maximum(last, 0))]
+    return np.where(total > 0, picked, -1), total
