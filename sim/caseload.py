@@ -41,6 +41,8 @@ class Table:
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the rows where ``mask`` is True."""
+        if mask.all():
+            return  # nothing to drop: no copy
         if self.counts is not None:
             gone = ~mask
             np.subtract.at(self.counts, pair_key(self.cols["family"][gone], self.cols["sector"][gone],

@@ -71,12 +71,12 @@ def escalate_and_lapse(model: CoordinationModel) -> None:
     unserved = model.unserved_pairs()
     fam, sec = np.divmod(unserved, pop.n_sectors)
     waited = week - pop.need_start.ravel()[unserved]
-    esc_draw = model.streams["escalation"].random(len(unserved))
-    escalates = (
-        ~pop.escalated.ravel()[unserved]
-        & (waited >= sectors.escalation_after[sec])
-        & (esc_draw < sectors.escalation_probability[sec])
-    )
+    # only needs unmet long enough, in a sector where needs escalate, can escalate this week
+    could = np.flatnonzero(~pop.escalated.ravel()[unserved] & (sectors.escalation_probability[sec] > 0)
+                           & (waited >= sectors.escalation_after[sec]))
+    esc_draw = model.streams["escalation"].random(len(could))
+    escalates = np.zeros(len(unserved), dtype=bool)
+    escalates[could] = esc_draw < sectors.escalation_probability[sec[could]]
     pop.escalated.reshape(-1)[unserved[escalates]] = True
     lapse_draw = model.streams["lapse"].random(len(unserved))
     no_child_in_band = pop.children.band_count.reshape(-1)[unserved] == 0
