@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTHON ?= $(shell sh tools/find-python.sh)
 
-.PHONY: run test lint setup clean baseline app browser fuzz screenshots
+.PHONY: run test lint setup clean baseline app browser fuzz screenshots bench
 
 setup: $(STAMP)
 
@@ -44,6 +44,20 @@ fuzz: $(STAMP)
 
 baseline: $(STAMP)
 	$(BIN)/python tools/update_baseline.py
+
+# the performance benchmarks (BENCHMARKS.md): one table, benchmarks/results/bench.json. Starsim,
+# the outside anchor, lives in its own .venv-bench (kept out of .venv's pinned packages); if it
+# cannot be installed, its comparison is reported as not measured
+BENCH_VENV := .venv-bench
+STARSIM    := starsim==3.7.2
+
+bench: setup
+	@test -f $(BENCH_VENV)/.installed || { \
+	  { test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV); } && \
+	  $(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip && \
+	  $(BENCH_VENV)/bin/python -m pip install --quiet $(STARSIM) && touch $(BENCH_VENV)/.installed; \
+	} || echo "warning: could not install $(STARSIM) into $(BENCH_VENV)" >&2
+	BENCH_COMMAND="make bench" $(BIN)/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) results/run-* .pytest_cache .ruff_cache
