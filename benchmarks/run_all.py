@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -166,6 +167,11 @@ def print_table(rows: list[dict]) -> None:
         print("  ".join(r[h].ljust(w) for h, w in zip(heads, widths, strict=True)))
 
 
+def _relative(path: str) -> str:
+    p = Path(path)
+    return str(p.relative_to(BENCH.parent)) if p.is_relative_to(BENCH.parent) else p.name
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: check the harness only")
@@ -177,12 +183,16 @@ def main() -> None:
     out = args.out or BENCH / "results" / ("bench-quick.json" if args.quick else "bench.json")
     started = datetime.now(UTC)
     machine = machine_info()
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=BENCH.parent)
+    dirty = subprocess.run(["git", "status", "--porcelain", "sim"], capture_output=True, text=True,
+                           cwd=BENCH.parent)
     clock = time.perf_counter()
     res = measure_all(cfg, args.starsim_python)
     rows = table(res, cfg)
     print_table(rows)
     doc = {"date": started.isoformat(timespec="seconds"),
-           "command": os.environ.get("BENCH_COMMAND") or " ".join([Path(sys.executable).name, *sys.argv]),
+           "command": os.environ.get("BENCH_COMMAND") or " ".join([_relative(sys.executable), *sys.argv]),
+           "git_commit": commit.stdout.strip() or None, "sim_modified": bool(dirty.stdout.strip()),
            "quick": args.quick, "machine": machine, "load_average_end": list(os.getloadavg()),
            "seconds": time.perf_counter() - clock, "config": cfg, "table": rows,
            "results": json.loads(json.dumps(res, default=str))}
