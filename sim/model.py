@@ -136,8 +136,8 @@ class CoordinationModel(Model):
         cached = self._unserved.get(not_waiting)
         if cached is not None and cached[0] == version:
             return cached[1]
-        pairs = self.pop.current_open_pairs()
-        keep = self.serving.reshape(-1)[pairs] == 0
+        pairs = self.pop.open_pairs  # may still list episodes closed this week: filtered here
+        keep = (self.serving.reshape(-1)[pairs] == 0) & (self.pop.need_start.reshape(-1)[pairs] >= 0)
         if not_waiting:
             keep &= self.waiting_count.reshape(-1)[pairs] == 0
         self._unserved[not_waiting] = (version, pairs[keep])

@@ -82,7 +82,8 @@ class PooledBudget(Mechanism):
         """(O,) money needed to serve members' waiting and unserved families."""
         orgs = model.orgs
         waiting = np.bincount(model.waiting.org, minlength=orgs.size)
-        unserved = (model.pop.active & (model.serving == 0) & (model.waiting_count == 0)).sum(axis=0)
+        unserved = np.bincount(model.unserved_pairs(not_waiting=True) % model.pop.n_sectors,
+                               minlength=model.pop.n_sectors)
         providers = np.maximum((orgs.serves & self.members[:, None]).sum(axis=0), 1)
         share_unserved = (orgs.serves * (unserved / providers)).sum(axis=1)
         value = (waiting + share_unserved) * orgs.unit_cost * model.org_service_weeks
