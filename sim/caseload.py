@@ -37,7 +37,7 @@ class Table:
         self.version += 1
         if self.counts is not None:
             fam, sec = np.asarray(values["family"]), np.asarray(values["sector"])
-            np.add.at(self.counts, pair_key(fam, sec, self.n_sectors), 1)
+            add_counts(self.counts, pair_key(fam, sec, self.n_sectors))
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the rows where ``mask`` is True."""
@@ -45,8 +45,8 @@ class Table:
             return  # nothing to drop: no copy
         if self.counts is not None:
             gone = ~mask
-            np.subtract.at(self.counts, pair_key(self.cols["family"][gone], self.cols["sector"][gone],
-                                                 self.n_sectors), 1)
+            add_counts(self.counts, pair_key(self.cols["family"][gone], self.cols["sector"][gone],
+                                             self.n_sectors), -1)
         for name in self.cols:
             self.cols[name] = self.cols[name][mask]
         self.version += 1
@@ -62,6 +62,16 @@ def caseload(counts: np.ndarray, n_sectors: int) -> Table:
     """Families being served (one row per enrolment)."""
     return Table(counts, n_sectors, family=np.int32, sector=np.int8, org=np.int16,
                  weeks_left=np.int16, weekly_cost=np.float64, duplicate=np.bool_)
+
+
+def add_counts(target: np.ndarray, keys: np.ndarray, amount: int = 1) -> None:
+    """``target[k] += amount`` for every occurrence of k in ``keys`` (repeats add up).
+
+    Same result as ``np.add.at``, many times faster: repeated keys are counted first.
+    """
+    if len(keys):
+        unique, times = np.unique(keys, return_counts=True)
+        target[unique] += (amount * times).astype(target.dtype)
 
 
 def pair_key(family: np.ndarray, sector: np.ndarray, n_sectors: int) -> np.ndarray:

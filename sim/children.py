@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.caseload import add_counts
 from sim.schema import WEEKS_PER_YEAR
 
 AGE_OUT_WEEKS = 13 * WEEKS_PER_YEAR
@@ -95,7 +96,7 @@ class Children:
         touched = np.unique(np.concatenate([pairs for pairs, _ in changes]))
         before = counts[touched] > 0
         for pairs, sign in changes:
-            np.add.at(counts, pairs, sign)
+            add_counts(counts, pairs, sign)
         after = counts[touched] > 0
         return touched[after & ~before], touched[before & ~after]
 

@@ -66,10 +66,15 @@ class Ledger:
         return step >= self.warmup
 
     def start_episodes(self, sector: np.ndarray, marginalised: np.ndarray) -> None:
-        np.add.at(self.episodes_started, (sector, marginalised.astype(np.int64)), 1)
+        self.episodes_started += self._by_sector_and_group(sector, marginalised)
 
     def end_episodes(self, outcome: int, sector: np.ndarray, marginalised: np.ndarray) -> None:
-        np.add.at(self.episodes_ended[outcome], (sector, marginalised.astype(np.int64)), 1)
+        self.episodes_ended[outcome] += self._by_sector_and_group(sector, marginalised)
+
+    def _by_sector_and_group(self, sector: np.ndarray, marginalised: np.ndarray) -> np.ndarray:
+        """(S, 2) counts of episodes by sector and marginalised status."""
+        index = np.asarray(sector, dtype=np.int64) * 2 + marginalised
+        return np.bincount(index, minlength=self.n_sectors * 2).reshape(self.n_sectors, 2)
 
     def add_coordination(self, mechanism: str, amount: float) -> None:
         self.coordination_spend[mechanism] = self.coordination_spend.get(mechanism, 0.0) + amount

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.caseload import contains, cumsum_in_groups, first_of_each, pair_key, row_key
+from sim.caseload import add_counts, contains, cumsum_in_groups, first_of_each, pair_key, row_key
 from sim.phases.finding import SOURCE_REFERRAL
 
 if TYPE_CHECKING:
@@ -48,8 +48,8 @@ def take_in(model: CoordinationModel) -> None:
     assessed = ~reuses_record
     earlier = pop.assessed.ravel()[pairs] > 0
     duplicate = assessed & (earlier | ~first_of_each(np.where(assessed, pairs, -1 - pairs)))
-    np.subtract.at(orgs.budget, org, cost)
-    np.add.at(pop.assessed.reshape(-1), pairs[assessed], 1)
+    orgs.budget -= np.bincount(org, weights=cost, minlength=orgs.size)
+    add_counts(pop.assessed.reshape(-1), pairs[assessed])
     orgs.assessed_this_week = np.bincount(org[assessed], minlength=orgs.size)
     model.waiting.append(family=fam, sector=sec, org=org, since=np.full(len(fam), week),
                          fast_track=fast, referred=referred)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.caseload import cumsum_in_groups, first_of_each, pair_key, rank_in_groups
+from sim.caseload import add_counts, cumsum_in_groups, first_of_each, pair_key, rank_in_groups
 from sim.ledger import MET
 from sim.phases.needs import end_episodes
 from sim.schema import PRIORITY_CODES, Priority
@@ -113,7 +113,7 @@ def _start_cases(model: CoordinationModel, rows: np.ndarray) -> None:
     pairs = pair_key(fam, sec, pop.n_sectors)
     first_now = first_of_each(pairs)
     cases.duplicate[rows] = (pop.enrolled.ravel()[pairs] > 0) | ~first_now
-    np.add.at(pop.enrolled.reshape(-1), pairs, 1)
+    add_counts(pop.enrolled.reshape(-1), pairs)
     fresh = ~cases.duplicate[rows]
     pop.trust[fam[fresh]] += model.params.families.trust_gain_when_served * (1 - pop.trust[fam[fresh]])
     if not model.ledger.counts(week):
