@@ -140,8 +140,9 @@ class CoordinationModel(Model):
         keep = (self.serving.reshape(-1)[pairs] == 0) & (self.pop.need_start.reshape(-1)[pairs] >= 0)
         if not_waiting:
             keep &= self.waiting_count.reshape(-1)[pairs] == 0
-        self._unserved[not_waiting] = (version, pairs[keep])
-        return pairs[keep]
+        unserved = pairs[keep]
+        self._unserved[not_waiting] = (version, unserved)
+        return unserved
 
     def held_keys(self) -> np.ndarray:
         """Sorted row keys of every (family, sector, organisation) on a waiting list or caseload."""

@@ -19,21 +19,23 @@ class Schedule:
     def __init__(self, due: np.ndarray, never: int):
         self.due = due
         self.never = never
-        self._pages: dict[int, list[np.ndarray]] = {}
+        self._pages: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}  # page -> (items, weeks)
 
     def add(self, items: np.ndarray) -> None:
         """Index ``items`` under their (already set) due weeks."""
         items = np.asarray(items, dtype=np.int64)
-        pages = self.due[items] // BLOCK
-        keep = pages < self.never // BLOCK
-        items, pages = items[keep], pages[keep]
+        weeks = self.due[items].astype(np.int64)
+        keep = weeks < self.never
+        items, weeks = items[keep], weeks[keep]
         if len(items) == 0:
             return
-        order = np.argsort(pages, kind="stable")
-        items, pages = items[order], pages[order]
+        order = np.argsort(weeks // BLOCK, kind="stable")
+        items, weeks = items[order], weeks[order]
+        pages = weeks // BLOCK
         starts = np.flatnonzero(np.concatenate([[True], pages[1:] != pages[:-1]]))
-        for page, chunk in zip(pages[starts].tolist(), np.split(items, starts[1:]), strict=True):
-            self._pages.setdefault(page, []).append(chunk)
+        ends = np.append(starts[1:], len(items))
+        for page, a, b in zip(pages[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
+            self._pages.setdefault(page, []).append((items[a:b], weeks[a:b]))
 
     def due_in(self, week: int) -> np.ndarray:
         """The items due in ``week`` (sorted, each once); a page is dropped after its last week."""
@@ -44,6 +46,8 @@ class Schedule:
         if not chunks:
             return np.zeros(0, dtype=np.int64)
         if len(chunks) > 1:
-            chunks[:] = [np.concatenate(chunks)]
-        items = chunks[0]
+            chunks[:] = [(np.concatenate([c[0] for c in chunks]),
+                          np.concatenate([c[1] for c in chunks]))]
+        items, weeks = chunks[0]
+        items = items[weeks == week]  # as scheduled; then drop entries rescheduled since
         return np.unique(items[self.due[items] == week])

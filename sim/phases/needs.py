@@ -51,8 +51,9 @@ def arise(model: CoordinationModel) -> None:
     model.last_need_events = pop.need_calendar.due_in(week)
     schedule_needs(model, model.last_need_events, first_week=week + 1)
     new = model.last_need_events[pop.need_start.ravel()[model.last_need_events] < 0]
-    # drop closed episodes before opening new ones, so that a reopened pair is not listed twice
-    pop.open_pairs = np.concatenate([pop.current_open_pairs(), new])
+    # drop closed episodes before opening new ones, so that a reopened pair is not listed twice;
+    # kept sorted (a merge of two sorted runs), so lookups by pair walk memory in order
+    pop.open_pairs = np.sort(np.concatenate([pop.current_open_pairs(), new]), kind="stable")
     pop.need_start.reshape(-1)[new] = week
     pop.opened_version += 1
     for column in (pop.escalated, pop.assessed, pop.enrolled):
