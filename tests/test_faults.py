@@ -57,25 +57,33 @@ def undisturbed(plan, folder):
     return numbers(folder)
 
 
-def test_local_worker_killed_mid_run(tmp_path, plan_file):
+def sweep_killing_workers(tmp_path, plan_file, executor, worker_pids, at: tuple[int, ...]):
+    """Run a sweep on ``executor``, SIGKILL one worker process after each run count in ``at``;
+    return the resulting rows, the rows of an undisturbed sweep, and how many were killed."""
     plan = load_experiment(plan_file(6))
     expected = undisturbed(plan, tmp_path / "whole")
-    executor = LocalExecutor(2)
     killed = []
 
     def kill_a_worker(done, todo, row):
-        if done in (2, 6) and executor.pool._processes:
-            pid = next(iter(executor.pool._processes))
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
+        pids = worker_pids() if done in at else []
+        if pids:
+            os.kill(pids[0], signal.SIGKILL)
+            killed.append(pids[0])
 
     try:
         run_plan(plan, ResultStore(tmp_path / "out"), executor, kill_a_worker)
     finally:
         executor.close()
-    assert killed and executor.restarts >= 1
     tally("fault injections survived", len(killed))
-    pd.testing.assert_frame_equal(numbers(tmp_path / "out"), expected)
+    return numbers(tmp_path / "out"), expected, len(killed)
+
+
+def test_local_worker_killed_mid_run(tmp_path, plan_file):
+    executor = LocalExecutor(2)
+    rows, expected, killed = sweep_killing_workers(
+        tmp_path, plan_file, executor, lambda: list(executor.pool._processes), at=(2, 6))
+    assert killed and executor.restarts >= 1
+    pd.testing.assert_frame_equal(rows, expected)
 
 
 def test_driver_killed_at_random_points(tmp_path, plan_file):
@@ -139,22 +147,9 @@ def test_disk_full_is_one_line_from_the_command(tmp_path, plan_file):
 
 
 def test_dask_worker_lost(tmp_path, plan_file):
-    plan = load_experiment(plan_file(6))
-    expected = undisturbed(plan, tmp_path / "whole")
     executor = DaskExecutor(2)
-    killed = []
-
-    def kill_a_worker(done, todo, row):
-        if done == 2:
-            pids = executor.client.run(os.getpid)
-            pid = next(iter(pids.values()))
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
-
-    try:
-        run_plan(plan, ResultStore(tmp_path / "out"), executor, kill_a_worker)
-    finally:
-        executor.close()
+    rows, expected, killed = sweep_killing_workers(
+        tmp_path, plan_file, executor, lambda: list(executor.client.run(os.getpid).values()),
+        at=(2,))
     assert killed
-    tally("fault injections survived", len(killed))
-    pd.testing.assert_frame_equal(numbers(tmp_path / "out"), expected)
+    pd.testing.assert_frame_equal(rows, expected)
