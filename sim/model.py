@@ -136,11 +136,13 @@ class CoordinationModel(Model):
         cached = self._unserved.get(not_waiting)
         if cached is not None and cached[0] == version:
             return cached[1]
-        pairs = self.pop.open_pairs  # may still list episodes closed this week: filtered here
-        keep = (self.serving.reshape(-1)[pairs] == 0) & (self.pop.need_start.reshape(-1)[pairs] >= 0)
-        if not_waiting:
-            keep &= self.waiting_count.reshape(-1)[pairs] == 0
-        unserved = pairs[keep]
+        if not_waiting:  # a subset of the unserved pairs
+            unserved = self.unserved_pairs()
+            unserved = unserved[self.waiting_count.reshape(-1)[unserved] == 0]
+        else:
+            pairs = self.pop.open_pairs  # may still list episodes closed this week: filtered here
+            keep = (self.serving.reshape(-1)[pairs] == 0) & (self.pop.need_start.reshape(-1)[pairs] >= 0)
+            unserved = pairs[keep]
         self._unserved[not_waiting] = (version, unserved)
         return unserved
 
