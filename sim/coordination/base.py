@@ -13,14 +13,36 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from sim.schema import Strict
+
 if TYPE_CHECKING:
     from sim.model import CoordinationModel
+
+
+MECHANISMS: dict[str, type[Mechanism]] = {}  # name (= the parameter block's kind) -> class
+
+
+class MechanismParams(Strict):
+    """Base of every mechanism's parameter block: on unless ``enabled: false``."""
+
+    enabled: bool = True
+
+    def mechanism(self) -> Mechanism:
+        """The mechanism these parameters configure (looked up by the block's ``kind``)."""
+        return MECHANISMS[self.kind](self)
+
+    def check(self, scenario) -> None:
+        """Check references to organisations or neighbourhoods (none by default)."""
 
 
 class Mechanism:
     """Base class: every hook does nothing, so a mechanism overrides only what it changes."""
 
     name: ClassVar[str] = "mechanism"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        MECHANISMS[cls.name] = cls
 
     def __init__(self, params):
         self.params = params

@@ -16,17 +16,16 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from sim.coordination.base import Mechanism
-from sim.schema import WEEKS_PER_YEAR, NonNeg, Share, Strict
+from sim.coordination.base import Mechanism, MechanismParams
+from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
 
 if TYPE_CHECKING:
     from sim.model import CoordinationModel
 
 
-class CommunityNetworkParams(Strict):
+class CommunityNetworkParams(MechanismParams):
     """Parameters of a community network with an expert pool."""
 
-    enabled: bool = True
     neighbourhoods: Literal["informal", "all"] | list[int] = "informal"
     volunteers_per_neighbourhood: int = Field(10, ge=0, le=10_000_000)
     volunteer_hours_per_week: NonNeg = 2.0
@@ -39,8 +38,6 @@ class CommunityNetworkParams(Strict):
     planning_support_per_expert: NonNeg = 0.1
     kind: Literal["community_network"] = "community_network"
 
-    def mechanism(self) -> CommunityNetwork:
-        return CommunityNetwork(self)
 
     def check(self, scenario) -> None:
         if isinstance(self.neighbourhoods, list):

@@ -24,18 +24,17 @@ from pydantic import Field
 
 from sim.caseload import pair_key
 from sim.coordination import calendar
-from sim.coordination.base import Mechanism
+from sim.coordination.base import Mechanism, MechanismParams
 from sim.coordination.members import Members, check_members, member_mask
-from sim.schema import WEEKS_PER_YEAR, NonNeg, Share, Strict
+from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
 
 if TYPE_CHECKING:
     from sim.model import CoordinationModel
 
 
-class CouncilParams(Strict):
+class CouncilParams(MechanismParams):
     """Parameters of a coordination council."""
 
-    enabled: bool = True
     members: Members = "public_and_ngos"
     representatives_per_member: int = Field(1, ge=1, le=10)
     meetings_per_year: float = Field(4.0, ge=0.0, le=52.0)
@@ -49,8 +48,6 @@ class CouncilParams(Strict):
     outreach_boost: Share = 0.05
     kind: Literal["council"] = "council"
 
-    def mechanism(self) -> Council:
-        return Council(self)
 
     def check(self, scenario) -> None:
         check_members(scenario, self.members, "coordination.council.members")

@@ -17,17 +17,16 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from sim.coordination.base import Mechanism
-from sim.schema import WEEKS_PER_YEAR, NonNeg, Share, Strict
+from sim.coordination.base import Mechanism, MechanismParams
+from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
 
 if TYPE_CHECKING:
     from sim.model import CoordinationModel
 
 
-class FocalPointParams(Strict):
+class FocalPointParams(MechanismParams):
     """Parameters of a focal point (coordination team)."""
 
-    enabled: bool = True
     team_size: int = Field(2, ge=0, le=100)
     salary_per_year: NonNeg = 9000.0
     turnover_per_year: Share = 0.2
@@ -35,12 +34,6 @@ class FocalPointParams(Strict):
     support: Share = 0.8
     follow_up: Share = 0.3
     kind: Literal["focal_point"] = "focal_point"
-
-    def mechanism(self) -> FocalPoint:
-        return FocalPoint(self)
-
-    def check(self, scenario) -> None:
-        """No references to check."""
 
 
 class FocalPoint(Mechanism):

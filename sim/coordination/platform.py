@@ -20,18 +20,17 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from sim.coordination.base import Mechanism
+from sim.coordination.base import Mechanism, MechanismParams
 from sim.coordination.members import Members, check_members, member_mask
-from sim.schema import WEEKS_PER_YEAR, NonNeg, Share, Strict
+from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
 
 if TYPE_CHECKING:
     from sim.model import CoordinationModel
 
 
-class PlatformParams(Strict):
+class PlatformParams(MechanismParams):
     """Parameters of an integrated service-delivery platform."""
 
-    enabled: bool = True
     hubs: int | list[int] = Field(3)
     placement: Literal["informal", "spread"] = "informal"
     partners: Members = "all"
@@ -44,8 +43,6 @@ class PlatformParams(Strict):
     awareness_gain_per_week: Share = 0.02
     kind: Literal["integrated_platform"] = "integrated_platform"
 
-    def mechanism(self) -> IntegratedPlatform:
-        return IntegratedPlatform(self)
 
     def check(self, scenario) -> None:
         check_members(scenario, self.partners, "coordination.integrated_platform.partners")

@@ -18,18 +18,17 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from sim.coordination.base import Mechanism
+from sim.coordination.base import Mechanism, MechanismParams
 from sim.coordination.members import Members, check_members, member_mask
-from sim.schema import Share, Strict
+from sim.schema import Share
 
 if TYPE_CHECKING:
     from sim.model import CoordinationModel
 
 
-class PooledBudgetParams(Strict):
+class PooledBudgetParams(MechanismParams):
     """Parameters of a pooled budget."""
 
-    enabled: bool = True
     members: Members = "departments"
     contribution_share: Share = 0.15
     allocation_every_weeks: int = Field(4, ge=1, le=52)
@@ -38,8 +37,6 @@ class PooledBudgetParams(Strict):
     effort_reduction: Share = 0.0
     kind: Literal["pooled_budget"] = "pooled_budget"
 
-    def mechanism(self) -> PooledBudget:
-        return PooledBudget(self)
 
     def check(self, scenario) -> None:
         check_members(scenario, self.members, "coordination.pooled_budget.members")

@@ -11,26 +11,23 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from sim.coordination.base import Mechanism
+from sim.coordination.base import Mechanism, MechanismParams
 from sim.coordination.members import Members, check_members, member_mask
-from sim.schema import PRIORITY_CODES, NonNeg, Priority, Share, Strict
+from sim.schema import PRIORITY_CODES, NonNeg, Priority, Share
 
 if TYPE_CHECKING:
     from sim.model import CoordinationModel
 
 
-class PppQuotaParams(Strict):
+class PppQuotaParams(MechanismParams):
     """Parameters of a subsidised quota in private providers."""
 
-    enabled: bool = True
     providers: Members = "private"
     quota_share: Share = 0.3
     fee_waiver: Share = 1.0
     subsidy_per_child_per_week: NonNeg = 12.0
     kind: Literal["ppp_quota"] = "ppp_quota"
 
-    def mechanism(self) -> PppQuota:
-        return PppQuota(self)
 
     def check(self, scenario) -> None:
         check_members(scenario, self.providers, "coordination.ppp_quota.providers")

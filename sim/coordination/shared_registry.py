@@ -18,20 +18,19 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from sim.coordination.base import Mechanism
+from sim.coordination.base import Mechanism, MechanismParams
 from sim.coordination.members import Members, check_members, member_mask
 from sim.phases.choice import access_weights, pick
 from sim.phases.finding import SOURCE_OUTREACH
-from sim.schema import WEEKS_PER_YEAR, NonNeg, Share, Strict
+from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
 
 if TYPE_CHECKING:
     from sim.model import CoordinationModel
 
 
-class SharedRegistryParams(Strict):
+class SharedRegistryParams(MechanismParams):
     """Parameters of a shared registry."""
 
-    enabled: bool = True
     participants: Members = "all"
     consultation_rate: Share = 0.6
     auto_enrolment: Share = 0.0
@@ -40,8 +39,6 @@ class SharedRegistryParams(Strict):
     cost_per_record: NonNeg = 0.5
     kind: Literal["shared_registry"] = "shared_registry"
 
-    def mechanism(self) -> SharedRegistry:
-        return SharedRegistry(self)
 
     def check(self, scenario) -> None:
         check_members(scenario, self.participants, "coordination.shared_registry.participants")

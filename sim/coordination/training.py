@@ -18,18 +18,17 @@ import numpy as np
 from pydantic import Field
 
 from sim.coordination import calendar
-from sim.coordination.base import Mechanism
+from sim.coordination.base import Mechanism, MechanismParams
 from sim.coordination.members import Members, check_members, member_mask
-from sim.schema import WEEKS_PER_YEAR, NonNeg, Share, Strict
+from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
 
 if TYPE_CHECKING:
     from sim.model import CoordinationModel
 
 
-class TrainingParams(Strict):
+class TrainingParams(MechanismParams):
     """Parameters of cross-sectoral training."""
 
-    enabled: bool = True
     participants: Members = "public_and_ngos"
     target_share: Share = 0.6
     rounds_per_year: float = Field(1.0, ge=0.0, le=52.0)
@@ -40,8 +39,6 @@ class TrainingParams(Strict):
     turnover_per_year: Share = 0.15
     kind: Literal["cross_sector_training"] = "cross_sector_training"
 
-    def mechanism(self) -> CrossSectorTraining:
-        return CrossSectorTraining(self)
 
     def check(self, scenario) -> None:
         check_members(scenario, self.participants, "coordination.cross_sector_training.participants")
