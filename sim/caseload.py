@@ -125,3 +125,21 @@ def contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
         return np.zeros(np.shape(keys), dtype=bool)
     pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
     return sorted_keys[pos] == keys
+
+
+def merge_sorted(sorted_keys: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """The sorted union of a sorted key array and ``new`` keys (not already in it)."""
+    if len(new) == 0:
+        return sorted_keys
+    # a stable sort of two sorted runs is a single linear merge
+    return np.sort(np.concatenate([sorted_keys, np.sort(new)]), kind="stable")
+
+
+def remove_sorted(sorted_keys: np.ndarray, gone: np.ndarray) -> np.ndarray:
+    """A sorted key array without the ``gone`` keys (keys not in it are ignored)."""
+    if len(gone) == 0 or len(sorted_keys) == 0:
+        return sorted_keys
+    pos = np.minimum(np.searchsorted(sorted_keys, gone), len(sorted_keys) - 1)
+    keep = np.ones(len(sorted_keys), dtype=bool)
+    keep[pos[sorted_keys[pos] == gone]] = False
+    return sorted_keys[keep]

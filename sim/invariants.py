@@ -47,7 +47,7 @@ def _counts_match(model: CoordinationModel) -> bool:
     open_now = np.flatnonzero(model.pop.need_start.reshape(-1) >= 0)
     return bool(np.array_equal(cases, model.serving.reshape(-1))
                 and np.array_equal(waiting, model.waiting_count.reshape(-1))
-                and np.array_equal(open_now, np.sort(model.pop.current_open_pairs())))
+                and np.array_equal(open_now, model.pop.open_pairs))
 
 
 def _episodes_balance(model: CoordinationModel) -> bool:

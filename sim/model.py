@@ -6,7 +6,7 @@ import numpy as np
 from mesa import DataCollector, Model
 
 from sim.agents import Family, make_organisation_agents
-from sim.caseload import Table, caseload, pair_key, row_key, waiting_list
+from sim.caseload import Table, caseload, merge_sorted, pair_key, remove_sorted, row_key, waiting_list
 from sim.coordination.registry import build_mechanisms
 from sim.invariants import check_invariants
 from sim.ledger import Ledger
@@ -130,9 +130,8 @@ class CoordinationModel(Model):
 
     # ---------------------------------------------------------- shared helpers
     def unserved_pairs(self, not_waiting: bool = False) -> np.ndarray:
-        """Flat (family, sector) pairs with an open episode and no case (nor waiting row)."""
-        version = (self.pop.opened_version, self.pop.closed_version, self.cases.version,
-                   self.waiting.version)
+        """Sorted flat (family, sector) pairs with an open episode and no case (nor waiting row)."""
+        version = self._unserved_version()
         cached = self._unserved.get(not_waiting)
         if cached is not None and cached[0] == version:
             return cached[1]
@@ -140,11 +139,36 @@ class CoordinationModel(Model):
             unserved = self.unserved_pairs()
             unserved = unserved[self.waiting_count.reshape(-1)[unserved] == 0]
         else:
-            pairs = self.pop.open_pairs  # may still list episodes closed this week: filtered here
-            keep = (self.serving.reshape(-1)[pairs] == 0) & (self.pop.need_start.reshape(-1)[pairs] >= 0)
-            unserved = pairs[keep]
+            pairs = self.pop.open_pairs
+            unserved = pairs[self.serving.reshape(-1)[pairs] == 0]
         self._unserved[not_waiting] = (version, unserved)
         return unserved
+
+    def _unserved_version(self) -> tuple[int, int, int, int]:
+        return (self.pop.opened_version, self.pop.closed_version, self.cases.version,
+                self.waiting.version)
+
+    def open_episodes(self, pairs: np.ndarray) -> None:
+        """Open need-episodes at the sorted flat ``pairs`` this week (they are unserved)."""
+        current = self._current_unserved()
+        self.pop.open_episodes(pairs, self.week)
+        self._restamp_unserved(current, lambda unserved: merge_sorted(unserved, pairs))
+
+    def close_episodes(self, pairs: np.ndarray) -> None:
+        """Close the episodes at flat ``pairs`` and drop their waiting rows, cases and applications."""
+        current = self._current_unserved()
+        self.pop.close_episodes(pairs)
+        self.drop_closed()  # rows of closed episodes only: no open pair changes status
+        self._restamp_unserved(current, lambda unserved: remove_sorted(unserved, pairs))
+
+    def _current_unserved(self) -> dict:
+        version = self._unserved_version()
+        return {key: arr for key, (v, arr) in self._unserved.items() if v == version}
+
+    def _restamp_unserved(self, current: dict, update) -> None:
+        """Carry the unserved lists that were current across an opening or closing of episodes."""
+        version = self._unserved_version()
+        self._unserved = {key: (version, update(arr)) for key, arr in current.items()}
 
     def held_keys(self) -> np.ndarray:
         """Sorted row keys of every (family, sector, organisation) on a waiting list or caseload."""

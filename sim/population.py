@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.caseload import merge_sorted, remove_sorted
 from sim.children import AGE_OUT_WEEKS, Children
 from sim.params import Scenario
 from sim.schedule import Schedule
@@ -34,8 +35,8 @@ class Population:
         enrolled: (N, S) enrolments made for the active episode.
         last_sought: (N, S) step of the family's last application for the active episode.
         complexity: (N,) multiplier of the family's need hazards (mean 1; needs concentrate).
-        open_pairs: flat (family, sector) indices of the open episodes, plus any closed since the
-            last ``current_open_pairs()`` (which drops them).
+        open_pairs: flat (family, sector) indices of the open episodes, sorted (kept by
+            ``open_episodes`` and ``close_episodes``).
     """
 
     def __init__(self, scenario: Scenario, city: City, band_weeks: np.ndarray,
@@ -71,10 +72,10 @@ class Population:
         self.children = Children(ages, band_weeks)
         birth_p = np.full(n, weekly_probability(p.births_per_family_per_year))
         self.next_birth = (geometric_wait(rng, birth_p) - 1).astype(np.int32)
-        self.birth_calendar = Schedule(self.next_birth, NEVER)
+        self.birth_calendar = Schedule(self.next_birth, NEVER, horizon=scenario.time.steps)
         self.birth_calendar.add(np.arange(n))
         self.next_need = np.full((n, s), NEVER, dtype=np.int32)  # week of the next need event
-        self.need_calendar = Schedule(self.next_need.reshape(-1), NEVER)
+        self.need_calendar = Schedule(self.next_need.reshape(-1), NEVER, horizon=scenario.time.steps)
         self.open_pairs = np.zeros(0, dtype=np.int64)  # flat (family, sector) of open episodes
         self.opened_version = 0  # bumped whenever episodes open
         self.closed_version = 0  # bumped whenever episodes close
@@ -89,10 +90,18 @@ class Population:
         return [slice(int(self.area_start[h]), int(self.area_start[h + 1]))
                 for h in np.flatnonzero(neighbourhoods)]
 
-    def current_open_pairs(self) -> np.ndarray:
-        """``open_pairs`` without the episodes closed since it was last compacted."""
-        self.open_pairs = self.open_pairs[self.need_start.reshape(-1)[self.open_pairs] >= 0]
-        return self.open_pairs
+    def open_episodes(self, pairs: np.ndarray, week: int) -> None:
+        """Open episodes at the sorted flat ``pairs`` (none of them open) in ``week``."""
+        self.open_pairs = merge_sorted(self.open_pairs, pairs)
+        self.need_start.reshape(-1)[pairs] = week
+        self.opened_version += 1
+
+    def close_episodes(self, pairs: np.ndarray) -> None:
+        """Close the open episodes at flat ``pairs``."""
+        self.open_pairs = remove_sorted(self.open_pairs, pairs)
+        self.need_start.reshape(-1)[pairs] = NO_NEED
+        self.escalated.reshape(-1)[pairs] = False
+        self.closed_version += 1
 
     @property
     def eligible(self) -> np.ndarray:

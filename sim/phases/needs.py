@@ -51,11 +51,7 @@ def arise(model: CoordinationModel) -> None:
     model.last_need_events = pop.need_calendar.due_in(week)
     schedule_needs(model, model.last_need_events, first_week=week + 1)
     new = model.last_need_events[pop.need_start.ravel()[model.last_need_events] < 0]
-    # drop closed episodes before opening new ones, so that a reopened pair is not listed twice;
-    # kept sorted (a merge of two sorted runs), so lookups by pair walk memory in order
-    pop.open_pairs = np.sort(np.concatenate([pop.current_open_pairs(), new]), kind="stable")
-    pop.need_start.reshape(-1)[new] = week
-    pop.opened_version += 1
+    model.open_episodes(new)
     for column in (pop.escalated, pop.assessed, pop.enrolled):
         column.reshape(-1)[new] = 0
     pop.last_sought.reshape(-1)[new] = -1
@@ -97,7 +93,4 @@ def end_episodes(model: CoordinationModel, pairs: np.ndarray, outcome: int) -> N
     model.ledger.end_episodes(outcome, sec[counted], pop.marginalised[fam[counted]])
     if outcome == MET:
         model.ledger.add_by_area("met", pop.neighbourhood[fam[counted]])
-    pop.need_start.reshape(-1)[pairs] = -1
-    pop.closed_version += 1
-    pop.escalated.reshape(-1)[pairs] = False
-    model.drop_closed()
+    model.close_episodes(pairs)
