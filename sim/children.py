@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.caseload import add_counts
 from sim.schema import WEEKS_PER_YEAR
 
 AGE_OUT_WEEKS = 13 * WEEKS_PER_YEAR
@@ -93,10 +92,11 @@ class Children:
         if not changes:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
-        touched = np.unique(np.concatenate([pairs for pairs, _ in changes]))
+        # one net change per touched pair: a child entering one band as another leaves nets out
+        touched, where = np.unique(np.concatenate([pairs for pairs, _ in changes]), return_inverse=True)
+        signs = np.concatenate([np.full(len(pairs), sign) for pairs, sign in changes])
         before = counts[touched] > 0
-        for pairs, sign in changes:
-            add_counts(counts, pairs, sign)
+        counts[touched] += np.bincount(where, weights=signs, minlength=len(touched)).astype(counts.dtype)
         after = counts[touched] > 0
         return touched[after & ~before], touched[before & ~after]
 

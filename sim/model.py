@@ -158,7 +158,7 @@ class CoordinationModel(Model):
         """Close the episodes at flat ``pairs`` and drop their waiting rows, cases and applications."""
         current = self._current_unserved()
         self.pop.close_episodes(pairs)
-        self.drop_closed()  # rows of closed episodes only: no open pair changes status
+        self.drop_closed(pairs)  # rows of closed episodes only: no open pair changes status
         self._restamp_unserved(current, lambda unserved: remove_sorted(unserved, pairs))
 
     def _current_unserved(self) -> dict:
@@ -190,11 +190,12 @@ class CoordinationModel(Model):
     def clear_applications(self) -> None:
         self.applications = self._empty_applications()
 
-    def drop_closed(self) -> None:
-        """Remove every waiting-list row, case and application of episodes that have closed."""
+    def drop_closed(self, pairs: np.ndarray) -> None:
+        """Remove every waiting-list row, case and application of the closed episodes ``pairs``."""
         start = self.pop.need_start.reshape(-1)
         for table in (self.waiting, self.cases, self.applications):
-            if len(table):
+            # a table that counts its rows per pair is scanned only if it holds a closed pair
+            if len(table) and (table.counts is None or table.counts[pairs].any()):
                 table.keep(start[pair_key(table.family, table.sector, self.pop.n_sectors)] >= 0)
 
     def visibility(self, family: np.ndarray, org: np.ndarray) -> np.ndarray:

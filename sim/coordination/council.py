@@ -124,7 +124,7 @@ class Council(Mechanism):
             gain = np.floor(money * need / need.sum() / np.maximum(orgs.unit_cost, 1e-9))
             orgs.capacity -= give
             orgs.capacity += gain.astype(np.int64)
-        unmet = (model.pop.active & (model.serving == 0)).sum(axis=0)  # (S,)
+        unmet = np.bincount(model.unserved_pairs() % model.pop.n_sectors, minlength=model.pop.n_sectors)
         pressure = (orgs.serves * unmet).sum(axis=1).astype(float)
         pressure = pressure / pressure.max() if pressure.max() > 0 else pressure
         boost = self.params.outreach_boost * min(shift / max(self.params.planning_shift, 1e-9), 1.0)

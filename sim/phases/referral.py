@@ -33,7 +33,7 @@ def refer(model: CoordinationModel, started: tuple[np.ndarray, np.ndarray, np.nd
     if len(fam) == 0:
         return
     s = pop.n_sectors
-    open_need = pop.active[fam] & (model.serving[fam] == 0) & (model.waiting_count[fam] == 0)
+    open_need = (pop.need_start[fam] >= 0) & (model.serving[fam] == 0) & (model.waiting_count[fam] == 0)
     open_need[np.arange(len(fam)), own_sector] = False
     rng = model.streams["referral"]
     spotted = open_need & (rng.random((len(fam), s)) < model.identify_probability(fam, src)[:, None])

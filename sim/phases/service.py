@@ -73,7 +73,7 @@ def serve(model: CoordinationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     cases.append(family=fam, sector=sec, org=org, weeks_left=model.sectors.service_weeks[sec],
                  weekly_cost=weekly, duplicate=np.zeros(len(fam), dtype=bool))
     corg = cases.org.astype(np.int64)
-    order = np.argsort(corg, kind="stable")
+    order = np.argsort(cases.org, kind="stable")  # a radix sort of the 16-bit codes
     paid = np.empty(len(cases), dtype=bool)
     paid[order] = cumsum_in_groups(corg[order], cases.weekly_cost[order]) <= orgs.budget[corg[order]] + 1e-9
     new = np.arange(len(cases)) >= n_old
