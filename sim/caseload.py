@@ -72,11 +72,24 @@ def add_counts(target: np.ndarray, keys: np.ndarray, amount: int = 1) -> None:
     if len(keys) == 0:
         return
     keys = np.sort(keys)
-    if len(keys) == 1 or (keys[1:] != keys[:-1]).all():
+    starts = run_starts(keys)
+    if len(starts) == len(keys):
         target[keys] += amount  # no repeats: a plain fancy add
         return
-    unique, times = np.unique(keys, return_counts=True)
-    target[unique] += (amount * times).astype(target.dtype)
+    times = np.diff(np.append(starts, len(keys)))
+    target[keys[starts]] += (amount * times).astype(target.dtype)
+
+
+def run_starts(sorted_keys: np.ndarray) -> np.ndarray:
+    """Indices where a new value begins in a sorted (non-empty) array."""
+    return np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
+
+
+def sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """The distinct keys, sorted (``np.unique`` by sorting: several times faster on int arrays
+    of thousands, where NumPy 2 picks a hash table)."""
+    keys = np.sort(keys)
+    return keys[run_starts(keys)] if len(keys) else keys
 
 
 def pair_key(family: np.ndarray, sector: np.ndarray, n_sectors: int) -> np.ndarray:
@@ -113,9 +126,10 @@ def cumsum_in_groups(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 def first_of_each(keys: np.ndarray) -> np.ndarray:
     """Mask of the first occurrence of each key, in the given order."""
-    _, first = np.unique(keys, return_index=True)
     mask = np.zeros(len(keys), dtype=bool)
-    mask[first] = True
+    if len(keys):
+        order = np.argsort(keys, kind="stable")
+        mask[order[run_starts(keys[order])]] = True
     return mask
 
 

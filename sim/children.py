@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.caseload import run_starts
 from sim.schema import WEEKS_PER_YEAR
 
 AGE_OUT_WEEKS = 13 * WEEKS_PER_YEAR
@@ -93,10 +94,13 @@ class Children:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
         # one net change per touched pair: a child entering one band as another leaves nets out
-        touched, where = np.unique(np.concatenate([pairs for pairs, _ in changes]), return_inverse=True)
-        signs = np.concatenate([np.full(len(pairs), sign) for pairs, sign in changes])
+        keys = np.concatenate([pairs for pairs, _ in changes])
+        signs = np.concatenate([np.full(len(pairs), sign, dtype=counts.dtype) for pairs, sign in changes])
+        order = np.argsort(keys, kind="stable")
+        starts = run_starts(keys[order])
+        touched = keys[order][starts]
         before = counts[touched] > 0
-        counts[touched] += np.bincount(where, weights=signs, minlength=len(touched)).astype(counts.dtype)
+        counts[touched] += np.add.reduceat(signs[order], starts)
         after = counts[touched] > 0
         return touched[after & ~before], touched[before & ~after]
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.caseload import sorted_unique
+
 BLOCK = 16  # weeks per calendar page
 
 
@@ -64,4 +66,4 @@ class Schedule:
                           np.concatenate([c[1] for c in chunks]))]
         items, weeks = chunks[0]
         items = items[weeks == week]  # as scheduled; then drop entries rescheduled since
-        return np.unique(items[self.due[items] == week])
+        return sorted_unique(items[self.due[items] == week])

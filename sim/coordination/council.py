@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from sim.caseload import pair_key
+from sim.caseload import contains, pair_key, sorted_unique
 from sim.coordination import calendar
 from sim.coordination.base import Mechanism, MechanismParams
 from sim.coordination.members import Members, check_members, member_mask
@@ -100,9 +100,9 @@ class Council(Mechanism):
         order = rows[np.lexsort((rows, ~is_case[rows], keys[rows]))]
         dup = np.zeros(len(order), dtype=bool)
         dup[1:] = keys[order][1:] == keys[order][:-1]
-        pairs_with_dup = np.unique(keys[order][dup])
+        pairs_with_dup = sorted_unique(keys[order][dup])
         detected = model.streams["council"].random(len(pairs_with_dup)) < effect
-        known = np.isin(keys[order], pairs_with_dup[detected])
+        known = contains(pairs_with_dup[detected], keys[order])
         drop = np.zeros(len(keys), dtype=bool)
         drop[order[dup & known]] = True
         self.duplicates_stopped += int(drop.sum())

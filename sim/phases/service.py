@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.caseload import add_counts, cumsum_in_groups, first_of_each, pair_key, rank_in_groups
+from sim.caseload import (
+    add_counts,
+    cumsum_in_groups,
+    first_of_each,
+    pair_key,
+    rank_in_groups,
+    sorted_unique,
+)
 from sim.ledger import MET
 from sim.phases.needs import end_episodes
 from sim.schema import PRIORITY_CODES, Priority
@@ -147,5 +154,5 @@ def _charge_week(model: CoordinationModel, paid: np.ndarray) -> None:
         led.service_spend_duplicate += float(cases.weekly_cost[paid][dup].sum())
     done = cases.weeks_left <= 0
     if done.any():
-        pairs = np.unique(pair_key(cases.family[done], cases.sector[done], pop.n_sectors))
+        pairs = sorted_unique(pair_key(cases.family[done], cases.sector[done], pop.n_sectors))
         end_episodes(model, pairs, MET)
