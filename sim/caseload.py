@@ -108,8 +108,8 @@ def rank_in_groups(groups: np.ndarray) -> np.ndarray:
     n = len(groups)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-    run_lengths = np.diff(np.r_[starts, n])
+    starts = run_starts(groups)
+    run_lengths = np.diff(np.append(starts, n))
     return np.arange(n) - np.repeat(starts, run_lengths)
 
 
@@ -118,9 +118,9 @@ def cumsum_in_groups(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     total = np.cumsum(values)
     if len(total) == 0:
         return total
-    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-    run_lengths = np.diff(np.r_[starts, len(groups)])
-    before = np.r_[0.0, total][starts]
+    starts = run_starts(groups)
+    run_lengths = np.diff(np.append(starts, len(groups)))
+    before = np.where(starts > 0, total[starts - 1], 0.0)  # the running total before each group
     return total - np.repeat(before, run_lengths)
 
 

@@ -95,7 +95,7 @@ class Council(Mechanism):
         keys = np.concatenate([pair_key(t.family, t.sector, s) for t in tables])
         orgs = np.concatenate([t.org for t in tables]).astype(np.int64)
         member = self.members[orgs]
-        is_case = np.r_[np.ones(len(model.cases), bool), np.zeros(len(model.waiting), bool)]
+        is_case = np.arange(len(keys)) < len(model.cases)
         rows = np.flatnonzero(member)
         order = rows[np.lexsort((rows, ~is_case[rows], keys[rows]))]
         dup = np.zeros(len(order), dtype=bool)
