@@ -11,13 +11,16 @@ import numpy as np
 class Table:
     """A growable table of equal-length NumPy columns with fixed dtypes.
 
-    With ``counts`` (a flat (N*S,) array), the table keeps ``counts[pair]`` equal to its number of
-    rows of each (family, sector) pair as rows are appended and removed.
+    With ``counts`` (a flat (N*S,) array), the table also keeps a ``pair`` column (the flat
+    (family, sector) index of each row) and keeps ``counts[pair]`` equal to its number of rows of
+    each pair as rows are appended and removed.
     """
 
     def __init__(self, counts: np.ndarray | None = None, n_sectors: int = 1, **dtypes: np.dtype):
         self.dtypes = dtypes
         self.cols = {name: np.empty(0, dtype=dt) for name, dt in dtypes.items()}
+        if counts is not None:
+            self.cols["pair"] = np.empty(0, dtype=np.int64)
         self.version = 0  # bumped by every append and keep (rows changed)
         self.counts, self.n_sectors = counts, n_sectors
 
@@ -31,22 +34,21 @@ class Table:
         raise AttributeError(name)
 
     def append(self, **values: np.ndarray) -> None:
-        """Add rows; every column must be given."""
+        """Add rows; every column must be given (``pair`` is derived)."""
         for name, dt in self.dtypes.items():
             self.cols[name] = np.concatenate([self.cols[name], np.asarray(values[name], dtype=dt)])
         self.version += 1
         if self.counts is not None:
-            fam, sec = np.asarray(values["family"]), np.asarray(values["sector"])
-            add_counts(self.counts, pair_key(fam, sec, self.n_sectors))
+            pairs = pair_key(np.asarray(values["family"]), np.asarray(values["sector"]), self.n_sectors)
+            self.cols["pair"] = np.concatenate([self.cols["pair"], pairs])
+            add_counts(self.counts, pairs)
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the rows where ``mask`` is True."""
         if mask.all():
             return  # nothing to drop: no copy
         if self.counts is not None:
-            gone = ~mask
-            add_counts(self.counts, pair_key(self.cols["family"][gone], self.cols["sector"][gone],
-                                             self.n_sectors), -1)
+            add_counts(self.counts, self.cols["pair"][~mask], -1)
         for name in self.cols:
             self.cols[name] = self.cols[name][mask]
         self.version += 1

@@ -45,7 +45,9 @@ def _counts_match(model: CoordinationModel) -> bool:
     cases = np.bincount(pair_key(model.cases.family, model.cases.sector, s), minlength=size)
     waiting = np.bincount(pair_key(model.waiting.family, model.waiting.sector, s), minlength=size)
     open_now = np.flatnonzero(model.pop.need_start.reshape(-1) >= 0)
-    return bool(np.array_equal(cases, model.serving.reshape(-1))
+    tables = (model.cases, model.waiting)
+    pairs_kept = all(np.array_equal(t.pair, pair_key(t.family, t.sector, s)) for t in tables)
+    return bool(pairs_kept and np.array_equal(cases, model.serving.reshape(-1))
                 and np.array_equal(waiting, model.waiting_count.reshape(-1))
                 and np.array_equal(open_now, model.pop.open_pairs))
 

@@ -196,7 +196,9 @@ class CoordinationModel(Model):
         for table in (self.waiting, self.cases, self.applications):
             # a table that counts its rows per pair is scanned only if it holds a closed pair
             if len(table) and (table.counts is None or table.counts[pairs].any()):
-                table.keep(start[pair_key(table.family, table.sector, self.pop.n_sectors)] >= 0)
+                rows = (table.pair if table.counts is not None
+                        else pair_key(table.family, table.sector, self.pop.n_sectors))
+                table.keep(start[rows] >= 0)
 
     def visibility(self, family: np.ndarray, org: np.ndarray) -> np.ndarray:
         """Chance each ``org`` sees other providers' records of ``family`` (mechanisms add)."""

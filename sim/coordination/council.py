@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from sim.caseload import contains, pair_key, sorted_unique
+from sim.caseload import contains, sorted_unique
 from sim.coordination import calendar
 from sim.coordination.base import Mechanism, MechanismParams
 from sim.coordination.members import Members, check_members, member_mask
@@ -90,9 +90,9 @@ class Council(Mechanism):
 
     def reconcile(self, model: CoordinationModel, effect: float) -> None:
         """Stop duplicates among members: keep the earliest case (or waiting row) of each need."""
-        s, n_cases = model.pop.n_sectors, len(model.cases)
+        n_cases = len(model.cases)
         tables = (model.cases, model.waiting)
-        keys = np.concatenate([pair_key(t.family, t.sector, s) for t in tables])
+        keys = np.concatenate([t.pair for t in tables])
         orgs = np.concatenate([t.org for t in tables]).astype(np.int64)
         member = self.members[orgs]
         is_case = np.arange(len(keys)) < len(model.cases)

@@ -33,10 +33,10 @@ MOST_VULNERABLE = PRIORITY_CODES[Priority.MOST_VULNERABLE]
 
 def drop_seen_duplicates(model: CoordinationModel) -> None:
     """Waiting families that an organisation sees are already served elsewhere leave its list."""
-    w, pop = model.waiting, model.pop
+    w = model.waiting
     if len(w) == 0:
         return
-    pairs = pair_key(w.family, w.sector, pop.n_sectors)
+    pairs = w.pair
     served = model.serving.ravel()[pairs] > 0
     sees = model.streams["service_visibility"].random(len(w)) < model.visibility(
         w.family.astype(np.int64), w.org.astype(np.int64))
@@ -142,7 +142,7 @@ def _start_cases(model: CoordinationModel, rows: np.ndarray) -> None:
 
 def _charge_week(model: CoordinationModel, paid: np.ndarray) -> None:
     """Pay this week's service, count contacts, and meet the needs whose service is complete."""
-    pop, orgs, cases = model.pop, model.orgs, model.cases
+    orgs, cases = model.orgs, model.cases
     spend = np.bincount(cases.org[paid], weights=cases.weekly_cost[paid], minlength=orgs.size)
     orgs.budget -= spend
     cases.weeks_left[paid] -= 1
@@ -154,5 +154,5 @@ def _charge_week(model: CoordinationModel, paid: np.ndarray) -> None:
         led.service_spend_duplicate += float(cases.weekly_cost[paid][dup].sum())
     done = cases.weeks_left <= 0
     if done.any():
-        pairs = sorted_unique(pair_key(cases.family[done], cases.sector[done], pop.n_sectors))
+        pairs = sorted_unique(cases.pair[done])
         end_episodes(model, pairs, MET)
