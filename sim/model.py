@@ -6,7 +6,7 @@ import numpy as np
 from mesa import DataCollector, Model
 
 from sim.agents import Family, make_organisation_agents
-from sim.caseload import Table, caseload, merge_sorted, pair_key, remove_sorted, row_key, waiting_list
+from sim.caseload import Table, caseload, contains, merge_sorted, pair_key, remove_sorted, waiting_list
 from sim.coordination.registry import build_mechanisms
 from sim.invariants import check_invariants
 from sim.ledger import Ledger
@@ -61,11 +61,11 @@ class CoordinationModel(Model):
         self.coordination_support = 0.0  # 0..1, raised by a focal point
         self.planning_support = 0.0  # >= 0, raised by an expert pool
         self.refresh_access()
-        self._held: tuple = (None, None)
         self._unserved: dict = {}
         pairs, s = self.pop.n * self.pop.n_sectors, self.pop.n_sectors
         # per (family, sector): cases open and waiting-list rows, kept by the tables themselves
         self.serving = np.zeros(pairs, dtype=np.int32).reshape(self.pop.n, s)
+        self._pair_flag = np.zeros(pairs, dtype=bool)  # scratch for held(): all False between calls
         self.waiting_count = np.zeros(pairs, dtype=np.int32).reshape(self.pop.n, s)
         self.waiting: Table = waiting_list(self.waiting_count.reshape(-1), s)
         self.cases: Table = caseload(self.serving.reshape(-1), s)
@@ -170,16 +170,20 @@ class CoordinationModel(Model):
         version = self._unserved_version()
         self._unserved = {key: (version, update(arr)) for key, arr in current.items()}
 
-    def held_keys(self) -> np.ndarray:
-        """Sorted row keys of every (family, sector, organisation) on a waiting list or caseload."""
-        version = (self.waiting.version, self.cases.version)
-        if self._held[0] != version:
-            s, o = self.pop.n_sectors, self.orgs.size
-            keys = np.sort(np.concatenate([
-                row_key(self.waiting.family, self.waiting.sector, self.waiting.org, s, o),
-                row_key(self.cases.family, self.cases.sector, self.cases.org, s, o)]))
-            self._held = (version, keys)
-        return self._held[1]
+    def held(self, pairs: np.ndarray, orgs: np.ndarray) -> np.ndarray:
+        """Mask (shape of ``orgs``): the flat (family, sector) ``pairs`` (broadcast against
+        ``orgs``) already have a waiting-list row or a case at ``orgs``.
+
+        Only the rows of the asked pairs are looked at (found through a scratch flag per pair),
+        so the cost follows the tables' length once, not a sort of every row.
+        """
+        pairs, orgs = np.broadcast_arrays(pairs, orgs)
+        n_orgs, flag = self.orgs.size, self._pair_flag
+        flag[pairs] = True
+        rows = [(t.pair[flag[t.pair]], t.org[flag[t.pair]]) for t in (self.waiting, self.cases)]
+        flag[pairs] = False
+        keys = np.sort(np.concatenate([p * n_orgs + o for p, o in rows]))
+        return contains(keys, pairs * n_orgs + orgs)
 
     def apply(self, family, sector, org, source: int, fast_track=None) -> None:
         """Queue applications (seeking, outreach or referral) for the next intake."""

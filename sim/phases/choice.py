@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.caseload import contains, row_key
-
 if TYPE_CHECKING:
     from sim.model import CoordinationModel
 
@@ -43,9 +41,7 @@ def pick(model: CoordinationModel, family: np.ndarray, sector: np.ndarray, weigh
     some = np.flatnonzero((model.waiting_count.reshape(-1)[pairs] > 0)
                           | (model.serving.reshape(-1)[pairs] > 0))  # may be on someone's books
     if len(some):
-        keys = row_key(family[some][:, None], sector[some][:, None], providers[some], s_count,
-                       orgs.size)
-        w[some] = np.where(contains(model.held_keys(), keys), 0.0, w[some])
+        w[some] = np.where(model.held(pairs[some][:, None], providers[some]), 0.0, w[some])
     cum = np.cumsum(w, axis=1)
     total = cum[:, -1] if cum.shape[1] else np.zeros(len(family))
     idx = (cum < (draw * total)[:, None]).sum(axis=1)

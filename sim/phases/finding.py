@@ -46,7 +46,8 @@ def outreach(model: CoordinationModel) -> None:
     # these families hold no row anywhere, so every provider is open to them: the total
     # outreach reaching them depends only on neighbourhood, vulnerability and sector
     marg = pop.marginalised[fam].astype(np.int64)
-    found = rng.random(len(pairs)) < -np.expm1(-outreach_intensity(model)[pop.neighbourhood[fam], marg, sec])
+    chance = -np.expm1(-outreach_intensity(model))  # (H, 2, S): computed once, then looked up
+    found = rng.random(len(pairs)) < chance[pop.neighbourhood[fam], marg, sec]
     fam, sec = fam[found], sec[found]
     org, _ = pick(model, fam, sec, outreach_weights, rng.random(len(fam)))
     reached = org >= 0

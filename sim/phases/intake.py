@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.caseload import add_counts, contains, cumsum_in_groups, first_of_each, pair_key, row_key
+from sim.caseload import add_counts, cumsum_in_groups, first_of_each, pair_key, row_key
 from sim.phases.finding import SOURCE_REFERRAL
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def take_in(model: CoordinationModel) -> None:
     model.clear_applications()
     pairs = pair_key(fam, sec, pop.n_sectors)
     keys = row_key(fam, sec, org, pop.n_sectors, orgs.size)
-    valid = (pop.need_start.ravel()[pairs] >= 0) & ~contains(model.held_keys(), keys)
+    valid = (pop.need_start.ravel()[pairs] >= 0) & ~model.held(pairs, org)
     valid &= first_of_each(np.where(valid, keys, -1)) | ~valid
     fam, sec, org, pairs, fast, referred = (a[valid] for a in (fam, sec, org, pairs, fast, referred))
     rng = model.streams["intake"]
