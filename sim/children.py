@@ -39,6 +39,12 @@ class Children:
         self.count = int(np.count_nonzero(ages_weeks >= 0))
         self.boundaries = np.unique(np.r_[self.band_lo, self.band_hi, AGE_OUT_WEEKS])
         self.boundaries = self.boundaries[self.boundaries <= AGE_OUT_WEEKS]
+        # per boundary age: the sectors whose band a child enters (+1) or leaves (-1) at that age
+        self._crossings = []
+        for age in self.boundaries:
+            enters, leaves = np.flatnonzero(self.band_lo == age), np.flatnonzero(self.band_hi == age)
+            signs = np.concatenate([np.ones(len(enters)), -np.ones(len(leaves))]).astype(np.int64)
+            self._crossings.append((int(age), np.concatenate([enters, leaves]), signs))
         flat = self.birth_week.ravel()
         slots = np.flatnonzero(flat != EMPTY)
         order = slots[np.argsort(flat[slots], kind="stable")]
@@ -78,14 +84,13 @@ class Children:
         """
         s_count = len(self.band_lo)
         counts = self.band_count.reshape(-1)
-        changes: list[tuple[np.ndarray, int]] = []
-        for age in self.boundaries:
-            slots = self.born_in(week - int(age))
+        changes: list[tuple[np.ndarray, np.ndarray]] = []
+        for age, sectors, signs in self._crossings:
+            slots = self.born_in(week - age)
             if len(slots) == 0:
                 continue
-            families = slots // self.k
-            changes += [(families * s_count + s, 1) for s in np.flatnonzero(self.band_lo == age)]
-            changes += [(families * s_count + s, -1) for s in np.flatnonzero(self.band_hi == age)]
+            if len(sectors):  # (family, sector) of each child x each band it enters (+1) or leaves (-1)
+                changes.append((((slots // self.k) * s_count)[:, None] + sectors, signs))
             if age == AGE_OUT_WEEKS:
                 self.birth_week.reshape(-1)[slots] = EMPTY
                 self.reached.reshape(-1)[slots] = False
@@ -94,8 +99,8 @@ class Children:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
         # one net change per touched pair: a child entering one band as another leaves nets out
-        keys = np.concatenate([pairs for pairs, _ in changes])
-        signs = np.concatenate([np.full(len(pairs), sign, dtype=counts.dtype) for pairs, sign in changes])
+        keys = np.concatenate([pairs.ravel() for pairs, _ in changes])
+        signs = np.concatenate([np.tile(sign, len(pairs)) for pairs, sign in changes]).astype(counts.dtype)
         order = np.argsort(keys, kind="stable")
         starts = run_starts(keys[order])
         touched = keys[order][starts]
