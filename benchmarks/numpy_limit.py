@@ -46,7 +46,8 @@ def family_arrays(model) -> list[tuple[str, np.ndarray]]:
         for name, value in items:
             where = f"{path}[{name}]" if isinstance(name, int) else f"{path}.{name}"
             if isinstance(value, np.ndarray):
-                if (value.ndim >= 1 and value.shape[0] in sizes and value.size >= n
+                private = str(name).startswith("_")  # scratch space, not state
+                if (value.ndim >= 1 and not private and value.shape[0] in sizes and value.size >= n
                         and not any(np.shares_memory(value, other) for _, other in found)):
                     found.append((where, value))
             elif depth < 3 and _is_sim_object(value):

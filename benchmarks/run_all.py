@@ -72,10 +72,12 @@ def measure_all(cfg: dict, starsim_python: Path) -> dict:
                 res["sweep"].setdefault(f"{kind}_{'warm' if warm else 'cold'}", []).append(r)
     # a sweep the size of an analyst's first comparison, start-up included (once: it is long)
     res["city_sweep"] = {}
-    for kind in ("serial", "local", "dask"):
-        log(f"sweep of the default city, {kind}, with start-up")
-        res["city_sweep"][kind] = worker("sweep.py", "worker", "--executor", kind,
-                                         "--experiment", cfg["city_sweep"], one_core=False)
+    for rep in range(cfg["sweep_repeats"]):
+        for kind in ("serial", "local", "dask"):
+            log(f"sweep of the default city, {kind}, with start-up (repeat {rep + 1})")
+            r = worker("sweep.py", "worker", "--executor", kind, "--experiment", cfg["city_sweep"],
+                       one_core=False)
+            res["city_sweep"].setdefault(kind, []).append(r)
     log("Starsim anchor (whole processes)")
     res["starsim"] = starsim_anchor.measure(starsim_python, cfg["starsim_agents"], cfg["starsim_repeats"])
     return res
@@ -154,12 +156,12 @@ def table(res: dict, cfg: dict) -> list[dict]:
     dask = best["dask_cold"] / best["local_cold"]
     row("short runs with start-up: efficiency / Dask vs local (start-up not amortised)",
         f"{eff:.3f} / {dask:.3f}")
-    city = res["city_sweep"]
+    city = {kind: max(rs, key=lambda r: r["runs_per_second"]) for kind, rs in res["city_sweep"].items()}
     rate = {kind: r["runs_per_second"] for kind, r in city.items()}
     for kind, label in labels:
         r = city[kind]
         row(f"sweep of the default city, {r['runs']} runs, {label}, with start-up",
-            f"{rate[kind]:.3f} runs/s ({r['seconds']:.1f} s)")
+            f"{rate[kind]:.3f} runs/s ({r['seconds']:.1f} s; best of {len(res['city_sweep'][kind])})")
     eff = rate["local"] / (2 * rate["serial"])
     row("parallel efficiency, 2 local workers / (2 x 1), default city, with start-up", f"{eff:.3f}",
         f">= {TARGET_EFFICIENCY:g}", eff >= TARGET_EFFICIENCY)
