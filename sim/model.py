@@ -180,7 +180,8 @@ class CoordinationModel(Model):
         pairs, orgs = np.broadcast_arrays(pairs, orgs)
         n_orgs, flag = self.orgs.size, self._pair_flag
         flag[pairs] = True
-        rows = [(t.pair[flag[t.pair]], t.org[flag[t.pair]]) for t in (self.waiting, self.cases)]
+        asked = [(t, flag[t.pair]) for t in (self.waiting, self.cases)]
+        rows = [(t.pair[m], t.org[m]) for t, m in asked]
         flag[pairs] = False
         keys = np.sort(np.concatenate([p * n_orgs + o for p, o in rows]))
         return contains(keys, pairs * n_orgs + orgs)
