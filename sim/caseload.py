@@ -84,7 +84,10 @@ def add_counts(target: np.ndarray, keys: np.ndarray, amount: int = 1) -> None:
 
 def run_starts(sorted_keys: np.ndarray) -> np.ndarray:
     """Indices where a new value begins in a sorted (non-empty) array."""
-    return np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
+    flags = np.empty(len(sorted_keys), dtype=bool)
+    flags[0] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=flags[1:])
+    return flags.nonzero()[0]
 
 
 def sorted_unique(keys: np.ndarray) -> np.ndarray:
