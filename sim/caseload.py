@@ -78,7 +78,7 @@ def add_counts(target: np.ndarray, keys: np.ndarray, amount: int = 1) -> None:
     if len(starts) == len(keys):
         target[keys] += amount  # no repeats: a plain fancy add
         return
-    times = np.diff(np.append(starts, len(keys)))
+    times = run_lengths(starts, len(keys))
     target[keys[starts]] += (amount * times).astype(target.dtype)
 
 
@@ -88,6 +88,14 @@ def run_starts(sorted_keys: np.ndarray) -> np.ndarray:
     flags[0] = True
     np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=flags[1:])
     return flags.nonzero()[0]
+
+
+def run_lengths(starts: np.ndarray, n: int) -> np.ndarray:
+    """Lengths of the runs beginning at ``starts`` (from ``run_starts``) in an array of ``n``."""
+    lengths = np.empty(len(starts), dtype=np.int64)
+    lengths[:-1] = starts[1:] - starts[:-1]
+    lengths[-1] = n - starts[-1]
+    return lengths
 
 
 def sorted_unique(keys: np.ndarray) -> np.ndarray:
@@ -114,8 +122,7 @@ def rank_in_groups(groups: np.ndarray) -> np.ndarray:
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     starts = run_starts(groups)
-    run_lengths = np.diff(np.append(starts, n))
-    return np.arange(n) - np.repeat(starts, run_lengths)
+    return np.arange(n) - np.repeat(starts, run_lengths(starts, n))
 
 
 def cumsum_in_groups(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -124,9 +131,8 @@ def cumsum_in_groups(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     if len(total) == 0:
         return total
     starts = run_starts(groups)
-    run_lengths = np.diff(np.append(starts, len(groups)))
     before = np.where(starts > 0, total[starts - 1], 0.0)  # the running total before each group
-    return total - np.repeat(before, run_lengths)
+    return total - np.repeat(before, run_lengths(starts, len(groups)))
 
 
 def first_of_each(keys: np.ndarray) -> np.ndarray:

@@ -100,12 +100,12 @@ class Children:
             return empty, empty
         # one net change per touched pair: a child entering one band as another leaves nets out
         keys = np.concatenate([pairs.ravel() for pairs, _ in changes])
-        signs = np.concatenate([np.tile(sign, len(pairs)) for pairs, sign in changes]).astype(counts.dtype)
+        signs = np.concatenate([np.broadcast_to(sign, pairs.shape).ravel() for pairs, sign in changes])
         order = np.argsort(keys, kind="stable")
         starts = run_starts(keys[order])
         touched = keys[order][starts]
         before = counts[touched] > 0
-        counts[touched] += np.add.reduceat(signs[order], starts)
+        counts[touched] += np.add.reduceat(signs[order], starts).astype(counts.dtype)
         after = counts[touched] > 0
         return touched[after & ~before], touched[before & ~after]
 
