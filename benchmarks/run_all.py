@@ -29,10 +29,12 @@ from benchlib import BENCH, machine_info, worker
 
 FULL = {"sizes": [10_000, 100_000], "reference_sizes": [10_000, 100_000], "big": 1_000_000,
         "big_steps": 260, "coverage_families": 10_000, "coverage_years": 2.0,
-        "sweep_repeats": 2, "city_sweep": "city", "starsim_agents": 100_000, "starsim_repeats": 2}
+        "model_repeats": 2, "sweep_repeats": 2, "city_sweep": "city", "starsim_agents": 100_000,
+        "starsim_repeats": 2}
 QUICK = {"sizes": [2_000, 10_000], "reference_sizes": [2_000, 10_000], "big": 50_000,
          "big_steps": 60, "coverage_families": 2_000, "coverage_years": 1.5,
-         "sweep_repeats": 1, "city_sweep": "small", "starsim_agents": 10_000, "starsim_repeats": 1}
+         "model_repeats": 1, "sweep_repeats": 1, "city_sweep": "small", "starsim_agents": 10_000,
+         "starsim_repeats": 1}
 
 TARGET_FAMILY_STEPS = 10e6
 TARGET_SCALING = 11.0
@@ -52,7 +54,11 @@ def measure_all(cfg: dict, starsim_python: Path) -> dict:
     res: dict = {"model": {}, "reference": {}}
     for n in cfg["sizes"]:
         log(f"model, {n:,} families")
-        res["model"][n] = worker("throughput.py", "model", "--families", str(n), "--limit")
+        # like the sweeps and Starsim: the best of independent processes (machine noise only slows)
+        runs = [worker("throughput.py", "model", "--families", str(n), "--limit")
+                for _ in range(cfg["model_repeats"])]
+        res["model"][n] = min(runs, key=lambda r: r["seconds_per_step"])
+        res["model"][n]["all_seconds_per_step"] = [r["seconds_per_step"] for r in runs]
         if n in cfg["reference_sizes"]:
             log(f"textbook Mesa reference, {n:,} families")
             res["reference"][n] = worker("textbook_mesa.py", "reference", "--families", str(n))
@@ -102,7 +108,9 @@ def table(res: dict, cfg: dict) -> list[dict]:
     per_step[n_big] = big["window"]["seconds_per_step"]
     for n in sorted(per_step):
         rate = n / per_step[n]
-        note = f" (steps 20-39 of {big['steps']})" if n == n_big else ""
+        tries = len(res["model"].get(n, {}).get("all_seconds_per_step", []))
+        note = (f" (steps 20-39 of {big['steps']})" if n == n_big
+                else f" (best of {tries} processes)" if tries > 1 else "")
         big_enough = n >= 100_000
         row(f"model throughput, {n:,} families, every mechanism on{note}",
             f"{rate / 1e6:.2f} M family-steps/s ({_ms(per_step[n])}/step)",
