@@ -19,7 +19,8 @@ def seek_help(model: CoordinationModel) -> None:
     pop, week, fp = model.pop, model.week, model.params.families
     last = pop.last_sought.reshape(-1)
     pairs = model.unserved_pairs()
-    pairs = pairs[(last[pairs] < 0) | (week - last[pairs] >= fp.patience_weeks)]
+    sought = last[pairs]
+    pairs = pairs[(sought < 0) | (week - sought >= fp.patience_weeks)]
     fam, sec = np.divmod(pairs, pop.n_sectors)
     rng = model.streams["seeking"]
     willing = fp.seek_probability * pop.awareness[fam] * pop.trust[fam]
