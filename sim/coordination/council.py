@@ -95,7 +95,7 @@ class Council(Mechanism):
         keys = np.concatenate([t.pair for t in tables])
         orgs = np.concatenate([t.org for t in tables]).astype(np.int64)
         member = self.members[orgs]
-        is_case = np.arange(len(keys)) < len(model.cases)
+        is_case = np.arange(len(keys)) < n_cases
         rows = np.flatnonzero(member)
         order = rows[np.lexsort((rows, ~is_case[rows], keys[rows]))]
         dup = np.zeros(len(order), dtype=bool)
