@@ -2,7 +2,7 @@
 
 Two experiments, both the base city under presets ``silos`` and ``full_integration``:
 
-- ``small``: 3,000 families for 1 year (ledger warm-up 26 weeks), 8 replications each: 16 runs
+- ``small``: 3,000 families for 1 year (ledger warm-up 26 weeks), 32 replications each: 64 runs
   of about 0.15 s; measures the executors' sustained rates (their per-run overhead);
 - ``city``: the default city (10,000 families) for its 5 years, 20 replications each: 40 runs of
   about 1 s, the size of a first comparison an analyst runs; measures what a sweep costs with
@@ -43,7 +43,7 @@ set:
 factors:
   coordination: [silos, full_integration]
 """
-SWEEPS = {"small": {"families": 3000, "years": 1, "warmup": 26, "replications": 8},
+SWEEPS = {"small": {"families": 3000, "years": 1, "warmup": 26, "replications": 32},
           "city": {"families": 10_000, "years": 5, "warmup": 52, "replications": 20}}
 WARMUP_PLAN = {"families": 200, "years": 0.2, "warmup": 2}
 EXECUTORS = ("serial", "local", "dask")

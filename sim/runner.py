@@ -24,6 +24,16 @@ from sim.store import ResultStore
 
 FLUSH_SECONDS = 2.0
 DASK_MALLOC_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+# a LocalCluster's workers are forked from a preloaded forkserver (see _preload_forkserver) and
+# share this machine's cores with their own monitors: the event-loop health check (every 20 ms),
+# memory (100 ms) and system (500 ms) monitors each take the GIL from the run; polled less
+# often, short runs go about 10% faster (BENCHMARKS.md)
+LOCAL_CLUSTER_CONFIG = {"distributed.worker.multiprocessing-method": "forkserver",
+                        "distributed.admin.tick.interval": "1s",
+                        "distributed.worker.memory.monitor-interval": "2s",
+                        "distributed.admin.system-monitor.interval": "5s"}
+# what a forkserver imports once before it forks worker processes (the model and its Mesa)
+FORKSERVER_PRELOAD = ["sim.runner", "sim.model"]
 
 
 # ------------------------------------------------------------------------- one run
@@ -97,7 +107,7 @@ class LocalExecutor:
     def __init__(self, workers: int):
         self.workers = workers
         self.context = multiprocessing.get_context("forkserver")
-        self.context.set_forkserver_preload(["sim.runner", "sim.model"])
+        self.context.set_forkserver_preload(FORKSERVER_PRELOAD)
         self.pool = self._new_pool()
         self.restarts = 0
 
@@ -156,6 +166,8 @@ class DaskExecutor:
         if address:
             self.client = Client(address)
         else:
+            dask.config.set(LOCAL_CLUSTER_CONFIG)
+            _preload_forkserver()
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                         dashboard_address=None, host="127.0.0.1")
             self.client = Client(self.cluster)
@@ -185,6 +197,15 @@ class DaskExecutor:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def _preload_forkserver() -> None:
+    """Have the forkserver that a LocalCluster's nannies fork their workers from import Dask and
+    the model once, as the local pool does, instead of each worker being a fresh interpreter
+    that imports them again (about 1.5 s of a sweep)."""
+    from distributed.utils import get_mp_context
+
+    get_mp_context().set_forkserver_preload(["distributed", *FORKSERVER_PRELOAD])
 
 
 def _run_batch(fn: Callable, batch: list[dict]) -> list[dict]:
