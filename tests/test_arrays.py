@@ -14,6 +14,7 @@ from sim.caseload import (
     rank_in_groups,
     remove_sorted,
     sorted_unique,
+    split_pairs,
 )
 from sim.schedule import Schedule
 
@@ -34,6 +35,15 @@ def test_sorted_unique_and_first_of_each_are_np_unique(k):
     first = np.zeros(len(k), dtype=bool)
     first[np.unique(k, return_index=True)[1]] = True
     assert np.array_equal(first_of_each(k), first)
+
+
+@given(st.lists(st.integers(0, 2**40), max_size=80), st.integers(1, 9))
+def test_split_pairs_is_np_divmod(pairs, n_sectors):
+    pairs = np.array(pairs, dtype=np.int64)
+    family, sector = split_pairs(pairs, n_sectors)
+    want_family, want_sector = np.divmod(pairs, n_sectors)
+    assert np.array_equal(family, want_family) and np.array_equal(sector, want_sector)
+    assert family.dtype == want_family.dtype and sector.dtype == want_sector.dtype
 
 
 @given(keys, keys)

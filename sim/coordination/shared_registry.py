@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from sim.caseload import split_pairs
 from sim.coordination.base import Mechanism, MechanismParams
 from sim.coordination.members import Members, check_members, member_mask
 from sim.phases.choice import access_weights, pick
@@ -63,7 +64,7 @@ class SharedRegistry(Mechanism):
         pop = model.pop
         sectors_covered = (model.orgs.serves & self.participants[:, None]).any(axis=0)
         pairs = model.unserved_pairs(not_waiting=True)
-        fam, sec = np.divmod(pairs, pop.n_sectors)
+        fam, sec = split_pairs(pairs, pop.n_sectors)
         registered = (pop.assessed[fam] > 0).any(axis=1)
         keep = registered & sectors_covered[sec]
         pairs, fam, sec = pairs[keep], fam[keep], sec[keep]

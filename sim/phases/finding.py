@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.caseload import split_pairs
 from sim.phases.choice import access_weights, outreach_weights, pick
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ def seek_help(model: CoordinationModel) -> None:
     pairs = model.unserved_pairs()
     sought = last[pairs]
     pairs = pairs[(sought < 0) | (week - sought >= fp.patience_weeks)]
-    fam, sec = np.divmod(pairs, pop.n_sectors)
+    fam, sec = split_pairs(pairs, pop.n_sectors)
     rng = model.streams["seeking"]
     willing = fp.seek_probability * pop.awareness[fam] * pop.trust[fam]
     willing *= np.where(pop.marginalised[fam], 1.0 - fp.stigma_marginalised, 1.0)
@@ -42,7 +43,7 @@ def outreach(model: CoordinationModel) -> None:
     if not model.orgs.outreach.any():
         return
     pairs = model.unserved_pairs(not_waiting=True)
-    fam, sec = np.divmod(pairs, pop.n_sectors)
+    fam, sec = split_pairs(pairs, pop.n_sectors)
     rng = model.streams["outreach"]
     # these families hold no row anywhere, so every provider is open to them: the total
     # outreach reaching them depends only on neighbourhood, vulnerability and sector

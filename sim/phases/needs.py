@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.caseload import split_pairs
 from sim.ledger import LAPSED, MET
 from sim.population import NEVER, geometric_wait
 
@@ -32,7 +33,7 @@ def age_and_birth(model: CoordinationModel) -> None:
 
 def weekly_need_probability(model: CoordinationModel, pairs: np.ndarray) -> np.ndarray:
     """Weekly chance of a need event for flat (family, sector) ``pairs``."""
-    fam, sec = np.divmod(pairs, model.pop.n_sectors)
+    fam, sec = split_pairs(pairs, model.pop.n_sectors)
     rate = model.sectors.weekly_rate[model.hazard_group[fam], sec] * model.pop.complexity[fam]
     return -np.expm1(-rate)
 
@@ -57,7 +58,7 @@ def arise(model: CoordinationModel) -> None:
     pop.last_sought.reshape(-1)[new] = -1
     if model.ledger.counts(week):
         model.ledger.need_events += float(len(model.last_need_events))
-        fam_new, sec_new = np.divmod(new, pop.n_sectors)
+        fam_new, sec_new = split_pairs(new, pop.n_sectors)
         model.ledger.start_episodes(sec_new, pop.marginalised[fam_new])
         model.ledger.add_by_area("started", pop.neighbourhood[fam_new])
 
@@ -66,7 +67,7 @@ def escalate_and_lapse(model: CoordinationModel) -> None:
     """Unmet needs may escalate; unserved needs lapse (or end when no child is in the age band)."""
     pop, sectors, week = model.pop, model.sectors, model.week
     unserved = model.unserved_pairs()
-    fam, sec = np.divmod(unserved, pop.n_sectors)
+    fam, sec = split_pairs(unserved, pop.n_sectors)
     waited = week - pop.need_start.ravel()[unserved]
     # only needs unmet long enough, in a sector where needs escalate, can escalate this week
     could = np.flatnonzero(~pop.escalated.ravel()[unserved] & (sectors.escalation_probability[sec] > 0)
@@ -87,7 +88,7 @@ def escalate_and_lapse(model: CoordinationModel) -> None:
 def end_episodes(model: CoordinationModel, pairs: np.ndarray, outcome: int) -> None:
     """Close the episodes at flat (family, sector) indices ``pairs`` with ``outcome``."""
     pop = model.pop
-    fam, sec = np.divmod(pairs, pop.n_sectors)
+    fam, sec = split_pairs(pairs, pop.n_sectors)
     start = pop.need_start.ravel()[pairs]
     counted = start >= model.ledger.warmup
     model.ledger.end_episodes(outcome, sec[counted], pop.marginalised[fam[counted]])
