@@ -77,27 +77,35 @@ def serve(model: CoordinationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     fam, sec, org = w.family[offered], w.sector[offered].astype(np.int64), w.org[offered]
     esc = pop.escalated[fam, sec]
     weekly = orgs.unit_cost[org] * np.where(esc, model.sectors.escalation_cost_multiplier[sec], 1.0)
-    cases.append(family=fam, sector=sec, org=org, weeks_left=model.sectors.service_weeks[sec],
-                 weekly_cost=weekly, duplicate=np.zeros(len(fam), dtype=bool))
-    corg = cases.org.astype(np.int64)
-    order = np.argsort(cases.org, kind="stable")  # a radix sort of the 16-bit codes
-    paid = np.empty(len(cases), dtype=bool)
-    paid[order] = cumsum_in_groups(corg[order], cases.weekly_cost[order]) <= orgs.budget[corg[order]] + 1e-9
-    new = np.arange(len(cases)) >= n_old
-    started = new & paid
-    taken = offered[paid[n_old:]]
+    # current cases first, then the offers, in order: the budget pays as far as it goes
+    paid = _within_budget(orgs, np.concatenate([cases.org, org]),
+                          np.concatenate([cases.weekly_cost, weekly]))
+    starts = paid[n_old:]
+    cases.append(family=fam[starts], sector=sec[starts], org=org[starts],
+                 weeks_left=model.sectors.service_weeks[sec[starts]], weekly_cost=weekly[starts],
+                 duplicate=np.zeros(np.count_nonzero(starts), dtype=bool))
+    taken = offered[starts]
     _record_referral_waits(model, w.family[taken], w.since[taken], w.referred[taken])
     keep_waiting = np.ones(len(w), dtype=bool)
     keep_waiting[taken] = False
     w.keep(keep_waiting)
-    cases.keep(~new | paid)
-    paid, started = paid[~new | paid], started[~new | paid]
-    rows = np.flatnonzero(started)
+    paid = np.concatenate([paid[:n_old], np.ones(len(taken), dtype=bool)])
+    rows = np.arange(n_old, len(cases))
     _start_cases(model, rows)
     new_cases = (cases.family[rows].astype(np.int64), cases.sector[rows].astype(np.int64),
                  cases.org[rows].astype(np.int64))
     _charge_week(model, paid)
     return new_cases
+
+
+def _within_budget(orgs, org: np.ndarray, weekly_cost: np.ndarray) -> np.ndarray:
+    """Mask of the cases (``org``, ``weekly_cost``, in priority order) each organisation's budget
+    pays this week: its running total of their costs stays within its budget."""
+    order = np.argsort(org, kind="stable")  # a radix sort of the 16-bit codes
+    by_org = org[order].astype(np.int64)
+    paid = np.empty(len(org), dtype=bool)
+    paid[order] = cumsum_in_groups(by_org, weekly_cost[order]) <= orgs.budget[by_org] + 1e-9
+    return paid
 
 
 def _record_referral_waits(model: CoordinationModel, family, since, referred) -> None:
