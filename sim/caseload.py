@@ -49,8 +49,7 @@ class Table:
             return  # nothing to drop: no copy
         if self.counts is not None:
             add_counts(self.counts, self.cols["pair"][~mask], -1)
-        for name in self.cols:
-            self.cols[name] = self.cols[name][mask]
+        self.cols = dict(zip(self.cols, select(mask, *self.cols.values()), strict=True))
         self.version += 1
 
 
@@ -108,6 +107,22 @@ def sorted_unique(keys: np.ndarray) -> np.ndarray:
 def pair_key(family: np.ndarray, sector: np.ndarray, n_sectors: int) -> np.ndarray:
     """Flat index of (family, sector) into an (N, S) array."""
     return family.astype(np.int64) * n_sectors + sector
+
+
+def select(mask: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``a[mask]`` for each of ``arrays`` (same length as the boolean ``mask``).
+
+    Unless most rows are kept, the mask is turned into row indices once and each array is
+    gathered: a boolean subscript per array costs several times more where the mask is mixed
+    (its branches mispredict).
+    """
+    rows = np.flatnonzero(mask)
+    if len(rows) > MOSTLY_KEPT * len(mask):
+        return tuple(a[mask] for a in arrays)
+    return tuple(a[rows] for a in arrays)
+
+
+MOSTLY_KEPT = 0.75
 
 
 def split_pairs(pairs: np.ndarray, n_sectors: int) -> tuple[np.ndarray, np.ndarray]:

@@ -13,6 +13,7 @@ from sim.caseload import (
     merge_sorted,
     rank_in_groups,
     remove_sorted,
+    select,
     sorted_unique,
     split_pairs,
 )
@@ -44,6 +45,14 @@ def test_split_pairs_is_np_divmod(pairs, n_sectors):
     want_family, want_sector = np.divmod(pairs, n_sectors)
     assert np.array_equal(family, want_family) and np.array_equal(sector, want_sector)
     assert family.dtype == want_family.dtype and sector.dtype == want_sector.dtype
+
+
+@given(st.lists(st.booleans(), max_size=80))
+def test_select_is_boolean_indexing(flags):
+    mask = np.array(flags, dtype=bool)
+    ints, floats = np.arange(len(mask)) * 7, np.linspace(0, 1, len(mask))
+    for got, want in zip(select(mask, ints, floats), (ints[mask], floats[mask]), strict=True):
+        assert np.array_equal(got, want) and got.dtype == want.dtype
 
 
 @given(keys, keys)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.caseload import split_pairs
+from sim.caseload import select, split_pairs
 from sim.phases.choice import access_weights, outreach_weights, pick
 
 if TYPE_CHECKING:
@@ -30,11 +30,12 @@ def seek_help(model: CoordinationModel) -> None:
     draw = rng.random(len(pairs))
     # the chance to seek is willing x min(access, 1) <= willing: only those below can seek
     maybe = draw < willing
-    pairs, fam, sec, draw, willing = (a[maybe] for a in (pairs, fam, sec, draw, willing))
+    pairs, fam, sec, draw, willing = select(maybe, pairs, fam, sec, draw, willing)
     org, total = pick(model, fam, sec, access_weights, rng.random(len(pairs)))
     seeks = (draw < willing * np.minimum(total, 1.0)) & (org >= 0)
-    last[pairs[seeks]] = week
-    model.apply(fam[seeks], sec[seeks], org[seeks], SOURCE_SEEKING)
+    pairs, fam, sec, org = select(seeks, pairs, fam, sec, org)
+    last[pairs] = week
+    model.apply(fam, sec, org, SOURCE_SEEKING)
 
 
 def outreach(model: CoordinationModel) -> None:
@@ -50,10 +51,10 @@ def outreach(model: CoordinationModel) -> None:
     marg = pop.marginalised[fam].astype(np.int64)
     chance = -np.expm1(-outreach_intensity(model))  # (H, 2, S): computed once, then looked up
     found = rng.random(len(pairs)) < chance[pop.neighbourhood[fam], marg, sec]
-    fam, sec = fam[found], sec[found]
+    fam, sec = select(found, fam, sec)
     org, _ = pick(model, fam, sec, outreach_weights, rng.random(len(fam)))
     reached = org >= 0
-    model.apply(fam[reached], sec[reached], org[reached], SOURCE_OUTREACH)
+    model.apply(*select(reached, fam, sec, org), SOURCE_OUTREACH)
 
 
 def outreach_intensity(model: CoordinationModel) -> np.ndarray:

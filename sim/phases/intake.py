@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.caseload import add_counts, cumsum_in_groups, first_of_each, pair_key, row_key
+from sim.caseload import add_counts, cumsum_in_groups, first_of_each, pair_key, row_key, select
 from sim.phases.finding import SOURCE_REFERRAL
 
 if TYPE_CHECKING:
@@ -29,14 +29,14 @@ def take_in(model: CoordinationModel) -> None:
     keys = row_key(fam, sec, org, pop.n_sectors, orgs.size)
     valid = (pop.need_start.ravel()[pairs] >= 0) & ~model.held(pairs, org)
     valid &= first_of_each(np.where(valid, keys, -1)) | ~valid
-    fam, sec, org, pairs, fast, referred = (a[valid] for a in (fam, sec, org, pairs, fast, referred))
+    fam, sec, org, pairs, fast, referred = select(valid, fam, sec, org, pairs, fast, referred)
     rng = model.streams["intake"]
     sees = rng.random(len(fam)) < model.visibility(fam, org)
     declined = sees & (model.serving.ravel()[pairs] > 0)
     reuses_record = sees & ~declined & (pop.assessed.ravel()[pairs] > 0)
     take = ~declined
     fam, sec, org, pairs, fast, referred, reuses_record = (
-        a[take] for a in (fam, sec, org, pairs, fast, referred, reuses_record))
+        select(take, fam, sec, org, pairs, fast, referred, reuses_record))
     cost = np.where(reuses_record, 0.0, orgs.assessment_cost[org])
     order = np.lexsort((rng.random(len(fam)), org))
     affordable = np.empty(len(fam), dtype=bool)
@@ -44,7 +44,7 @@ def take_in(model: CoordinationModel) -> None:
     turned_away = fam[~affordable]
     pop.trust[turned_away] *= 1.0 - model.params.families.trust_loss_when_turned_away
     fam, sec, org, pairs, fast, referred, cost, reuses_record = (
-        a[affordable] for a in (fam, sec, org, pairs, fast, referred, cost, reuses_record))
+        select(affordable, fam, sec, org, pairs, fast, referred, cost, reuses_record))
     assessed = ~reuses_record
     earlier = pop.assessed.ravel()[pairs] > 0
     duplicate = assessed & (earlier | ~first_of_each(np.where(assessed, pairs, -1 - pairs)))

@@ -19,6 +19,7 @@ from sim.caseload import (
     first_of_each,
     pair_key,
     rank_in_groups,
+    select,
     sorted_unique,
 )
 from sim.ledger import MET
@@ -130,21 +131,22 @@ def _start_cases(model: CoordinationModel, rows: np.ndarray) -> None:
     cases.duplicate[rows] = (pop.enrolled.ravel()[pairs] > 0) | ~first_now
     add_counts(pop.enrolled.reshape(-1), pairs)
     fresh = ~cases.duplicate[rows]
-    pop.trust[fam[fresh]] += model.params.families.trust_gain_when_served * (1 - pop.trust[fam[fresh]])
+    fam, sec, pairs = select(fresh, fam, sec, pairs)  # first enrolments of their episodes
+    pop.trust[fam] += model.params.families.trust_gain_when_served * (1 - pop.trust[fam])
     if not model.ledger.counts(week):
         return
-    start = pop.need_start.ravel()[pairs[fresh]]
+    start = pop.need_start.ravel()[pairs]
     counted = start >= model.ledger.warmup
     waits = (week - start[counted]).astype(float)
     model.ledger.wait_weeks_total += float(waits.sum())
     model.ledger.first_services += float(counted.sum())
-    area = pop.neighbourhood[fam[fresh][counted]]
+    area = pop.neighbourhood[fam[counted]]
     model.ledger.add_by_area("wait_weeks_total", area, waits)
     model.ledger.add_by_area("first_services", area)
-    band = sectors.age_band_weeks[sec[fresh]]
-    kids = pop.children.in_band(fam[fresh], week, band[:, 0], band[:, 1])
-    reached = kids & ~pop.children.reached[fam[fresh]]
-    pop.children.reached[fam[fresh]] |= kids
+    band = sectors.age_band_weeks[sec]
+    kids = pop.children.in_band(fam, week, band[:, 0], band[:, 1])
+    reached = kids & ~pop.children.reached[fam]
+    pop.children.reached[fam] |= kids
     model.ledger.children_reached += float(reached.sum())
 
 
