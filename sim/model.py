@@ -6,7 +6,16 @@ import numpy as np
 from mesa import DataCollector, Model
 
 from sim.agents import Family, make_organisation_agents
-from sim.caseload import Table, caseload, contains, merge_sorted, pair_key, remove_sorted, waiting_list
+from sim.caseload import (
+    Table,
+    caseload,
+    contains,
+    merge_sorted,
+    pair_key,
+    remove_sorted,
+    select,
+    waiting_list,
+)
 from sim.coordination.registry import build_mechanisms
 from sim.invariants import check_invariants
 from sim.ledger import Ledger
@@ -137,10 +146,10 @@ class CoordinationModel(Model):
             return cached[1]
         if not_waiting:  # a subset of the unserved pairs
             unserved = self.unserved_pairs()
-            unserved = unserved[self.waiting_count.reshape(-1)[unserved] == 0]
+            (unserved,) = select(self.waiting_count.reshape(-1)[unserved] == 0, unserved)
         else:
             pairs = self.pop.open_pairs
-            unserved = pairs[self.serving.reshape(-1)[pairs] == 0]
+            (unserved,) = select(self.serving.reshape(-1)[pairs] == 0, pairs)
         self._unserved[not_waiting] = (version, unserved)
         return unserved
 

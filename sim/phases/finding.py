@@ -21,7 +21,7 @@ def seek_help(model: CoordinationModel) -> None:
     last = pop.last_sought.reshape(-1)
     pairs = model.unserved_pairs()
     sought = last[pairs]
-    pairs = pairs[(sought < 0) | (week - sought >= fp.patience_weeks)]
+    (pairs,) = select((sought < 0) | (week - sought >= fp.patience_weeks), pairs)
     fam, sec = split_pairs(pairs, pop.n_sectors)
     rng = model.streams["seeking"]
     willing = fp.seek_probability * pop.awareness[fam] * pop.trust[fam]
