@@ -109,6 +109,9 @@ def pair_key(family: np.ndarray, sector: np.ndarray, n_sectors: int) -> np.ndarr
     return family.astype(np.int64) * n_sectors + sector
 
 
+MOSTLY_KEPT = 0.75  # above this share of rows kept, a boolean subscript is the faster filter
+
+
 def select(mask: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     """``a[mask]`` for each of ``arrays`` (same length as the boolean ``mask``).
 
@@ -120,9 +123,6 @@ def select(mask: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     if len(rows) > MOSTLY_KEPT * len(mask):
         return tuple(a[mask] for a in arrays)
     return tuple(a[rows] for a in arrays)
-
-
-MOSTLY_KEPT = 0.75
 
 
 def split_pairs(pairs: np.ndarray, n_sectors: int) -> tuple[np.ndarray, np.ndarray]:

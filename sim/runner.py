@@ -26,8 +26,9 @@ FLUSH_SECONDS = 2.0
 DASK_MALLOC_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 # a LocalCluster's workers are forked from a preloaded forkserver (see _preload_forkserver) and
 # share this machine's cores with their own monitors: the event-loop health check (every 20 ms),
-# memory (100 ms) and system (500 ms) monitors each take the GIL from the run; polled less
-# often, short runs go about 10% faster (BENCHMARKS.md)
+# memory (100 ms) and system (500 ms) monitors each take the GIL from the run, so they poll less
+# often here (both changes: Dask / local pool 0.773 -> 0.896 on the default city, `make bench`,
+# BENCHMARKS.md run H)
 LOCAL_CLUSTER_CONFIG = {"distributed.worker.multiprocessing-method": "forkserver",
                         "distributed.admin.tick.interval": "1s",
                         "distributed.worker.memory.monitor-interval": "2s",

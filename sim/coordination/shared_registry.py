@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from sim.caseload import split_pairs
+from sim.caseload import select, split_pairs
 from sim.coordination.base import Mechanism, MechanismParams
 from sim.coordination.members import Members, check_members, member_mask
 from sim.phases.choice import access_weights, pick
@@ -67,7 +67,7 @@ class SharedRegistry(Mechanism):
         fam, sec = split_pairs(pairs, pop.n_sectors)
         registered = (pop.assessed[fam] > 0).any(axis=1)
         keep = registered & sectors_covered[sec]
-        pairs, fam, sec = pairs[keep], fam[keep], sec[keep]
+        pairs, fam, sec = select(keep, pairs, fam, sec)
         rng = model.streams["registry"]
         chosen = rng.random(len(pairs)) < self.params.auto_enrolment
         fam, sec = fam[chosen], sec[chosen]
