@@ -77,7 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--coordination", metavar="NAME", help="coordination model (preset)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="override any parameter, e.g. city.families=2000 (repeatable)")
-    run.add_argument("--out", help="result folder (default: results/<scenario>-<model>-s<seed>)")
+    run.add_argument("--out", help="a new result folder (default: results/<scenario>-<model>-s<seed>, "
+                     "or the first free <...>-2, -3 if it is taken)")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace the folder if an earlier run wrote it (never any other folder)")
     run.add_argument("--check", action="store_true", help="check invariants every step")
     run.add_argument("--list-coordination", action="store_true",
                      help="list the coordination models and exit")
@@ -132,8 +135,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from sim.outputs import safe_subdir
-    from sim.run import run_scenario
+    from sim.outputs import free_folder, safe_subdir
+    from sim.run import check_run_folder, run_scenario
 
     if args.list_coordination:
         width = max(map(len, DESCRIPTIONS))
@@ -153,8 +156,11 @@ def cmd_run(args) -> int:
     else:
         root = Path(scenario.outputs.dir)
         folder = safe_subdir(root, f"{scenario.name}-{scenario.coordination.label}-s{scenario.seed}")
+        if not args.overwrite:  # a second run with other settings never replaces the first
+            folder = free_folder(folder)
+    check_run_folder(folder, args.overwrite)  # before the simulation, not after
     result = run_scenario(scenario, check=args.check, progress=_progress(scenario, args.quiet))
-    result.write(folder)
+    result.write(folder, overwrite=args.overwrite)
     print(format_summary(result.summary, scenario.sector_names, result.manifest))
     print(f"\nresults written to {folder}/")
     return 0

@@ -13,7 +13,7 @@ import pandas as pd
 import yaml
 
 from sim.model import CoordinationModel
-from sim.outputs import write_folder, write_json
+from sim.outputs import check_target, is_written_by, write_folder, write_json
 from sim.params import Scenario
 from sim.provenance import config_hash, git_commit, package_versions
 
@@ -27,8 +27,12 @@ class RunResult:
     config: dict
     manifest: dict = field(default_factory=dict)
 
-    def write(self, folder: str | Path) -> Path:
-        """Write summary.json, timeseries.csv, config.yaml and manifest.json (all or nothing)."""
+    def write(self, folder: str | Path, overwrite: bool = False) -> Path:
+        """Write summary.json, timeseries.csv, config.yaml and manifest.json (all or nothing).
+
+        ``folder`` must be new or empty, or (with ``overwrite``) hold an earlier run and nothing
+        else; anything else raises ConfigError before a file is touched.
+        """
 
         def fill(tmp: Path) -> None:
             write_json(tmp / "summary.json", self.summary)
@@ -38,7 +42,21 @@ class RunResult:
                 yaml.safe_dump(self.config, sort_keys=False, allow_unicode=True))
             write_json(tmp / "manifest.json", self.manifest)
 
-        return write_folder(Path(folder), fill)
+        return write_folder(Path(folder), fill, is_run_folder, overwrite)
+
+
+RUN_FILES = ("summary.json", "timeseries.csv", "config.yaml", "manifest.json")
+MANIFEST_KEYS = ("scenario", "coordination", "seed", "config_hash")
+
+
+def is_run_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a folder :meth:`RunResult.write` wrote, with nothing added."""
+    return is_written_by(folder, RUN_FILES, "manifest.json", MANIFEST_KEYS)
+
+
+def check_run_folder(folder: Path, overwrite: bool = False) -> None:
+    """Refuse, before running, a result folder that :meth:`RunResult.write` would refuse."""
+    check_target(Path(folder), is_run_folder, overwrite)
 
 
 def run_scenario(scenario: Scenario, *, seed: int | None = None, check: bool = False,
