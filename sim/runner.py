@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from sim.config import ConfigError
 from sim.experiment import Plan
+from sim.lifeline import watch_driver
 from sim.provenance import git_commit, package_versions
 from sim.store import ResultStore
 
@@ -99,7 +100,7 @@ class LocalExecutor:
 
     If a worker process dies (killed, out of memory), the pool is rebuilt and the runs that were
     in flight are submitted again; a run that kills its worker ``MAX_ATTEMPTS`` times becomes an
-    error row.
+    error row. If the driver dies (any signal), its workers end too (``sim.lifeline``).
     """
 
     name = "local"
@@ -113,7 +114,8 @@ class LocalExecutor:
         self.restarts = 0
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context)
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context,
+                                   initializer=watch_driver, initargs=(os.getpid(),))
 
     def map_unordered(self, fn: Callable, tasks: Iterable[dict]) -> Iterator[dict]:
         tasks = iter(tasks)
