@@ -1,14 +1,16 @@
 """Start the workshop page (``sim app``): Solara in production mode, telemetry off, offline assets.
 
 Kept apart from ``sim/app.py`` so that the ``sim`` command never imports Solara or Mesa's
-visualisation unless the page is asked for.
+visualisation unless the page is asked for. ``sim app`` replaces itself by the server (exec): there
+is no child process to outlive it, whatever signal ends it.
 """
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
-import subprocess
+import socket
 import sys
 from pathlib import Path
 
@@ -45,8 +47,27 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on ``host``:``port`` (None if it can), with the fix."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+            probe.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return (f"port {port} on {host} is already in use (another `sim app`?): stop the "
+                    f"other server, or choose another port, e.g. --port {port + 1 if port < 65535 else 8766}")
+        return f"cannot serve on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> int:
-    """Run the page until Ctrl-C; return the server's exit code."""
+    """Become the page's server (exec) until Ctrl-C; 2 if the port cannot be used."""
+    problem = port_problem(host, port)
+    if problem:
+        print(f"sim app: {problem}", file=sys.stderr)
+        return 2
     if not assets_dir().is_dir():
         print(f"sim app: warning: no offline front-end in {assets_dir()} (run `make setup`); "
               "the page will need internet access", file=sys.stderr)
@@ -55,4 +76,6 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> int:
               "the page", file=sys.stderr)
     print(f"Workshop page: http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/ "
           "(Ctrl-C to stop)", flush=True)
-    return subprocess.call(server_command(host, port), env=server_env())
+    sys.stderr.flush()
+    command = server_command(host, port)
+    os.execve(command[0], command, server_env())
