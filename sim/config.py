@@ -21,6 +21,8 @@ MAX_FILE_BYTES = 2_000_000
 MAX_ALIASES = 200
 MAX_DEPTH = 40
 MAX_EXPANDED_NODES = 100_000
+MAX_DIGITS = 100  # no count or bound in the schemas has more than 20; Python stops at 4,300
+MAX_EXTENDS = 20  # files in one chain of `extends:`
 
 
 class ConfigError(Exception):
@@ -36,12 +38,33 @@ def one_line(text: str, limit: int = 500) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
+class InputError(yaml.YAMLError):
+    """A problem at a key found while reading YAML: a duplicate key, a number too long."""
+
+    def __init__(self, key: tuple, problem: str, line: int | None = None):
+        super().__init__(problem)
+        self.key, self.problem, self.line = key, problem, line
+
+    def describe(self, located: bool = True) -> str:
+        """``key: problem``, with the line (when ``located`` and known) in the problem."""
+        where = f" at line {self.line}" if located and self.line else ""
+        text = self.problem.format(where=where)
+        return f"{dotted(self.key)}: {text}" if self.key else text
+
+
+def dotted(key: tuple) -> str:
+    """A key path as written on the command line: ``organisations.clinic.sites.0``."""
+    return ".".join(map(str, key))
+
+
 class _GuardedLoader(yaml.SafeLoader):
-    """SafeLoader that refuses alias bombs (too many aliases)."""
+    """SafeLoader that refuses alias bombs (too many aliases), duplicate keys and integers longer
+    than ``MAX_DIGITS``, naming the key path of each."""
 
     def __init__(self, stream):
         super().__init__(stream)
         self._aliases = 0
+        self._paths: dict[int, tuple] = {}  # id(node) -> key path, noted by the node's parent
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
@@ -50,6 +73,34 @@ class _GuardedLoader(yaml.SafeLoader):
                 raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases")
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node, deep=False):
+        path = self._paths.get(id(node), ())
+        lines: dict[tuple, int] = {}
+        for key_node, value_node in node.value:  # the node's own keys: merged ones (<<) may be overridden
+            if isinstance(key_node, yaml.ScalarNode):
+                key, line = (key_node.tag, key_node.value), key_node.start_mark.line + 1
+                if key in lines:
+                    both = f"lines {lines[key]} and {line}" if lines[key] < line else f"twice on line {line}"
+                    raise InputError((*path, key_node.value), f"duplicate key ({both})")
+                lines[key] = line
+                self._paths[id(value_node)] = (*path, key_node.value)
+        return super().construct_mapping(node, deep)
+
+    def construct_sequence(self, node, deep=False):
+        path = self._paths.get(id(node), ())
+        for index, child in enumerate(node.value):
+            self._paths[id(child)] = (*path, index)
+        return super().construct_sequence(node, deep)
+
+    def construct_yaml_int(self, node):
+        digits = len(node.value.lstrip("+-").replace("_", ""))
+        if digits > MAX_DIGITS:
+            raise InputError(self._paths.get(id(node), ()), f"a whole number of {digits} digits{{where}} "
+                             f"(expected at most {MAX_DIGITS} digits)", node.start_mark.line + 1)
+        return super().construct_yaml_int(node)
+
+
+_GuardedLoader.add_constructor("tag:yaml.org,2002:int", _GuardedLoader.construct_yaml_int)
 
 # YAML 1.1 reads 1e6 or 1e-09 (no dot) as text; read them as numbers, as YAML 1.2 does
 _GuardedLoader.add_implicit_resolver(
@@ -66,18 +117,18 @@ def safe_parse(text: str):
 def read_yaml(path: str | Path) -> dict:
     """Read one YAML mapping safely; raise ConfigError naming the file on any problem."""
     path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"{path}: file not found")
-    if not path.is_file():
-        raise ConfigError(f"{path}: not a file")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ConfigError(f"{path}: file larger than {MAX_FILE_BYTES} bytes")
     try:
-        text = path.read_bytes().decode("utf-8")
+        raw = _read_bytes(path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: could not read the file ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     try:
         data = safe_parse(text)
+    except InputError as exc:
+        raise ConfigError(f"{path}: {exc.describe()}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -91,6 +142,19 @@ def read_yaml(path: str | Path) -> dict:
         raise ConfigError(f"{path}: expected a mapping of keys at the top, got {type(data).__name__}")
     _check_depth(data, path)
     return data
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes (ConfigError if missing, not a file or too large; OSError if unreadable)."""
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found")
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a file")
+    with path.open("rb") as file:  # st_size is 0 for /proc files: read one byte past the limit
+        raw = file.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: file larger than {MAX_FILE_BYTES} bytes")
+    return raw
 
 
 def _check_depth(node: Any, path: Path, depth: int = 0, sizes: dict | None = None,
@@ -144,8 +208,15 @@ def read_with_extends(path: str | Path, _seen: tuple = ()) -> dict:
         return data
     if not isinstance(parent, str):
         raise ConfigError(f"{path}: extends: expected a file name, got {parent!r}")
+    if len(_seen) + 1 >= MAX_EXTENDS:
+        raise ConfigError(f"{path}: extends: expected a chain of at most {MAX_EXTENDS} files "
+                          f"(from {_seen[0]})")
     parent_path = path.parent / parent
-    if not parent_path.exists():
+    try:
+        missing = not parent_path.exists()
+    except OSError:  # e.g. a name too long: read_yaml names the problem
+        missing = False
+    if missing:
         raise ConfigError(f"{path}: extends: file not found: {parent_path}")
     return deep_merge(read_with_extends(parent_path, (*_seen, resolved)), data)
 
@@ -158,6 +229,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         raise ConfigError(f"--set {text}: expected KEY=VALUE with a dotted key, e.g. city.families=2000")
     try:
         value = safe_parse(raw) if raw.strip() else ""
+    except InputError as exc:
+        raise ConfigError(f"--set {key}: {exc.describe(located=False)}") from None
     except yaml.YAMLError:
         raise ConfigError(f"--set {key}: could not read value {raw!r}") from None
     if isinstance(value, dict):

@@ -78,3 +78,53 @@ def test_extends_cycle_is_refused(tmp_path):
 def test_malformed_set_is_refused(override):
     with pytest.raises(ConfigError, match="--set"):
         load_scenario(BASE, [override])
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("city:\n  families: 10\n  families: 20\n", "city.families: duplicate key (lines 2 and 3)"),
+    ("city:\n  families: 10\nname: x\ncity:\n  neighbourhoods: 3\n", "city: duplicate key (lines 1 and 4)"),
+    ("organisations:\n  a:\n    sites: [{x: 1, x: 2}]\n",
+     "organisations.a.sites.0.x: duplicate key (twice on line 3)"),
+    ("a: &m {k: 1}\nb:\n  <<: *m\n  k: 2\n  k: 3\n", "b.k: duplicate key (lines 4 and 5)"),
+])
+def test_duplicate_keys_are_refused_with_both_lines(tmp_path, text, expected):
+    with pytest.raises(ConfigError) as err:
+        load_scenario(write(tmp_path, text))
+    assert str(err.value) == f"{tmp_path / 's.yaml'}: {expected}"
+
+
+def test_a_merge_key_may_be_overridden():
+    from sim.config import safe_parse
+
+    assert safe_parse("a: &m {k: 1, j: 2}\nb:\n  <<: *m\n  k: 3\n")["b"] == {"k": 3, "j": 2}
+
+
+def test_integers_too_long_for_python_are_refused_with_the_key(tmp_path):
+    digits = "7" * 5000
+    with pytest.raises(ConfigError) as err:
+        load_scenario(write(tmp_path, f"extends: {BASE}\ncity:\n  families: {digits}\n"))
+    assert str(err.value) == (f"{tmp_path / 's.yaml'}: city.families: a whole number of 5000 "
+                              "digits at line 3 (expected at most 100 digits)")
+    with pytest.raises(ConfigError) as err:
+        load_scenario(BASE, [f"city.families={digits}"])
+    assert str(err.value) == ("--set city.families: a whole number of 5000 digits "
+                              "(expected at most 100 digits)")
+
+
+def test_extends_of_an_unreadable_file_names_it(tmp_path):
+    child = write(tmp_path, "extends: /proc/self/mem\n")
+    with pytest.raises(ConfigError) as err:
+        load_scenario(child)
+    assert str(err.value).startswith("/proc/self/mem: could not read the file (")
+    with pytest.raises(ConfigError, match="could not read the file"):
+        load_scenario(tmp_path / ("x" * 300 + ".yaml"))  # name too long: an OSError on stat
+
+
+def test_long_extends_chains_are_refused_naming_the_file_too_deep(tmp_path):
+    for i in range(30):
+        write(tmp_path, f"extends: {i + 1}.yaml\n" if i < 29 else f"extends: {BASE}\n", f"{i}.yaml")
+    with pytest.raises(ConfigError) as err:
+        load_scenario(tmp_path / "0.yaml")
+    assert str(err.value) == (f"{tmp_path / '19.yaml'}: extends: expected a chain of at most 20 "
+                              f"files (from {tmp_path / '0.yaml'})")
+    assert load_scenario(tmp_path / "11.yaml").name == "base"  # 20 files in the chain: fine
