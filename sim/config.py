@@ -241,17 +241,21 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
-    """Apply dotted `--set` overrides to a raw scenario mapping (validated later)."""
-    data = copy.deepcopy(data)
+    """Apply dotted `--set` overrides to a raw scenario mapping (validated later).
+
+    ``data`` is left as it was: the mappings on each override's path are copied, the rest shared.
+    """
+    data = dict(data)
     for text in overrides:
         parts, value = parse_override(text)
         node = data
         for i, part in enumerate(parts[:-1]):
-            child = node.setdefault(part, {})
+            child = node.get(part, {})
             if not isinstance(child, dict):
                 where = ".".join(parts[: i + 1])
                 raise ConfigError(f"--set {'.'.join(parts)}: {where} is a value, not a section")
-            node = child
+            node[part] = dict(child)
+            node = node[part]
         node[parts[-1]] = value
     return data
 

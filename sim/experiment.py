@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -38,6 +39,8 @@ from sim.schema import Strict
 
 Scalar = bool | int | float | str
 SAFE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$"
+DEFAULT_MAX_RUNS = 200_000  # runs an experiment may plan unless its max_runs says more
+EXACT_INTEGERS = 2**53  # sampled integer parameters stay where floats hold every whole number
 
 
 class Range(Strict):
@@ -50,10 +53,28 @@ class Range(Strict):
     def _ordered(self) -> Range:
         if not self.low < self.high:
             raise ValueError(f"expected low < high, got low={self.low}, high={self.high}")
+        if not math.isfinite(self.high - self.low):
+            raise ValueError(f"expected high - low to be a finite number, got low={self.low}, "
+                             f"high={self.high}")
         return self
 
 
-class SampleSpec(Strict):
+class _Design(Strict):
+    """Checks shared by sampled designs: ``integer`` names sampled parameters with exact bounds."""
+
+    @model_validator(mode="after")
+    def _integers(self):
+        for key in self.integer:
+            bounds = self.parameters.get(key)
+            if bounds is None:
+                raise ValueError(f"integer names {key!r}, which is not in parameters")
+            if max(abs(bounds.low), abs(bounds.high)) > EXACT_INTEGERS:
+                raise ValueError(f"integer parameters need bounds within +-2^53 ({EXACT_INTEGERS:,}); "
+                                 f"{key} has low={bounds.low}, high={bounds.high}")
+        return self
+
+
+class SampleSpec(_Design):
     """A sampled design (Latin hypercube or scrambled Sobol) over parameter ranges."""
 
     method: Literal["latin_hypercube", "sobol"] = "latin_hypercube"
@@ -65,7 +86,7 @@ class SampleSpec(Strict):
 DEFAULT_SENSITIVITY_METRICS = ["coverage", "coverage_marginalised", "duplication_rate", "total_cost"]
 
 
-class SensitivitySpec(Strict):
+class SensitivitySpec(_Design):
     """A global sensitivity design (SALib): Morris trajectories or a Saltelli/Sobol sample.
 
     ``n`` is the number of Morris trajectories (design points: n x (d + 1)) or Sobol's base sample
@@ -88,9 +109,6 @@ class SensitivitySpec(Strict):
             raise ValueError(f"sobol needs n a power of two (e.g. 8, 16, 32), got {self.n}")
         if "coordination" in self.parameters:
             raise ValueError("coordination is not a numeric parameter; make it a factor")
-        unknown = [k for k in self.integer if k not in self.parameters]
-        if unknown:
-            raise ValueError(f"integer names {unknown[0]!r}, which is not in parameters")
         for metric in self.metrics:
             if metric not in METRIC_NAMES and not metric.startswith(SECTOR_COVERAGE_PREFIX):
                 raise ValueError(f"unknown metric {metric!r} (known: {', '.join(METRIC_NAMES)})")
@@ -137,6 +155,8 @@ class ExperimentSpec(Strict):
     timeseries: list[str] = ["coverage", "coverage_marginalised", "duplication_rate",
                              "total_cost", "coordination_cost"]
     metrics: list[str] = []
+    # a guard, not part of the design: left out of plan.json so plans do not change
+    max_runs: Annotated[int, Field(ge=1, exclude=True)] = DEFAULT_MAX_RUNS
 
     @field_validator("factors")
     @classmethod
@@ -285,24 +305,52 @@ def _override_text(key: str, value: Any) -> str:
     return f"{key}={json.dumps(value)}"
 
 
-def load_experiment(path: str | Path) -> Plan:
+def load_experiment(path: str | Path, max_runs: int | None = None) -> Plan:
     """Read and validate an experiment file, resolve its scenarios, and build the plan.
 
-    Every arm's scenario is validated here, before anything runs.
+    Every arm's scenario is validated here, before anything runs. ``max_runs`` overrides the
+    file's limit on the number of runs.
     """
     path = Path(path)
-    return plan_from_dict(read_with_extends(path), path)
+    return plan_from_dict(read_with_extends(path), path, max_runs=max_runs)
 
 
-def plan_from_dict(raw: dict, path: Path, source: str | None = None) -> Plan:
+def count_runs(spec: ExperimentSpec) -> int:
+    """Runs the plan of ``spec`` holds: scenarios x factor grid x design points x replications."""
+    return math.prod(_run_factors(spec).values())
+
+
+def _run_factors(spec: ExperimentSpec) -> dict[str, int]:
+    design = spec.sensitivity.points if spec.sensitivity else spec.sample.n if spec.sample else 1
+    return {"scenario": len(spec.scenarios),
+            "factor combination": math.prod(len(v) for v in spec.factors.values()),
+            "design point": design, "replication": spec.replications}
+
+
+def check_run_count(spec: ExperimentSpec, source: str, max_runs: int | None = None) -> None:
+    """Refuse a plan of more runs than ``max_runs`` (default: the spec's) before building it."""
+    limit = spec.max_runs if max_runs is None else max_runs
+    runs = count_runs(spec)
+    if runs > limit:
+        parts = " x ".join(f"{n:,} {name}{'s' if n != 1 else ''}"
+                           for name, n in _run_factors(spec).items())
+        raise ConfigError(f"{source}: max_runs: {runs:,} runs planned ({parts}), expected at most "
+                          f"{limit:,} (raise max_runs in the file, "
+                          "or --max-runs, to run more)")
+
+
+def plan_from_dict(raw: dict, path: Path, source: str | None = None,
+                   max_runs: int | None = None) -> Plan:
     """Build the plan of an experiment given as a mapping (read from ``path``, or built in memory).
 
     Relative scenario names are resolved against ``path``'s folder, its parent and the current
-    folder, as for a file.
+    folder, as for a file. Runs are counted first: a plan of more than ``max_runs`` (default: the
+    experiment's ``max_runs``) is refused before anything is built.
     """
     path = Path(path)
     source = str(path) if source is None else source
     spec: ExperimentSpec = validate(ExperimentSpec, raw, source)
+    check_run_count(spec, source, max_runs)
     seeds = replication_seeds(spec.seed, spec.replications)
     grid_keys = list(spec.factors)
     grid = list(itertools.product(*(spec.factors[k] for k in grid_keys))) or [()]
@@ -312,6 +360,7 @@ def plan_from_dict(raw: dict, path: Path, source: str | None = None) -> Plan:
     sensitive = spec.sensitivity is not None
     points = _sensitivity_points(spec) if sensitive else _design_points(spec)
     arms: list[Arm] = []
+    resolved: dict[tuple, Arm] = {}  # (scenario, point, config) -> the first arm that gave it
     for scenario_name in spec.scenarios:
         scenario_path = _resolve_scenario_path(scenario_name, path)
         base = read_with_extends(scenario_path)
@@ -333,15 +382,27 @@ def plan_from_dict(raw: dict, path: Path, source: str | None = None) -> Plan:
                     key["point"] = index
                 if len(spec.scenarios) > 1:
                     label = f"{scenario.name}: {label}"
-                arm_id = _digest(key)
-                arms.append(Arm(arm_id, label, scenario_name, values, config,
-                                index if sensitive else None))
-    if len({a.arm_id for a in arms}) != len(arms):
-        raise ConfigError(f"{source}: two arms resolve to the same configuration")
+                arm = Arm(_digest(key), label, scenario_name, values, config,
+                          index if sensitive else None)
+                same = (scenario_name, arm.point, _digest(config, 64))
+                if same in resolved:
+                    raise ConfigError(_same_configuration(spec, source, resolved[same], arm))
+                resolved[same] = arm
+                arms.append(arm)
     runs = [Run(run_id=f"{arm.arm_id}-r{k:04d}", index=i * len(seeds) + k, arm_id=arm.arm_id,
                 replication=k, seed=seed)
             for i, arm in enumerate(arms) for k, seed in enumerate(seeds)]
     return Plan(spec=spec, source=source, arms=arms, runs=runs, seeds=seeds)
+
+
+def _same_configuration(spec: ExperimentSpec, source: str, first: Arm, second: Arm) -> str:
+    """The one-line error for two arms whose resolved configurations are equal."""
+    for key, value in first.values.items():
+        other = second.values[key]
+        if json.dumps(value) != json.dumps(other):
+            where = f"factors.{key}" if key in spec.factors else f"sample.parameters.{key}"
+            return f"{source}: {where}: values {value!r} and {other!r} give the same configuration"
+    return f"{source}: scenario: {first.scenario} is listed twice"
 
 
 def _label(values: dict[str, Any]) -> str:
