@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from sim import limits
 from sim.config import ConfigError
 
 DEFAULT_ROOT = Path("results")
@@ -20,6 +21,7 @@ def _runner_options(parser, positive_int) -> None:
     parser.add_argument("--executor", choices=["local", "dask"], default="local")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler (default: LocalCluster)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    limits.add_options(parser, runs=True)
 
 
 def add_parsers(sub, positive_int) -> None:
@@ -52,7 +54,7 @@ def experiment_folder(plan, out: str | None) -> Path:
 def cmd_sweep(args) -> int:
     from sim.experiment import load_experiment
 
-    store = _run(load_experiment(args.experiment), args)
+    store = _run(load_experiment(args.experiment, args.max_runs), args)
     if args.report:
         from sim.report import write_report
 
@@ -64,7 +66,7 @@ def cmd_sensitivity(args) -> int:
     """Run the sensitivity design like a sweep (resumable), then analyse it with SALib."""
     from sim.experiment import load_experiment
 
-    plan = load_experiment(args.experiment)
+    plan = load_experiment(args.experiment, args.max_runs)
     if plan.spec.sensitivity is None:
         raise ConfigError(f"{args.experiment}: no sensitivity: block (method, n, parameters); "
                           "use sim sweep for other experiments")
@@ -82,15 +84,18 @@ def _run(plan, args):
     from sim.runner import make_executor, run_plan
     from sim.store import ResultStore
 
+    limits.check_plan(plan, args.max_memory, args.workers, local=args.scheduler is None)
     store = ResultStore(experiment_folder(plan, args.out))
-    progress = None if args.quiet else Progress(len(plan.runs))
-    executor = make_executor(args.executor, args.workers, args.scheduler)
-    try:
-        manifest = run_plan(plan, store, executor, progress)
-    finally:
-        executor.close()
-        if progress is not None:
-            progress.close()
+    store.check_new_or_own()
+    with store.lock():  # refused before any worker starts if another sweep holds the folder
+        progress = None if args.quiet else Progress(len(plan.runs))
+        executor = make_executor(args.executor, args.workers, args.scheduler)
+        try:
+            manifest = run_plan(plan, store, executor, progress)
+        finally:
+            executor.close()
+            if progress is not None:
+                progress.close()
     rate = manifest["runs_per_second"]
     print(f"{plan.spec.name}: {manifest['runs_ok']} runs ok, {manifest['runs_error']} errors, "
           f"{manifest['runs_this_invocation']} run now in {manifest['seconds_this_invocation']:.1f} s"

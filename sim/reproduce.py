@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.config import ConfigError
-from sim.report import load_results, metric_columns
+from sim.config import ConfigError, one_line
+from sim.report import load_results
 from sim.runner import execute, make_executor, tasks_for
 
 
@@ -27,23 +27,38 @@ class Reproduction:
 
     def describe(self) -> str:
         if self.ok:
-            return f"reproduced: {self.checked} runs, all {self.numbers} numbers identical"
-        lines = [f"NOT reproduced: {len(self.mismatches)} of {self.numbers} numbers differ "
+            return (f"reproduced: {self.checked} runs, all {self.numbers} stored values identical "
+                    "(every column but wall time)")
+        lines = [f"NOT reproduced: {len(self.mismatches)} of {self.numbers} stored values differ "
                  f"in {self.checked} runs"]
-        lines += [f"  {run} {metric}: recorded {a!r}, now {b!r}"
+        lines += [f"  {run} {metric}: recorded {one_line(repr(a), 80)}, now {one_line(repr(b), 80)}"
                   for run, metric, a, b in self.mismatches[:20]]
         return "\n".join(lines)
 
 
+UNCHECKED = {"wall_seconds"}  # how long a run took is the only thing allowed to differ
+
+
 def _same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    return a == b
+    """Equal values, NaN equal to NaN, sequences (time series) element by element."""
+    if isinstance(a, list | tuple | np.ndarray) or isinstance(b, list | tuple | np.ndarray):
+        try:
+            x, y = np.asarray(a), np.asarray(b)
+            if x.shape != y.shape:
+                return False
+            numeric = x.dtype.kind in "fiub" and y.dtype.kind in "fiub"
+            return bool(np.array_equal(x, y, equal_nan=numeric))
+        except (TypeError, ValueError):
+            return False
+    if isinstance(a, float | np.floating) and isinstance(b, float | np.floating):
+        return (math.isnan(a) and math.isnan(b)) or a == b
+    return bool(a == b)
 
 
 def reproduce(folder: Path, sample: int | None = None, workers: int = 1,
               seed: int = 0) -> Reproduction:
-    """Re-run all recorded successful runs (or ``sample`` of them) and compare every metric."""
+    """Re-run all recorded successful runs (or ``sample`` of them) and compare every stored
+    column of each (metrics, time series, seed, arm, factor values, status), not only metrics."""
     plan, runs = load_results(folder)
     ok = runs[runs["status"] == "ok"] if "status" in runs else runs
     if ok.empty:
@@ -51,19 +66,22 @@ def reproduce(folder: Path, sample: int | None = None, workers: int = 1,
     if sample is not None and sample < len(ok):
         ok = ok.iloc[np.sort(np.random.default_rng(seed).choice(len(ok), sample, replace=False))]
     wanted = set(ok["run_id"])
-    recorded = ok.set_index("run_id")
-    metrics = metric_columns(ok)
+    recorded = ok.set_index("run_id", drop=False)
     result = Reproduction()
     executor = make_executor("local", workers)
     try:
         skip = {r.run_id for r in plan.runs} - wanted
         for row in executor.map_unordered(execute, tasks_for(plan, skip)):
             result.checked += 1
-            for metric in metrics:
+            before = recorded.loc[row["run_id"]]
+            for column in sorted((set(before.index) | set(row)) - UNCHECKED):
                 result.numbers += 1
-                before, now = float(recorded.at[row["run_id"], metric]), float(row.get(metric, np.nan))
-                if not _same(before, now):
-                    result.mismatches.append((row["run_id"], metric, before, now))
+                was, now = before.get(column, MISSING), row.get(column, MISSING)
+                if not _same(was, now):
+                    result.mismatches.append((row["run_id"], column, was, now))
     finally:
         executor.close()
     return result
+
+
+MISSING = "<missing>"

@@ -247,25 +247,51 @@ def tasks_for(plan: Plan, skip: set[str]) -> Iterator[dict]:
                "timeseries": list(plan.spec.timeseries)}
 
 
+def recorded_plan(store: ResultStore) -> Plan | None:
+    """The plan recorded in ``store``'s plan.json (None if there is none); a damaged or
+    edited-out-of-shape plan.json is a ConfigError naming it."""
+    data = store.read_json("plan.json")
+    if data is None:
+        return None
+    try:
+        return Plan.from_json(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"{store.folder / 'plan.json'}: damaged ({type(exc).__name__}: {exc})") from None
+
+
 def prepare(plan: Plan, store: ResultStore) -> set[str]:
-    """Record the plan (or check it matches the folder's) and return run ids already done."""
+    """Record the plan (or check it matches the folder's) and return run ids already done.
+
+    Call it holding the folder's lock. Temporaries left by a crash are removed; parts that are
+    damaged or hold rows that are not in the plan are moved aside (their runs are redone).
+    """
     store.clean_temporary()
-    existing = store.read_json("plan.json")
+    store.planned = {r.run_id for r in plan.runs}
+    existing = recorded_plan(store)
     if existing is not None:
-        if Plan.from_json(existing).fingerprint() != plan.fingerprint():
+        if existing.fingerprint() != plan.fingerprint():
             raise ConfigError(f"{store.folder}: holds a different experiment (plan differs); "
                               "choose another --out or remove the folder")
     else:
         store.write_json("plan.json", plan.to_json())
     _, damaged = store.read_parts()
     for path in damaged:
-        print(f"sim sweep: damaged part moved aside, its runs will be redone: {path}", file=sys.stderr)
-    planned = {r.run_id for r in plan.runs}
-    return store.done_ids() & planned
+        print(f"sim sweep: part moved aside (damaged, or rows not in the plan), its runs will be "
+              f"redone: {path}", file=sys.stderr)
+    return store.done_ids()
 
 
 def run_plan(plan: Plan, store: ResultStore, executor, progress=None) -> dict:
-    """Run every missing run of ``plan`` into ``store``; return the manifest written."""
+    """Run every missing run of ``plan`` into ``store``; return the manifest written.
+
+    The folder is locked for the whole sweep: a second sweep into it is refused (ConfigError).
+    """
+    store.check_new_or_own()
+    with store.lock():
+        return _run_locked(plan, store, executor, progress)
+
+
+def _run_locked(plan: Plan, store: ResultStore, executor, progress) -> dict:
     done = prepare(plan, store)
     todo = len(plan.runs) - len(done)
     started = datetime.now(UTC)

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from sim.config import deep_merge, load_scenario, scenario_from_dict
+
+# generated examples: a modest number in `make test` ("ci"), many more in `make fuzz` ("fuzz")
+for _name, _examples in (("ci", 40), ("fuzz", 600)):
+    settings.register_profile(_name, max_examples=_examples, deadline=None,
+                              suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                     HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = ROOT / "scenarios" / "base.yaml"

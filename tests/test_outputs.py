@@ -10,7 +10,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import sim.run
@@ -46,7 +46,6 @@ def refused_before_running(capsys, argv: list[str]) -> str:
     return err
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(user_files=st.lists(NAMES, min_size=1, max_size=4, unique=True), as_run=st.booleans(),
        overwrite=st.booleans())
 def test_a_folder_holding_user_files_is_never_touched(tmp_path_factory, capsys, no_simulation,
