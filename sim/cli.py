@@ -10,7 +10,7 @@ import math
 import sys
 from pathlib import Path
 
-from sim import cli_experiments
+from sim import cli_experiments, limits
 from sim.config import ConfigError, load_scenario, read_yaml
 from sim.coordination.presets import DESCRIPTIONS
 from sim.invariants import InvariantError
@@ -85,10 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--list-coordination", action="store_true",
                      help="list the coordination models and exit")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    limits.add_options(run)
 
     val = sub.add_parser("validate", help="check a scenario or experiment file and say what is wrong")
     val.add_argument("file", help="scenario or experiment YAML file")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    limits.add_options(val, runs=True)
     cli_experiments.add_parsers(sub, _positive_int)
 
     app = sub.add_parser("app", help="start the workshop page (a web page on this computer)")
@@ -123,11 +125,13 @@ def cmd_validate(args) -> int:
     if "scenario" in read_yaml(args.file):  # an experiment names its scenario(s)
         from sim.experiment import load_experiment
 
-        plan = load_experiment(args.file)
+        plan = load_experiment(args.file, args.max_runs)
+        limits.check_plan(plan, args.max_memory)
         print(f"{args.file}: valid experiment {plan.spec.name!r} ({len(plan.arms)} arms x "
               f"{plan.spec.replications} replications = {len(plan.runs)} runs)")
         return 0
     scenario = load_scenario(args.file, args.overrides)
+    limits.check_scenario(scenario, args.file, args.max_memory)
     print(f"{args.file}: valid scenario {scenario.name!r} ({scenario.city.families} families, "
           f"{len(scenario.organisations)} organisations, {scenario.time.steps} weeks, "
           f"coordination {scenario.coordination.label})")
@@ -151,6 +155,7 @@ def cmd_run(args) -> int:
     if args.steps is not None:
         overrides.append(f"time.years={args.steps / 52!r}")
     scenario = load_scenario(args.scenario, overrides, coordination=args.coordination, seed=args.seed)
+    limits.check_scenario(scenario, args.scenario, args.max_memory)
     if args.out:
         folder = Path(args.out)
     else:
