@@ -33,7 +33,7 @@ from sim.world import build_city
 class CoordinationModel(Model):
     """A city of families and service providers under a coordination model.
 
-    One step is one week and runs the phases of MODEL.md in this order:
+    One step is one week and runs the phases of docs/model.md (section 3) in this order:
 
     1. budgets      funding arrives on each cycle; fiscal year ends lapse unspent money
     2. needs        children age and are born; needs arise, escalate, lapse

@@ -24,7 +24,7 @@ class Strict(BaseModel):
 
 
 class OrgKind(StrEnum):
-    """The three kinds of service organisation in MODEL.md."""
+    """The three kinds of service organisation (docs/model.md, section 2 "Organisations")."""
 
     DEPARTMENT = "department"
     NGO = "ngo"
