@@ -37,11 +37,11 @@ class Organisation(Agent):
 
     @property
     def caseload(self) -> int:
-        return int(np.count_nonzero(self.model.cases.org == self.index))
+        return int(np.count_nonzero(self.model.book.cases.org == self.index))
 
     @property
     def waiting(self) -> int:
-        return int(np.count_nonzero(self.model.waiting.org == self.index))
+        return int(np.count_nonzero(self.model.book.waiting.org == self.index))
 
     @property
     def sectors(self) -> list[str]:

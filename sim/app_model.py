@@ -275,7 +275,7 @@ def needs_waiting_now(model: CoordinationModel) -> np.ndarray:
     """A snapshot, not a metric: open needs nobody is serving right now, per 100 families,
     by neighbourhood."""
     pop = model.pop
-    unserved = (pop.active & (model.serving == 0)).sum(axis=1)
+    unserved = (pop.active & (model.book.serving == 0)).sum(axis=1)
     size = model.city.size
     waiting = np.bincount(pop.neighbourhood, weights=unserved, minlength=size)
     families = np.bincount(pop.neighbourhood, minlength=size)

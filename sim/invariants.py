@@ -19,13 +19,13 @@ class InvariantError(RuntimeError):
 def check_invariants(model: CoordinationModel) -> None:
     """Raise InvariantError naming the week and the first invariant that fails."""
     orgs, pop, led = model.orgs, model.pop, model.ledger
-    caseload = np.bincount(model.cases.org, minlength=orgs.size)
+    caseload = np.bincount(model.book.cases.org, minlength=orgs.size)
     checks = {
         "no organisation spends beyond its budget": bool((orgs.budget >= -1e-6).all()),
         "no organisation serves beyond its capacity": bool((caseload <= orgs.capacity).all()),
         "cases and waiting rows belong to open needs": bool(
-            (pop.need_start[model.cases.family, model.cases.sector] >= 0).all()
-            and (pop.need_start[model.waiting.family, model.waiting.sector] >= 0).all()),
+            (pop.need_start[model.book.cases.family, model.book.cases.sector] >= 0).all()
+            and (pop.need_start[model.book.waiting.family, model.book.waiting.sector] >= 0).all()),
         "every episode is met, lapsed or open exactly once": _episodes_balance(model),
         "case and waiting counts match the tables": _counts_match(model),
         "duplicates never exceed contacts": (
@@ -42,13 +42,13 @@ def check_invariants(model: CoordinationModel) -> None:
 def _counts_match(model: CoordinationModel) -> bool:
     size = model.pop.n * model.pop.n_sectors
     s = model.pop.n_sectors
-    cases = np.bincount(pair_key(model.cases.family, model.cases.sector, s), minlength=size)
-    waiting = np.bincount(pair_key(model.waiting.family, model.waiting.sector, s), minlength=size)
+    cases = np.bincount(pair_key(model.book.cases.family, model.book.cases.sector, s), minlength=size)
+    waiting = np.bincount(pair_key(model.book.waiting.family, model.book.waiting.sector, s), minlength=size)
     open_now = np.flatnonzero(model.pop.need_start.reshape(-1) >= 0)
-    tables = (model.cases, model.waiting)
+    tables = (model.book.cases, model.book.waiting)
     pairs_kept = all(np.array_equal(t.pair, pair_key(t.family, t.sector, s)) for t in tables)
-    return bool(pairs_kept and np.array_equal(cases, model.serving.reshape(-1))
-                and np.array_equal(waiting, model.waiting_count.reshape(-1))
+    return bool(pairs_kept and np.array_equal(cases, model.book.serving.reshape(-1))
+                and np.array_equal(waiting, model.book.waiting_count.reshape(-1))
                 and np.array_equal(open_now, model.pop.open_pairs))
 
 

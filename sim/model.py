@@ -6,16 +6,7 @@ import numpy as np
 from mesa import DataCollector, Model
 
 from sim.agents import Family, make_organisation_agents
-from sim.caseload import (
-    Table,
-    caseload,
-    contains,
-    merge_sorted,
-    pair_key,
-    remove_sorted,
-    select,
-    waiting_list,
-)
+from sim.casebook import CaseBook
 from sim.coordination.registry import build_mechanisms
 from sim.invariants import check_invariants
 from sim.ledger import Ledger
@@ -70,15 +61,7 @@ class CoordinationModel(Model):
         self.coordination_support = 0.0  # 0..1, raised by a focal point
         self.planning_support = 0.0  # >= 0, raised by an expert pool
         self.refresh_access()
-        self._unserved: dict = {}
-        pairs, s = self.pop.n * self.pop.n_sectors, self.pop.n_sectors
-        # per (family, sector): cases open and waiting-list rows, kept by the tables themselves
-        self.serving = np.zeros(pairs, dtype=np.int32).reshape(self.pop.n, s)
-        self._pair_flag = np.zeros(pairs, dtype=bool)  # scratch for held(): all False between calls
-        self.waiting_count = np.zeros(pairs, dtype=np.int32).reshape(self.pop.n, s)
-        self.waiting: Table = waiting_list(self.waiting_count.reshape(-1), s)
-        self.cases: Table = caseload(self.serving.reshape(-1), s)
-        self.applications: Table = self._empty_applications()
+        self.book = CaseBook(self.pop, self.orgs.size)  # waiting lists, caseloads, applications
         self.ledger = Ledger(len(self.sector_names), scenario.time.warmup_weeks, self.city.size)
         self.last_need_events = np.zeros(0, dtype=np.int64)
         needs.schedule_needs(self, np.flatnonzero(self.pop.eligible), first_week=0)
@@ -127,7 +110,7 @@ class CoordinationModel(Model):
     def _account(self) -> None:
         led = self.ledger
         if led.counts(self.week):
-            led.unmet_need_weeks += float(len(self.unserved_pairs()))
+            led.unmet_need_weeks += float(len(self.book.unserved_pairs()))
             led.child_weeks += float(self.pop.children.count)
             led.weeks += 1
             first_week = self.week == led.warmup
@@ -137,83 +120,7 @@ class CoordinationModel(Model):
         self.metrics = summarise(led, self.sector_names)
         self.datacollector.collect(self)
 
-    # ---------------------------------------------------------- shared helpers
-    def unserved_pairs(self, not_waiting: bool = False) -> np.ndarray:
-        """Sorted flat (family, sector) pairs with an open episode and no case (nor waiting row)."""
-        version = self._unserved_version()
-        cached = self._unserved.get(not_waiting)
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        if not_waiting:  # a subset of the unserved pairs
-            unserved = self.unserved_pairs()
-            (unserved,) = select(self.waiting_count.reshape(-1)[unserved] == 0, unserved)
-        else:
-            pairs = self.pop.open_pairs
-            (unserved,) = select(self.serving.reshape(-1)[pairs] == 0, pairs)
-        self._unserved[not_waiting] = (version, unserved)
-        return unserved
-
-    def _unserved_version(self) -> tuple[int, int, int, int]:
-        return (self.pop.opened_version, self.pop.closed_version, self.cases.version,
-                self.waiting.version)
-
-    def open_episodes(self, pairs: np.ndarray) -> None:
-        """Open need-episodes at the sorted flat ``pairs`` this week (they are unserved)."""
-        current = self._current_unserved()
-        self.pop.open_episodes(pairs, self.week)
-        self._restamp_unserved(current, lambda unserved: merge_sorted(unserved, pairs))
-
-    def close_episodes(self, pairs: np.ndarray) -> None:
-        """Close the episodes at flat ``pairs`` and drop their waiting rows, cases and applications."""
-        current = self._current_unserved()
-        self.pop.close_episodes(pairs)
-        self.drop_closed(pairs)  # rows of closed episodes only: no open pair changes status
-        self._restamp_unserved(current, lambda unserved: remove_sorted(unserved, pairs))
-
-    def _current_unserved(self) -> dict:
-        version = self._unserved_version()
-        return {key: arr for key, (v, arr) in self._unserved.items() if v == version}
-
-    def _restamp_unserved(self, current: dict, update) -> None:
-        """Carry the unserved lists that were current across an opening or closing of episodes."""
-        version = self._unserved_version()
-        self._unserved = {key: (version, update(arr)) for key, arr in current.items()}
-
-    def held(self, pairs: np.ndarray, orgs: np.ndarray) -> np.ndarray:
-        """Mask (shape of ``orgs``): the flat (family, sector) ``pairs`` (broadcast against
-        ``orgs``) already have a waiting-list row or a case at ``orgs``.
-
-        Only the rows of the asked pairs are looked at (found through a scratch flag per pair),
-        so the cost follows the tables' length once, not a sort of every row.
-        """
-        pairs, orgs = np.broadcast_arrays(pairs, orgs)
-        n_orgs, flag = self.orgs.size, self._pair_flag
-        flag[pairs] = True
-        asked = [(t, flag[t.pair]) for t in (self.waiting, self.cases)]
-        rows = [(t.pair[m], t.org[m]) for t, m in asked]
-        flag[pairs] = False
-        keys = np.sort(np.concatenate([p * n_orgs + o for p, o in rows]))
-        return contains(keys, pairs * n_orgs + orgs)
-
-    def apply(self, family, sector, org, source: int, fast_track=None) -> None:
-        """Queue applications (seeking, outreach or referral) for the next intake."""
-        fast = np.zeros(len(family), dtype=bool) if fast_track is None else fast_track
-        self.applications.append(family=family, sector=sector, org=org,
-                                 source=np.full(len(family), source), fast_track=fast)
-
-    def clear_applications(self) -> None:
-        self.applications = self._empty_applications()
-
-    def drop_closed(self, pairs: np.ndarray) -> None:
-        """Remove every waiting-list row, case and application of the closed episodes ``pairs``."""
-        start = self.pop.need_start.reshape(-1)
-        for table in (self.waiting, self.cases, self.applications):
-            # a table that counts its rows per pair is scanned only if it holds a closed pair
-            if len(table) and (table.counts is None or table.counts[pairs].any()):
-                rows = (table.pair if table.counts is not None
-                        else pair_key(table.family, table.sector, self.pop.n_sectors))
-                table.keep(start[rows] >= 0)
-
+    # ---------------------------------------------------------- mechanisms' adjustments
     def visibility(self, family: np.ndarray, org: np.ndarray) -> np.ndarray:
         """Chance each ``org`` sees other providers' records of ``family`` (mechanisms add)."""
         p = self.orgs.visibility[org]
@@ -267,11 +174,6 @@ class CoordinationModel(Model):
                             1.0 - orgs.fee_marginalised * fp.fee_sensitivity_marginalised])
         eligible = np.stack([~orgs.marginalised_only, np.ones(orgs.size, dtype=bool)])
         self.access = distance[:, None, :] * (take_up * eligible)[None, :, :]
-
-    @staticmethod
-    def _empty_applications() -> Table:
-        return Table(family=np.int32, sector=np.int8, org=np.int16, source=np.int8,
-                     fast_track=np.bool_)
 
 
 def _reporter(name: str):

@@ -13,7 +13,7 @@ def one_step_with_applications(scenario, orgs):
     """Apply family 0 to each organisation in ``orgs`` for sector 0, then run one week."""
     model = CoordinationModel(scenario, check=True)
     n = len(orgs)
-    model.apply(np.zeros(n, int), np.zeros(n, int), np.array(orgs), SOURCE_SEEKING)
+    model.book.apply(np.zeros(n, int), np.zeros(n, int), np.array(orgs), SOURCE_SEEKING)
     model.step()
     return model
 
@@ -38,10 +38,10 @@ def test_a_family_served_once_has_no_duplicate():
 def test_capacity_limits_service():
     scenario = hand_built(city={"families": 3}, organisations={"clinic_a": {"capacity": 1}})
     model = CoordinationModel(scenario, check=True)
-    model.apply(np.arange(3), np.zeros(3, int), np.zeros(3, int), SOURCE_SEEKING)
+    model.book.apply(np.arange(3), np.zeros(3, int), np.zeros(3, int), SOURCE_SEEKING)
     model.step()
     assert model.ledger.service_weeks == 1
-    assert len(model.waiting) == 2
+    assert len(model.book.waiting) == 2
 
 
 def test_budget_limits_service():
@@ -49,7 +49,7 @@ def test_budget_limits_service():
     scenario = hand_built(city={"families": 150}, organisations={"clinic_a": {"capacity": 1000}})
     model = CoordinationModel(scenario, check=True)
     n = scenario.city.families
-    model.apply(np.arange(n), np.zeros(n, int), np.zeros(n, int), SOURCE_SEEKING)
+    model.book.apply(np.arange(n), np.zeros(n, int), np.zeros(n, int), SOURCE_SEEKING)
     model.step()
     spent = model.ledger.assessment_spend + model.ledger.service_spend
     assert spent <= 1000 + 1e-9
@@ -102,7 +102,7 @@ def test_invariants_hold_in_the_base_city():
     check_invariants(model)
     led = model.ledger
     assert led.episodes_started.sum() == led.episodes_ended.sum() + led.open_episodes().sum()
-    caseload = np.bincount(model.cases.org, minlength=model.orgs.size)
+    caseload = np.bincount(model.book.cases.org, minlength=model.orgs.size)
     assert (caseload <= model.orgs.capacity).all()
 
 

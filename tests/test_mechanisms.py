@@ -157,8 +157,8 @@ def _referral_behind_a_queue(platform: bool):
         changes["coordination"] = {"integrated_platform": {"hubs": [0], "ramp_up_weeks": 0}}
     model = CoordinationModel(hand_built(**changes), check=True)
     queue = np.arange(19)
-    model.apply(queue, np.ones(19, int), np.ones(19, int), SOURCE_SEEKING)
-    model.apply(np.array([19]), np.array([0]), np.array([0]), SOURCE_SEEKING)
+    model.book.apply(queue, np.ones(19, int), np.ones(19, int), SOURCE_SEEKING)
+    model.book.apply(np.array([19]), np.array([0]), np.array([0]), SOURCE_SEEKING)
     while model.ledger.referrals_started == 0 and model.week < 100:
         model.step()
     return model
@@ -261,7 +261,7 @@ def _marginalised_share_in_private(model) -> float:
     served, marginalised = 0, 0
     for _ in range(model.params.time.steps):
         model.step()
-        fam = model.cases.family[model.cases.org == day_care]
+        fam = model.book.cases.family[model.book.cases.org == day_care]
         served += len(fam)
         marginalised += int(model.pop.marginalised[fam].sum())
     return marginalised / served

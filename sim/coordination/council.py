@@ -90,8 +90,8 @@ class Council(Mechanism):
 
     def reconcile(self, model: CoordinationModel, effect: float) -> None:
         """Stop duplicates among members: keep the earliest case (or waiting row) of each need."""
-        n_cases = len(model.cases)
-        tables = (model.cases, model.waiting)
+        n_cases = len(model.book.cases)
+        tables = (model.book.cases, model.book.waiting)
         keys = np.concatenate([t.pair for t in tables])
         orgs = np.concatenate([t.org for t in tables]).astype(np.int64)
         member = self.members[orgs]
@@ -106,15 +106,15 @@ class Council(Mechanism):
         drop = np.zeros(len(keys), dtype=bool)
         drop[order[dup & known]] = True
         self.duplicates_stopped += int(drop.sum())
-        model.cases.keep(~drop[:n_cases])
-        model.waiting.keep(~drop[n_cases:])
+        model.book.cases.keep(~drop[:n_cases])
+        model.book.waiting.keep(~drop[n_cases:])
 
     def plan(self, model: CoordinationModel, effect: float) -> None:
         """Move spare places (at equal cost) to long waiting lists; aim outreach at unmet need."""
         orgs = model.orgs
         shift = self.params.planning_shift * effect * (1.0 + model.planning_support)
-        caseload = np.bincount(model.cases.org, minlength=orgs.size)
-        waiting = np.bincount(model.waiting.org, minlength=orgs.size)
+        caseload = np.bincount(model.book.cases.org, minlength=orgs.size)
+        waiting = np.bincount(model.book.waiting.org, minlength=orgs.size)
         spare = np.where(self.members & (waiting == 0),
                          np.maximum(orgs.capacity - caseload, 0), 0)
         give = np.floor(spare * min(shift, 1.0)).astype(np.int64)
@@ -124,7 +124,7 @@ class Council(Mechanism):
             gain = np.floor(money * need / need.sum() / np.maximum(orgs.unit_cost, 1e-9))
             orgs.capacity -= give
             orgs.capacity += gain.astype(np.int64)
-        unmet = np.bincount(model.unserved_pairs() % model.pop.n_sectors, minlength=model.pop.n_sectors)
+        unmet = np.bincount(model.book.unserved_pairs() % model.pop.n_sectors, minlength=model.pop.n_sectors)
         pressure = (orgs.serves * unmet).sum(axis=1).astype(float)
         pressure = pressure / pressure.max() if pressure.max() > 0 else pressure
         boost = self.params.outreach_boost * min(shift / max(self.params.planning_shift, 1e-9), 1.0)

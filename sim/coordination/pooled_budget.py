@@ -78,8 +78,8 @@ class PooledBudget(Mechanism):
     def unmet_need_value(self, model: CoordinationModel) -> np.ndarray:
         """(O,) money needed to serve members' waiting and unserved families."""
         orgs = model.orgs
-        waiting = np.bincount(model.waiting.org, minlength=orgs.size)
-        unserved = np.bincount(model.unserved_pairs(not_waiting=True) % model.pop.n_sectors,
+        waiting = np.bincount(model.book.waiting.org, minlength=orgs.size)
+        unserved = np.bincount(model.book.unserved_pairs(not_waiting=True) % model.pop.n_sectors,
                                minlength=model.pop.n_sectors)
         providers = np.maximum((orgs.serves & self.members[:, None]).sum(axis=0), 1)
         share_unserved = (orgs.serves * (unserved / providers)).sum(axis=1)

@@ -47,7 +47,7 @@ class PppQuota(Mechanism):
         model.refresh_access()
 
     def subsidised_places(self, model: CoordinationModel) -> int:
-        cases = model.cases
+        cases = model.book.cases
         marginalised = model.pop.marginalised[cases.family]
         return int(np.count_nonzero(self.providers[cases.org] & marginalised))
 

@@ -63,7 +63,7 @@ class SharedRegistry(Mechanism):
             return
         pop = model.pop
         sectors_covered = (model.orgs.serves & self.participants[:, None]).any(axis=0)
-        pairs = model.unserved_pairs(not_waiting=True)
+        pairs = model.book.unserved_pairs(not_waiting=True)
         fam, sec = split_pairs(pairs, pop.n_sectors)
         registered = (pop.assessed[fam] > 0).any(axis=1)
         keep = registered & sectors_covered[sec]
@@ -77,7 +77,7 @@ class SharedRegistry(Mechanism):
 
         org, _ = pick(model, fam, sec, participant_access, rng.random(len(fam)))
         ok = org >= 0
-        model.apply(fam[ok], sec[ok], org[ok], SOURCE_OUTREACH)
+        model.book.apply(fam[ok], sec[ok], org[ok], SOURCE_OUTREACH)
 
     def weekly_cost(self, model: CoordinationModel) -> float:
         p, orgs = self.params, model.orgs

@@ -38,10 +38,10 @@ def pick(model: CoordinationModel, family: np.ndarray, sector: np.ndarray, weigh
     w = np.where(orgs.provider_valid[sector], weigh(model, family, providers), 0.0)
     s_count = model.pop.n_sectors
     pairs = family.astype(np.int64) * s_count + sector
-    some = np.flatnonzero((model.waiting_count.reshape(-1)[pairs] > 0)
-                          | (model.serving.reshape(-1)[pairs] > 0))  # may be on someone's books
+    some = np.flatnonzero((model.book.waiting_count.reshape(-1)[pairs] > 0)
+                          | (model.book.serving.reshape(-1)[pairs] > 0))  # may be on someone's books
     if len(some):
-        w[some] = np.where(model.held(pairs[some][:, None], providers[some]), 0.0, w[some])
+        w[some] = np.where(model.book.held(pairs[some][:, None], providers[some]), 0.0, w[some])
     cum = np.cumsum(w, axis=1)
     total = cum[:, -1] if cum.shape[1] else np.zeros(len(family))
     idx = (cum < (draw * total)[:, None]).sum(axis=1)

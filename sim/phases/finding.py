@@ -19,7 +19,7 @@ def seek_help(model: CoordinationModel) -> None:
     """Unserved families not waiting (or tired of waiting) apply to a provider."""
     pop, week, fp = model.pop, model.week, model.params.families
     last = pop.last_sought.reshape(-1)
-    pairs = model.unserved_pairs()
+    pairs = model.book.unserved_pairs()
     sought = last[pairs]
     (pairs,) = select((sought < 0) | (week - sought >= fp.patience_weeks), pairs)
     fam, sec = split_pairs(pairs, pop.n_sectors)
@@ -35,7 +35,7 @@ def seek_help(model: CoordinationModel) -> None:
     seeks = (draw < willing * np.minimum(total, 1.0)) & (org >= 0)
     pairs, fam, sec, org = select(seeks, pairs, fam, sec, org)
     last[pairs] = week
-    model.apply(fam, sec, org, SOURCE_SEEKING)
+    model.book.apply(fam, sec, org, SOURCE_SEEKING)
 
 
 def outreach(model: CoordinationModel) -> None:
@@ -43,7 +43,7 @@ def outreach(model: CoordinationModel) -> None:
     pop = model.pop
     if not model.orgs.outreach.any():
         return
-    pairs = model.unserved_pairs(not_waiting=True)
+    pairs = model.book.unserved_pairs(not_waiting=True)
     fam, sec = split_pairs(pairs, pop.n_sectors)
     rng = model.streams["outreach"]
     # these families hold no row anywhere, so every provider is open to them: the total
@@ -54,7 +54,7 @@ def outreach(model: CoordinationModel) -> None:
     fam, sec = select(found, fam, sec)
     org, _ = pick(model, fam, sec, outreach_weights, rng.random(len(fam)))
     reached = org >= 0
-    model.apply(*select(reached, fam, sec, org), SOURCE_OUTREACH)
+    model.book.apply(*select(reached, fam, sec, org), SOURCE_OUTREACH)
 
 
 def outreach_intensity(model: CoordinationModel) -> np.ndarray:

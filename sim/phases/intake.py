@@ -20,19 +20,19 @@ if TYPE_CHECKING:
 
 def take_in(model: CoordinationModel) -> None:
     """Assess affordable applications and put the families on the waiting lists."""
-    apps, pop, orgs, week = model.applications, model.pop, model.orgs, model.week
+    apps, pop, orgs, week = model.book.applications, model.pop, model.orgs, model.week
     fam, sec, org = apps.family.astype(np.int64), apps.sector.astype(np.int64), apps.org.astype(np.int64)
     fast = apps.fast_track
     referred = apps.source == SOURCE_REFERRAL
-    model.clear_applications()
+    model.book.clear_applications()
     pairs = pair_key(fam, sec, pop.n_sectors)
     keys = row_key(fam, sec, org, pop.n_sectors, orgs.size)
-    valid = (pop.need_start.ravel()[pairs] >= 0) & ~model.held(pairs, org)
+    valid = (pop.need_start.ravel()[pairs] >= 0) & ~model.book.held(pairs, org)
     valid &= first_of_each(np.where(valid, keys, -1)) | ~valid
     fam, sec, org, pairs, fast, referred = select(valid, fam, sec, org, pairs, fast, referred)
     rng = model.streams["intake"]
     sees = rng.random(len(fam)) < model.visibility(fam, org)
-    declined = sees & (model.serving.ravel()[pairs] > 0)
+    declined = sees & (model.book.serving.ravel()[pairs] > 0)
     reuses_record = sees & ~declined & (pop.assessed.ravel()[pairs] > 0)
     take = ~declined
     fam, sec, org, pairs, fast, referred, reuses_record = (
@@ -51,7 +51,7 @@ def take_in(model: CoordinationModel) -> None:
     orgs.budget -= np.bincount(org, weights=cost, minlength=orgs.size)
     add_counts(pop.assessed.reshape(-1), pairs[assessed])
     orgs.assessed_this_week = np.bincount(org[assessed], minlength=orgs.size)
-    model.waiting.append(family=fam, sector=sec, org=org, since=np.full(len(fam), week),
+    model.book.waiting.append(family=fam, sector=sec, org=org, since=np.full(len(fam), week),
                          fast_track=fast, referred=referred)
     if model.ledger.counts(week):
         led = model.ledger

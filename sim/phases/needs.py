@@ -52,7 +52,7 @@ def arise(model: CoordinationModel) -> None:
     model.last_need_events = pop.need_calendar.due_in(week)
     schedule_needs(model, model.last_need_events, first_week=week + 1)
     new = model.last_need_events[pop.need_start.ravel()[model.last_need_events] < 0]
-    model.open_episodes(new)
+    model.book.open_episodes(new, model.week)
     for column in (pop.escalated, pop.assessed, pop.enrolled):
         column.reshape(-1)[new] = 0
     pop.last_sought.reshape(-1)[new] = -1
@@ -66,7 +66,7 @@ def arise(model: CoordinationModel) -> None:
 def escalate_and_lapse(model: CoordinationModel) -> None:
     """Unmet needs may escalate; unserved needs lapse (or end when no child is in the age band)."""
     pop, sectors, week = model.pop, model.sectors, model.week
-    unserved = model.unserved_pairs()
+    unserved = model.book.unserved_pairs()
     fam, sec = split_pairs(unserved, pop.n_sectors)
     waited = week - pop.need_start.ravel()[unserved]
     # only needs unmet long enough, in a sector where needs escalate, can escalate this week
@@ -94,4 +94,4 @@ def end_episodes(model: CoordinationModel, pairs: np.ndarray, outcome: int) -> N
     model.ledger.end_episodes(outcome, sec[counted], pop.marginalised[fam[counted]])
     if outcome == MET:
         model.ledger.add_by_area("met", pop.neighbourhood[fam[counted]])
-    model.close_episodes(pairs)
+    model.book.close_episodes(pairs)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def expected_wait_weeks(model: CoordinationModel) -> np.ndarray:
     """(O,) weeks a newcomer would wait: waiting list length / weekly throughput."""
     orgs = model.orgs
-    waiting = np.bincount(model.waiting.org, minlength=orgs.size)
+    waiting = np.bincount(model.book.waiting.org, minlength=orgs.size)
     throughput = np.maximum(orgs.capacity / model.org_service_weeks, 1e-9)
     return waiting / throughput
 
@@ -33,7 +33,8 @@ def refer(model: CoordinationModel, started: tuple[np.ndarray, np.ndarray, np.nd
     if len(fam) == 0:
         return
     s = pop.n_sectors
-    open_need = (pop.need_start[fam] >= 0) & (model.serving[fam] == 0) & (model.waiting_count[fam] == 0)
+    book = model.book
+    open_need = (pop.need_start[fam] >= 0) & (book.serving[fam] == 0) & (book.waiting_count[fam] == 0)
     open_need[np.arange(len(fam)), own_sector] = False
     rng = model.streams["referral"]
     spotted = open_need & (rng.random((len(fam), s)) < model.identify_probability(fam, src)[:, None])
@@ -48,7 +49,7 @@ def refer(model: CoordinationModel, started: tuple[np.ndarray, np.ndarray, np.nd
     p = orgs.referral_completion[src] / (1.0 + wait / scale)
     p = model.referral_completion(fam, src, target, p)
     completed = rng.random(len(fam)) < p
-    model.apply(fam[completed], sec[completed], target[completed], SOURCE_REFERRAL, fast[completed])
+    model.book.apply(fam[completed], sec[completed], target[completed], SOURCE_REFERRAL, fast[completed])
     if model.ledger.counts(model.week):
         model.ledger.referrals_made += float(len(fam))
         model.ledger.referrals_completed += float(completed.sum())

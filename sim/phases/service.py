@@ -34,11 +34,11 @@ MOST_VULNERABLE = PRIORITY_CODES[Priority.MOST_VULNERABLE]
 
 def drop_seen_duplicates(model: CoordinationModel) -> None:
     """Waiting families that an organisation sees are already served elsewhere leave its list."""
-    w = model.waiting
+    w = model.book.waiting
     if len(w) == 0:
         return
     pairs = w.pair
-    served = model.serving.ravel()[pairs] > 0
+    served = model.book.serving.ravel()[pairs] > 0
     sees = model.streams["service_visibility"].random(len(w)) < model.visibility(
         w.family.astype(np.int64), w.org.astype(np.int64))
     w.keep(~(served & sees))
@@ -46,8 +46,8 @@ def drop_seen_duplicates(model: CoordinationModel) -> None:
 
 def choose_new_cases(model: CoordinationModel) -> np.ndarray:
     """Indices of waiting rows offered a place this week (capacity and priority rule)."""
-    w, orgs, pop = model.waiting, model.orgs, model.pop
-    free = np.maximum(orgs.capacity - np.bincount(model.cases.org, minlength=orgs.size), 0)
+    w, orgs, pop = model.book.waiting, model.orgs, model.pop
+    free = np.maximum(orgs.capacity - np.bincount(model.book.cases.org, minlength=orgs.size), 0)
     if len(w) == 0 or not free.any():
         return np.zeros(0, dtype=np.int64)
     org = w.org.astype(np.int64)
@@ -73,7 +73,7 @@ def serve(model: CoordinationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     """Run one week of service; return (family, sector, org) of the cases started this week."""
     drop_seen_duplicates(model)
     offered = choose_new_cases(model)
-    pop, orgs, cases, w = model.pop, model.orgs, model.cases, model.waiting
+    pop, orgs, cases, w = model.pop, model.orgs, model.book.cases, model.book.waiting
     n_old = len(cases)
     fam, sec, org = w.family[offered], w.sector[offered].astype(np.int64), w.org[offered]
     esc = pop.escalated[fam, sec]
@@ -123,7 +123,7 @@ def _record_referral_waits(model: CoordinationModel, family, since, referred) ->
 
 def _start_cases(model: CoordinationModel, rows: np.ndarray) -> None:
     """Mark duplicates, record the first service's wait and the children reached."""
-    pop, cases, sectors, week = model.pop, model.cases, model.sectors, model.week
+    pop, cases, sectors, week = model.pop, model.book.cases, model.sectors, model.week
     fam, sec = cases.family[rows].astype(np.int64), cases.sector[rows].astype(np.int64)
     model.orgs.started_this_week = np.bincount(cases.org[rows], minlength=model.orgs.size)
     pairs = pair_key(fam, sec, pop.n_sectors)
@@ -152,7 +152,7 @@ def _start_cases(model: CoordinationModel, rows: np.ndarray) -> None:
 
 def _charge_week(model: CoordinationModel, paid: np.ndarray) -> None:
     """Pay this week's service, count contacts, and meet the needs whose service is complete."""
-    orgs, cases = model.orgs, model.cases
+    orgs, cases = model.orgs, model.book.cases
     spend = np.bincount(cases.org[paid], weights=cases.weekly_cost[paid], minlength=orgs.size)
     orgs.budget -= spend
     cases.weeks_left[paid] -= 1
