@@ -13,6 +13,9 @@ is drawn by matplotlib on the server, the time series by ECharts in the browser)
 
 from __future__ import annotations
 
+import ctypes
+import os
+
 import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
@@ -22,10 +25,11 @@ from sim.app_model import (
     AS_WRITTEN,
     DEFAULT_CITY,
     DEFAULT_COMPARISON,
-    DEFAULT_LEVERS,
     HEADLINES,
     MECHANISMS,
+    MODELS,
     PRESET_TEXT,
+    SLIDERS,
     WorkshopModel,
     compare_phrases,
     format_value,
@@ -34,6 +38,10 @@ from sim.app_model import (
 from sim.coordination.presets import PRESETS
 
 TITLE = "Coordination lab - workshop page"
+# browser sessions the server keeps at once (each holds its own model)
+MAX_SESSIONS = int(os.environ.get("SIM_APP_MAX_SESSIONS", "40"))
+FULL = (f"The workshop page is already open in {MAX_SESSIONS} browsers, the most this server runs "
+        "at once. Close it in a browser that no longer needs it, then reload this page.")
 RUN_COLOURS = ("#1f5fa8", "#d9541e")
 # show every slider's value all the time (Mesa's sliders show it only while dragging)
 CSS = """
@@ -46,8 +54,8 @@ CSS = """
 
 def model_params() -> dict:
     """The sidebar's settings (Mesa SolaraViz ``model_params``): names of WorkshopModel's
-    keyword arguments; every starting value is the model's default."""
-    d = DEFAULT_LEVERS
+    keyword arguments; every starting value is the model's default; the sliders are
+    ``sim.app_model.SLIDERS`` (whose ranges the model also clamps to)."""
     return {
         "city": {"type": "Select", "value": DEFAULT_CITY, "values": list_scenarios(),
                  "label": "City (scenario file)"},
@@ -57,25 +65,7 @@ def model_params() -> dict:
                     "label": "Compare with a second way of working"},
         "compare_with": {"type": "Select", "value": DEFAULT_COMPARISON, "values": list(PRESETS),
                          "label": "Second way of working"},
-        "families": {"type": "SliderInt", "value": d.families_percent, "min": 10, "max": 200,
-                     "step": 10, "label": "Families (% of the scenario's)"},
-        "budget_level": {"type": "SliderFloat", "value": d.budget_level, "min": 0.5, "max": 2.0,
-                         "step": 0.1, "label": "Budget level (x the scenario's funding)"},
-        "council_meetings": {"type": "SliderInt", "value": int(d.council_meetings), "min": 0,
-                             "max": 12, "step": 1, "label": "Council meetings a year"},
-        "council_size": {"type": "SliderInt", "value": d.council_size, "min": 0, "max": 12,
-                         "step": 1, "label": "Council members (0 = as the model sets)"},
-        "hubs": {"type": "SliderInt", "value": d.hubs, "min": 0, "max": 10, "step": 1,
-                 "label": "Family hubs"},
-        "pooled_share": {"type": "SliderFloat", "value": d.pooled_share, "min": 0.0, "max": 0.5,
-                         "step": 0.05, "label": "Pooled budget share"},
-        "registry_consultation": {"type": "SliderFloat", "value": d.registry_consultation,
-                                  "min": 0.0, "max": 1.0, "step": 0.1,
-                                  "label": "Registry consulted (share of intakes)"},
-        "outreach": {"type": "SliderFloat", "value": d.outreach, "min": 0.0, "max": 4.0,
-                     "step": 0.5, "label": "Outreach effort (x the scenario's)"},
-        "seed": {"type": "SliderInt", "value": 0, "min": 0, "max": 50, "step": 1,
-                 "label": "Seed (0 = the scenario's)"},
+        **{name: slider.param() for name, slider in SLIDERS.items()},
     }
 
 
@@ -183,9 +173,46 @@ def Dashboard(model: WorkshopModel):
         Explanations(model)
 
 
+def trim_heap() -> None:
+    """Give the heap pages a freed session model used back to the system (glibc keeps them)."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+MODELS.on_free.append(trim_heap)
+
+
+def admit_session() -> bool:
+    """Whether this browser session may have a model: at most MAX_SESSIONS live at once. To
+    make room, sessions whose page is no longer connected (gone without closing, waiting for
+    Solara's cull) are closed, oldest first, as Solara's cull would."""
+    from solara.server import kernel_context as kc
+
+    current = kc.get_current_context() if kc.has_current_context() else None
+    others = [c for c in list(kc.contexts.values()) if c is not current and not c.closed_event.is_set()]
+    excess = len(others) + 1 - MAX_SESSIONS
+    if excess <= 0:
+        return True
+    idle = [c for c in others if kc.PageStatus.CONNECTED not in c.page_status.values()][:excess]
+    for context in idle:  # on Solara's keep-alive loop, where its cull closes contexts
+        kc.keep_alive_event_loop.call_soon_threadsafe(context.close, "evicted")
+    return len(idle) == excess
+
+
 @solara.component
 def Page():
-    """One model per browser session; Mesa's SolaraViz gives the sidebar and the controls."""
+    """One model per browser session (at most MAX_SESSIONS sessions at once)."""
+    if solara.use_memo(admit_session, []):
+        Workshop()
+    else:
+        solara.Error(FULL)
+
+
+@solara.component
+def Workshop():
+    """The session's model and page; Mesa's SolaraViz gives the sidebar and the controls."""
     params = solara.use_memo(model_params, [])
     initial = solara.use_memo(WorkshopModel, [])
     model = solara.use_reactive(initial)

@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+import sys
+import threading
+import weakref
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -37,6 +41,43 @@ AS_WRITTEN = "as in the scenario file"
 DEFAULT_CITY = "base"
 DEFAULT_COMPARISON = "full_integration"
 HEAD_START_WEEKS = 13  # counted weeks run before the page shows (a quarter)
+
+
+class ModelCount:
+    """How many WorkshopModels were built and how many are still in memory (freed ones are
+    counted when Python frees them, through ``weakref.finalize``). With ``SIM_APP_DEBUG=1`` in
+    the environment each change is logged on stderr (tests/test_app_sessions.py reads it)."""
+
+    def __init__(self):
+        self.built = self.freed = 0
+        self._lock = threading.Lock()
+        self.log = os.environ.get("SIM_APP_DEBUG") == "1"
+        self.on_free: list = []  # called after a model is freed (the server trims its heap)
+
+    def add(self, model: object) -> None:
+        with self._lock:
+            self.built += 1
+            self._report()
+        weakref.finalize(model, self._free)
+
+    def _free(self) -> None:
+        with self._lock:
+            self.freed += 1
+            self._report()
+        for callback in self.on_free:
+            callback()
+
+    def _report(self) -> None:
+        if self.log:
+            print(f"sim app debug: models built={self.built} alive={self.alive}", file=sys.stderr,
+                  flush=True)
+
+    @property
+    def alive(self) -> int:
+        return self.built - self.freed
+
+
+MODELS = ModelCount()
 
 
 # ----------------------------------------------------------------------------- scenario files
@@ -75,6 +116,50 @@ class Levers:
 
 
 DEFAULT_LEVERS = Levers()
+
+
+@dataclass(frozen=True)
+class Slider:
+    """A slider of the page. Its range is the one source of what the server accepts: a value
+    sent by the page (or a tampered client) is clamped to it before a model is built."""
+
+    kind: str  # Mesa SolaraViz input type: "SliderInt" or "SliderFloat"
+    value: float  # starting value (the model's default)
+    min: float
+    max: float
+    step: float
+    label: str
+
+    def clamp(self, value) -> int | float:
+        """``value`` within [min, max] (an int for an integer slider); not a number: the
+        starting value."""
+        try:
+            x = float(value)
+        except (TypeError, ValueError, OverflowError):
+            x = math.nan
+        x = min(max(self.value if math.isnan(x) else x, self.min), self.max)
+        return int(x) if self.kind == "SliderInt" else x
+
+    def param(self) -> dict:
+        """The slider as a Mesa SolaraViz ``model_params`` entry."""
+        return {"type": self.kind, "value": self.value, "min": self.min, "max": self.max,
+                "step": self.step, "label": self.label}
+
+
+_D = DEFAULT_LEVERS
+SLIDERS: dict[str, Slider] = {  # WorkshopModel's keyword -> its slider, in sidebar order
+    "families": Slider("SliderInt", _D.families_percent, 10, 200, 10, "Families (% of the scenario's)"),
+    "budget_level": Slider("SliderFloat", _D.budget_level, 0.5, 2.0, 0.1,
+                           "Budget level (x the scenario's funding)"),
+    "council_meetings": Slider("SliderInt", int(_D.council_meetings), 0, 12, 1, "Council meetings a year"),
+    "council_size": Slider("SliderInt", _D.council_size, 0, 12, 1, "Council members (0 = as the model sets)"),
+    "hubs": Slider("SliderInt", _D.hubs, 0, 10, 1, "Family hubs"),
+    "pooled_share": Slider("SliderFloat", _D.pooled_share, 0.0, 0.5, 0.05, "Pooled budget share"),
+    "registry_consultation": Slider("SliderFloat", _D.registry_consultation, 0.0, 1.0, 0.1,
+                                    "Registry consulted (share of intakes)"),
+    "outreach": Slider("SliderFloat", _D.outreach, 0.0, 4.0, 0.5, "Outreach effort (x the scenario's)"),
+    "seed": Slider("SliderInt", 0, 0, 50, 1, "Seed (0 = the scenario's)"),
+}
 
 
 def _is_default(levers: Levers, name: str) -> bool:
@@ -207,16 +292,21 @@ class WorkshopModel(Model):
                  outreach: float = DEFAULT_LEVERS.outreach,
                  compare: bool = False, compare_with: str = DEFAULT_COMPARISON,
                  seed: int = 0, warm_up: bool = True):
-        super().__init__(rng=int(seed))
+        v = {name: SLIDERS[name].clamp(value) for name, value in (
+            ("families", families), ("budget_level", budget_level),
+            ("council_meetings", council_meetings), ("council_size", council_size), ("hubs", hubs),
+            ("pooled_share", pooled_share), ("registry_consultation", registry_consultation),
+            ("outreach", outreach), ("seed", seed))}
+        super().__init__(rng=v["seed"])
+        MODELS.add(self)
         self.city_name = city
         self.warnings: list[str] = []
-        levers = Levers(families_percent=int(families), budget_level=float(budget_level),
-                        council_meetings=float(council_meetings), council_size=int(council_size),
-                        hubs=int(hubs), pooled_share=float(pooled_share),
-                        registry_consultation=float(registry_consultation),
-                        outreach=float(outreach))
-        choices = [coordination, compare_with] if compare else [coordination]
-        self.runs = [self._run(city, choice, levers, int(seed)) for choice in choices]
+        levers = Levers(families_percent=v["families"], budget_level=v["budget_level"],
+                        council_meetings=float(v["council_meetings"]), council_size=v["council_size"],
+                        hubs=v["hubs"], pooled_share=v["pooled_share"],
+                        registry_consultation=v["registry_consultation"], outreach=v["outreach"])
+        choices = [coordination, compare_with] if bool(compare) else [coordination]
+        self.runs = [self._run(city, choice, levers, v["seed"]) for choice in choices]
         if warm_up:
             for run in self.runs:
                 t = run.model.params.time

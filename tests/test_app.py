@@ -28,6 +28,7 @@ from sim.app_model import (
 )
 from sim.config import ConfigError, load_scenario
 from sim.metrics import by_neighbourhood
+from tests.tally import tally
 
 
 def test_sim_does_not_import_the_page_machinery():
@@ -229,3 +230,75 @@ def test_sidebar_settings_match_the_model():
     assert params["coordination"]["value"] == AS_WRITTEN
     assert params["city"]["values"] == list_scenarios()
     assert DEFAULT_LEVERS.council_size == 0
+
+
+TAMPERED = {"families": 10**9, "budget_level": 1e300, "council_meetings": float("nan"),
+            "council_size": -5, "hubs": 10**6, "pooled_share": 7, "registry_consultation": -1.0,
+            "outreach": float("inf"), "seed": 10**12}
+
+
+def test_tampered_slider_values_are_clamped_to_the_sliders():
+    """Values no slider can send (a tampered page) are clamped to the slider's range before the
+    model is built; the ranges are the sidebar's own (sim.app_model.SLIDERS)."""
+    from sim.app import model_params
+    from sim.app_model import SLIDERS
+
+    params = model_params()
+    for name, slider in SLIDERS.items():
+        assert params[name]["min"] == slider.min and params[name]["max"] == slider.max
+        assert slider.clamp(slider.max * 10 + 1) == slider.max
+        assert slider.clamp(slider.min - 1e9) == slider.min
+        assert slider.clamp("a lot") == slider.clamp(None) == slider.value
+        assert slider.clamp(slider.value) == slider.value
+    m = WorkshopModel(coordination="full_integration", warm_up=False, **TAMPERED)
+    plain = build_scenario("base", "full_integration")
+    s = m.main.params
+    assert s.city.families == 2 * plain.city.families  # 200%, the slider's maximum
+    assert s.seed == 50 and s.funding.budget_scale == 2.0
+    c = s.coordination
+    assert c.council.meetings_per_year == plain.coordination.council.meetings_per_year  # NaN: default
+    assert c.council.members == plain.coordination.council.members  # 0: as the model sets
+    assert c.integrated_platform.hubs == 10 and c.pooled_budget.contribution_share == 0.5
+    assert c.shared_registry.consultation_rate == 0.0
+    assert m.warnings == []
+    tally("tampered slider values clamped", len(TAMPERED))
+
+
+def test_in_range_slider_values_build_the_same_model():
+    moved = dict(families=50, budget_level=1.5, council_meetings=8, council_size=3, hubs=5,
+                 pooled_share=0.3, registry_consultation=0.9, outreach=2.0, seed=7)
+    m = WorkshopModel(coordination="full_integration", warm_up=False, **moved)
+    levers = Levers(families_percent=50, budget_level=1.5, council_meetings=8, council_size=3,
+                    hubs=5, pooled_share=0.3, registry_consultation=0.9, outreach=2.0)
+    assert m.main.params == build_scenario("base", "full_integration", levers, seed=7)
+
+
+def test_a_session_beyond_the_bound_closes_an_idle_one_or_is_refused(monkeypatch):
+    from solara.server import kernel_context as kc
+
+    from sim import app
+
+    closed = []
+
+    class Context:
+        def __init__(self, status):
+            self.page_status = {"page": status}
+            self.closed_event = type("Event", (), {"is_set": lambda self: False})()
+
+        def close(self, reason):
+            closed.append((self, reason))
+
+    class Loop:
+        def call_soon_threadsafe(self, fn, *args):
+            fn(*args)
+
+    busy, idle = Context(kc.PageStatus.CONNECTED), Context(kc.PageStatus.DISCONNECTED)
+    monkeypatch.setattr(kc, "keep_alive_event_loop", Loop())
+    monkeypatch.setattr(kc, "has_current_context", lambda: False)
+    monkeypatch.setattr(app, "MAX_SESSIONS", 3)
+    monkeypatch.setattr(kc, "contexts", {"a": busy, "b": idle})
+    assert app.admit_session() and closed == []
+    monkeypatch.setattr(kc, "contexts", {"a": busy, "b": idle, "c": Context(kc.PageStatus.CONNECTED)})
+    assert app.admit_session() and closed == [(idle, "evicted")]
+    monkeypatch.setattr(kc, "contexts", {k: Context(kc.PageStatus.CONNECTED) for k in "abc"})
+    assert not app.admit_session()
