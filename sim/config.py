@@ -199,26 +199,26 @@ def deep_merge(base: dict, override: dict) -> dict:
 def read_with_extends(path: str | Path, _seen: tuple = ()) -> dict:
     """Read a YAML file, resolving `extends:` (relative to the file) recursively."""
     path = Path(path)
-    resolved = path.resolve()
-    if resolved in _seen:
-        raise ConfigError(f"{path}: extends: cycle through {resolved.name}")
+    chain = (*_seen, path.resolve())
     data = read_yaml(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data
     if not isinstance(parent, str):
         raise ConfigError(f"{path}: extends: expected a file name, got {parent!r}")
-    if len(_seen) + 1 >= MAX_EXTENDS:
-        raise ConfigError(f"{path}: extends: expected a chain of at most {MAX_EXTENDS} files "
-                          f"(from {_seen[0]})")
     parent_path = path.parent / parent
+    if parent_path.resolve() in chain:
+        raise ConfigError(f"{path}: extends: cycle through {parent_path.name}")
+    if len(chain) >= MAX_EXTENDS:
+        raise ConfigError(f"{path}: extends: expected a chain of at most {MAX_EXTENDS} files "
+                          f"(from {chain[0]})")
     try:
         missing = not parent_path.exists()
     except OSError:  # e.g. a name too long: read_yaml names the problem
         missing = False
     if missing:
         raise ConfigError(f"{path}: extends: file not found: {parent_path}")
-    return deep_merge(read_with_extends(parent_path, (*_seen, resolved)), data)
+    return deep_merge(read_with_extends(parent_path, chain), data)
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

@@ -32,6 +32,7 @@ settings.register_profile("fuzz", max_examples=600, deadline=None,
                                                  HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 FEW = settings(max_examples=max(3, settings().max_examples // 10))
+HALF = settings(max_examples=max(5, settings().max_examples // 2))
 
 BASE_DATA = read_with_extends(BASE)
 
@@ -284,3 +285,170 @@ def test_results_do_not_depend_on_workers_executor_or_order(tmp_path_factory, pr
     for metric in ("coverage", "total_cost", "duplication_rate", "referrals_made"):
         assert again[metric] == row[metric] or (np.isnan(again[metric]) and np.isnan(row[metric]))
     tally("generated experiments checked for determinism")
+
+
+# -- sizes near the limits: memory estimated before building, runs counted before planning ------
+@HALF
+@given(families=st.integers(1, 20_000_001), neighbourhoods=st.integers(1, 10_001),
+       max_memory=st.integers(200, 50_000).map(lambda mb: f"{mb}MB"))
+def test_sizes_near_the_limits_fit_or_are_refused_from_the_estimate(capsys, families, neighbourhoods,
+                                                                     max_memory):
+    from sim.config import load_scenario
+    from sim.limits import estimate, parse_size
+
+    sets = [f"city.families={families}", f"city.neighbourhoods={neighbourhoods}",
+            f"city.informal_neighbourhoods={min(5, neighbourhoods - 1)}"]
+    sets += [] if neighbourhoods > 1 else ["city.informal_family_share=0"]
+    args = ["validate", str(BASE), "--max-memory", max_memory] + [a for s in sets for a in ("--set", s)]
+    if families > 20_000_000 or neighbourhoods > 10_000:
+        refused(capsys, args, "city.")  # the schema's maxima
+        return
+    needs = estimate(load_scenario(BASE, sets).model_dump(mode="json"))
+    if sum(needs.values()) <= parse_size(max_memory):
+        assert main(args) == 0
+        capsys.readouterr()
+    else:
+        key = max((k for k in needs if k), key=needs.__getitem__)
+        refused(capsys, args, f"{BASE}: {key}: about ")
+
+
+@FEW
+@given(organisations=st.integers(3900, 4100), max_memory=st.integers(150, 400).map(lambda mb: mb * 1e6))
+def test_many_organisations_fit_or_are_refused(organisations, max_memory):
+    """Up to the schema's 4,096 organisations (given in memory: parsing 4,000 in YAML takes 10 s)."""
+    from sim.config import ConfigError, load_scenario
+    from sim.limits import check_scenario, estimate
+
+    org = {"kind": "private", "sectors": ["health"], "capacity": 5, "unit_cost": 1, "assessment_cost": 1}
+    orgs = {f"o{i}": copy.deepcopy(org) for i in range(organisations)}
+    try:
+        scenario = load_scenario(BASE, organisations=orgs)
+        check_scenario(scenario, str(BASE), max_memory)
+    except ConfigError as exc:
+        assert len(str(exc).splitlines()) == 1 and str(exc).startswith(str(BASE))
+        too_many = organisations + len(BASE_DATA["organisations"]) > 4096
+        assert too_many or sum(estimate(scenario.model_dump(mode="json")).values()) > max_memory
+        tally("bad inputs refused")
+
+
+@HALF
+@given(scenarios=st.integers(1, 3), levels=st.lists(st.integers(1, 400), max_size=3),
+       design=st.sampled_from(["none", "sample", "morris"]), n=st.integers(2, 1_000_001),
+       replications=st.integers(1, 100_001), slack=st.integers(-2, 2))
+def test_plans_near_the_run_limit_are_counted_before_building(tmp_path, capsys, scenarios, levels,
+                                                              design, n, replications, slack):
+    from sim.experiment import ExperimentSpec, check_run_count, count_runs, load_experiment
+
+    names = ["base.yaml", "high_income_city.yaml", "informal_megacity.yaml"][:scenarios]
+    keys = ("seek_probability", "trust_mean", "awareness_mean")[: len(levels)]
+    factors = {f"families.{key}": [round(0.01 + i / 1000, 4) for i in range(count)]
+               for key, count in zip(keys, levels, strict=True)}
+    ranges = {"families.stigma_marginalised": {"low": 0.1, "high": 0.2},
+              "families.fee_sensitivity": {"low": 0.1, "high": 0.2}}
+    data = {"name": "near", "scenario": [str(BASE.parent / s) for s in names], "years": 2,
+            "replications": replications, "factors": factors}
+    if design == "sample":
+        data["sample"] = {"n": n, "parameters": ranges}
+    elif design == "morris":
+        data["sensitivity"] = {"method": "morris", "n": min(n, 100_001), "parameters": ranges}
+    if replications > 100_000 or (design == "sample" and n > 1_000_000) or (
+            design == "morris" and n > 100_000):
+        refused(capsys, ["validate", write(tmp_path, data, "e.yaml")], "e.yaml")  # schema maxima
+        return
+    runs = count_runs(ExperimentSpec.model_validate(data))
+    data["max_runs"] = max(runs + slack, 1)
+    if runs > data["max_runs"]:
+        refused(capsys, ["validate", write(tmp_path, data, "e.yaml")],
+                f"max_runs: {runs:,} runs planned")
+    elif runs <= 12 and design != "morris":
+        assert len(load_experiment(write(tmp_path, data, "e.yaml")).runs) == runs
+    else:  # too big to plan here: the count alone passes
+        check_run_count(ExperimentSpec.model_validate(data), "e.yaml")
+
+
+# -- duplicate keys, huge numbers and long extends chains in any file ---------------------------
+def yaml_with_duplicate(data: dict, path: tuple, index: int, value) -> tuple[str, str]:
+    """YAML text of ``data`` where the mapping at ``path`` repeats its key number ``index``."""
+    from yaml.representer import SafeRepresenter
+
+    root = SafeRepresenter(sort_keys=False).represent_data(data)
+    node = root
+    for key in path:
+        node = next(v for k, v in node.value if k.value == key)
+    key_node, _ = node.value[index % len(node.value)]
+    extra = SafeRepresenter(sort_keys=False).represent_data(value)
+    twin = yaml.ScalarNode(key_node.tag, key_node.value)  # not the same node: no alias
+    node.value.insert(len(node.value) if index % 2 else 0, (twin, extra))
+    return yaml.serialize(root), ".".join(map(str, (*path, key_node.value)))
+
+
+@HALF
+@given(where=st.one_of(st.tuples(st.just(BASE_DATA), st.sampled_from(SECTIONS)),
+                       st.tuples(st.just(EXPERIMENT), st.sampled_from(list(sections(EXPERIMENT))))),
+       index=st.integers(0, 50),
+       value=st.one_of(st.integers(), st.text(max_size=5), st.just({"k": 1}), st.none()))
+def test_duplicate_keys_at_any_level_are_refused(tmp_path, capsys, where, index, value):
+    data, path = where
+    text, key = yaml_with_duplicate(data, path, index, value)
+    file = tmp_path / "dup.yaml"
+    file.write_text(text)
+    refused(capsys, ["validate", str(file)], f"{file}: {key}: duplicate key (lines ")
+
+
+NUMBER_TEXT = st.one_of(
+    st.integers(20, 6000).map(lambda n: "9" * n), st.integers(20, 6000).map(lambda n: "-1" + "0" * n),
+    st.sampled_from(["1e400", "-1e400", "1.8e308", "-1.8e308", "4.9e-324", "0x" + "f" * 200,
+                     "1_000_000_000_000_000_000_000", "1" * 400 + ".5"]))
+
+
+@given(path=st.sampled_from(NUMERIC), number=NUMBER_TEXT, where=st.sampled_from(["file", "set"]))
+def test_huge_numbers_at_any_key_are_refused_or_read(tmp_path, capsys, path, number, where):
+    """Numbers Python cannot hold (or the schemas do not allow) are one line, exit 2."""
+    key = ".".join(map(str, path))
+    if where == "set":
+        args = ["validate", str(BASE), "--set", f"{key}={number}"]
+    else:
+        file = tmp_path / "n.yaml"
+        file.write_text(yaml.safe_dump(put(BASE_DATA, path, "NUMBER"), sort_keys=False)
+                        .replace("NUMBER", number))
+        args = ["validate", str(file)]
+    code = main(args)
+    out, err = capsys.readouterr()
+    assert code in (0, 2) and "Traceback" not in err, err
+    if code == 2:
+        assert len(err.strip().splitlines()) == 1 and key in err, err
+        tally("bad inputs refused")
+    else:
+        assert number in ("4.9e-324", "1_000_000_000_000_000_000_000")  # tiny, or within bounds
+
+
+@given(low=st.sampled_from([-1e308, -1e300, -2.0**53 - 2, 0.0]),
+       high=st.sampled_from([1e308, 1e300, 2.0**53 + 2, 1.0]),
+       integer=st.sampled_from([["city.families"], ["families.trust_mean"], ["nope"], []]),
+       design=st.sampled_from(["sample", "sensitivity"]))
+def test_huge_sampled_ranges_are_refused(tmp_path, capsys, low, high, integer, design):
+    ranges = {"city.families": {"low": low, "high": high},
+              "families.seek_probability": {"low": 0.1, "high": 0.2}}
+    block = ({"n": 3, "parameters": ranges, "integer": integer} if design == "sample" else
+             {"method": "morris", "n": 2, "parameters": ranges, "integer": integer})
+    data = {**EXPERIMENT, design: block, "factors": {}}
+    refused(capsys, ["validate", write(tmp_path, data, "e.yaml")], "e.yaml")
+
+
+@given(length=st.integers(1, 60), cycle_at=st.one_of(st.none(), st.integers(0, 59)))
+def test_long_extends_chains_are_refused_naming_the_file(tmp_path_factory, capsys, length, cycle_at):
+    folder = tmp_path_factory.mktemp("chain")
+    for i in range(length):
+        parent = str(BASE) if i == length - 1 else f"{i + 1}.yaml"
+        if cycle_at is not None and i == length - 1 and cycle_at < length:
+            parent = f"{cycle_at}.yaml"  # the last file extends an earlier one
+        (folder / f"{i}.yaml").write_text(f"extends: {parent}\n")
+    args = ["validate", str(folder / "0.yaml")]
+    cycles = cycle_at is not None and cycle_at < length
+    if length + (0 if cycles else 1) > 20:
+        refused(capsys, args, f"{folder / '19.yaml'}: extends: expected a chain of at most 20 files")
+    elif cycles:
+        refused(capsys, args, "extends: cycle")
+    else:
+        assert main(args) == 0
+        capsys.readouterr()
