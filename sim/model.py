@@ -10,6 +10,7 @@ from sim.casebook import CaseBook
 from sim.coordination.registry import build_mechanisms
 from sim.invariants import check_invariants
 from sim.ledger import Ledger
+from sim.levers import Levers
 from sim.metrics import summarise
 from sim.organisations import OrgTable
 from sim.params import Scenario
@@ -55,6 +56,7 @@ class CoordinationModel(Model):
         self.pop = Population(scenario, self.city, self.sectors.age_band_weeks,
                               self.streams["world.families"])
         self.orgs = OrgTable(scenario, self.city, self.streams["world.sites"])
+        self.levers = Levers(self.orgs)  # outreach, capacity, fees: mechanisms' adjustments composed
         self.org_service_weeks = np.array(
             [self.sectors.service_weeks[self.orgs.serves[o]].mean() for o in range(self.orgs.size)])
         self.hazard_group = self.pop.marginalised.astype(np.int64) * 2 + self.pop.informal

@@ -26,7 +26,6 @@ class OrgTable:
         self.size = len(specs)
         self.serves = np.array([[s in o.sectors for s in sectors] for o in specs], dtype=bool)
         self.capacity = np.array([round(o.capacity * scale) for o in specs], dtype=np.int64)
-        self.base_capacity = self.capacity.copy()
         # (S, most providers of a sector): each sector's providers, padded with 0, and a mask
         lists = [np.flatnonzero(self.serves[:, s]) for s in range(len(sectors))]
         self.provider_table = np.zeros((len(lists), max(map(len, lists))), dtype=np.int64)

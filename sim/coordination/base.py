@@ -1,10 +1,11 @@
 """The interface between the model and a coordination mechanism.
 
 A mechanism is set up once, then called at fixed points of the step. It changes the city only
-through these hooks and through the model's documented levers (organisations' ``visibility``,
-``outreach``, ``capacity``, ``fee_marginalised``, ``quota_share``, ``priority``, ``budget``;
+through these hooks, through the composed levers (``model.levers``: ``outreach``, ``capacity``,
+``fee_marginalised``; it states its own addition or factor, see :mod:`sim.levers`), and through
+the documented state it may change (organisations' ``quota_share``, ``priority``, ``budget``;
 families' ``awareness`` and ``trust``; the model's ``coordination_support`` and
-``planning_support``), and reports what it costs each week through :meth:`Mechanism.weekly_cost`.
+``planning_support``); it reports what it costs each week through :meth:`Mechanism.weekly_cost`.
 """
 
 from __future__ import annotations

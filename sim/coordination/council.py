@@ -68,7 +68,7 @@ class Council(Mechanism):
         self.n = int(self.members.sum()) * self.params.representatives_per_member  # people
         self.meetings = 0
         self.duplicates_stopped = 0
-        self.base_outreach = model.orgs.outreach.copy()
+        self.capacity_shift = np.zeros(model.orgs.size, dtype=np.int64)  # places moved so far
 
     def effectiveness(self, model: CoordinationModel) -> float:
         """Share of known duplicates stopped at a meeting (0..1)."""
@@ -122,15 +122,13 @@ class Council(Mechanism):
         need = np.where(self.members, waiting * orgs.unit_cost, 0.0)
         if money > 0 and need.sum() > 0:
             gain = np.floor(money * need / need.sum() / np.maximum(orgs.unit_cost, 1e-9))
-            orgs.capacity -= give
-            orgs.capacity += gain.astype(np.int64)
+            self.capacity_shift += gain.astype(np.int64) - give
+            model.levers.capacity.add(self.name, self.capacity_shift)
         unmet = np.bincount(model.book.unserved_pairs() % model.pop.n_sectors, minlength=model.pop.n_sectors)
         pressure = (orgs.serves * unmet).sum(axis=1).astype(float)
         pressure = pressure / pressure.max() if pressure.max() > 0 else pressure
         boost = self.params.outreach_boost * min(shift / max(self.params.planning_shift, 1e-9), 1.0)
-        orgs.outreach[:] = self.base_outreach
-        orgs.outreach[self.members] += boost * pressure[self.members]
-        np.clip(orgs.outreach, 0.0, 1.0, out=orgs.outreach)
+        model.levers.outreach.add(self.name, np.where(self.members, boost * pressure, 0.0))
 
     def weekly_cost(self, model: CoordinationModel) -> float:
         p = self.params

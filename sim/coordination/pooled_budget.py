@@ -52,7 +52,6 @@ class PooledBudget(Mechanism):
         self.pool = 0.0
         self.allocated = np.zeros(model.orgs.size)
         self._admin_this_week = 0.0
-        self.base_outreach = model.orgs.outreach.copy()
 
     def on_budgets(self, model: CoordinationModel) -> None:
         p, orgs = self.params, model.orgs
@@ -61,8 +60,8 @@ class PooledBudget(Mechanism):
         self.pool += float(contribution.sum())
         self._admin_this_week = 0.0
         active = model.week >= p.negotiation_lag_weeks
-        if active and p.effort_reduction > 0:
-            orgs.outreach[self.members] = self.base_outreach[self.members] * (1 - p.effort_reduction)
+        if active and p.effort_reduction > 0 and self.name not in model.levers.outreach.factors:
+            model.levers.outreach.scale(self.name, np.where(self.members, 1 - p.effort_reduction, 1.0))
         due = (model.week - p.negotiation_lag_weeks) % p.allocation_every_weeks == 0
         if not (active and due and self.pool > 0):
             return

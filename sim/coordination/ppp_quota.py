@@ -43,7 +43,7 @@ class PppQuota(Mechanism):
         self.providers = member_mask(model, p.providers)
         orgs.quota_share[self.providers] = np.maximum(orgs.quota_share[self.providers], p.quota_share)
         orgs.priority[self.providers] = PRIORITY_CODES[Priority.QUOTA]
-        orgs.fee_marginalised[self.providers] *= 1.0 - p.fee_waiver
+        model.levers.fee_marginalised.scale(self.name, np.where(self.providers, 1.0 - p.fee_waiver, 1.0))
         model.refresh_access()
 
     def subsidised_places(self, model: CoordinationModel) -> int:

@@ -52,7 +52,7 @@ class CrossSectorTraining(Mechanism):
     def setup(self, model: CoordinationModel) -> None:
         self.participants = member_mask(model, self.params.participants)
         self.trained_share = np.zeros(model.orgs.size)
-        self.staff = model.orgs.base_capacity * self.params.staff_per_place
+        self.staff = model.levers.capacity.base * self.params.staff_per_place
         self._cost_this_week = 0.0
         self.setup_spent = 0.0  # rounds held during warm-up: the initial training
         self.workers_trained = 0.0
