@@ -20,7 +20,7 @@ from sim.coordination.base import Mechanism, MechanismParams
 from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
 
 if TYPE_CHECKING:
-    from sim.model import CoordinationModel
+    from sim.coordination.base import ModelView
 
 
 class CommunityNetworkParams(MechanismParams):
@@ -53,7 +53,7 @@ class CommunityNetwork(Mechanism):
 
     name = "community_network"
 
-    def setup(self, model: CoordinationModel) -> None:
+    def setup(self, model: ModelView) -> None:
         p, city = self.params, model.city
         if p.neighbourhoods == "informal":
             self.area = city.informal.copy()
@@ -65,7 +65,7 @@ class CommunityNetwork(Mechanism):
         model.planning_support += p.experts * p.planning_support_per_expert
         self.volunteers = int(self.area.sum()) * p.volunteers_per_neighbourhood
 
-    def on_finding(self, model: CoordinationModel) -> None:
+    def on_finding(self, model: ModelView) -> None:
         p, pop = self.params, model.pop
         if self.volunteers == 0:
             return
@@ -73,7 +73,7 @@ class CommunityNetwork(Mechanism):
             pop.awareness[area] += p.awareness_gain_per_week * (p.target - pop.awareness[area])
             pop.trust[area] += p.trust_gain_per_week * (p.target - pop.trust[area])
 
-    def weekly_cost(self, model: CoordinationModel) -> float:
+    def weekly_cost(self, model: ModelView) -> float:
         p = self.params
         volunteer_time = self.volunteers * p.volunteer_hours_per_week * p.volunteer_hour_value
         return volunteer_time + p.experts * p.expert_cost_per_year / WEEKS_PER_YEAR

@@ -29,7 +29,7 @@ from sim.coordination.members import Members, check_members, member_mask
 from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
 
 if TYPE_CHECKING:
-    from sim.model import CoordinationModel
+    from sim.coordination.base import ModelView
 
 
 class CouncilParams(MechanismParams):
@@ -63,14 +63,14 @@ class Council(Mechanism):
 
     name = "council"
 
-    def setup(self, model: CoordinationModel) -> None:
+    def setup(self, model: ModelView) -> None:
         self.members = member_mask(model, self.params.members)
         self.n = int(self.members.sum()) * self.params.representatives_per_member  # people
         self.meetings = 0
         self.duplicates_stopped = 0
         self.capacity_shift = np.zeros(model.orgs.size, dtype=np.int64)  # places moved so far
 
-    def effectiveness(self, model: CoordinationModel) -> float:
+    def effectiveness(self, model: ModelView) -> float:
         """Share of known duplicates stopped at a meeting (0..1)."""
         p = self.params
         friction = 1.0 - 0.5 * model.coordination_support
@@ -80,7 +80,7 @@ class Council(Mechanism):
     def meets(self, week: int) -> bool:
         return calendar.due(week, self.params.meetings_per_year)
 
-    def on_coordination(self, model: CoordinationModel) -> None:
+    def on_coordination(self, model: ModelView) -> None:
         if not self.meets(model.week) or not self.members.any():
             return
         self.meetings += 1
@@ -88,7 +88,7 @@ class Council(Mechanism):
         self.reconcile(model, effect)
         self.plan(model, effect)
 
-    def reconcile(self, model: CoordinationModel, effect: float) -> None:
+    def reconcile(self, model: ModelView, effect: float) -> None:
         """Stop duplicates among members: keep the earliest case (or waiting row) of each need."""
         n_cases = len(model.book.cases)
         tables = (model.book.cases, model.book.waiting)
@@ -109,7 +109,7 @@ class Council(Mechanism):
         model.book.cases.keep(~drop[:n_cases])
         model.book.waiting.keep(~drop[n_cases:])
 
-    def plan(self, model: CoordinationModel, effect: float) -> None:
+    def plan(self, model: ModelView, effect: float) -> None:
         """Move spare places (at equal cost) to long waiting lists; aim outreach at unmet need."""
         orgs = model.orgs
         shift = self.params.planning_shift * effect * (1.0 + model.planning_support)
@@ -130,7 +130,7 @@ class Council(Mechanism):
         boost = self.params.outreach_boost * min(shift / max(self.params.planning_shift, 1e-9), 1.0)
         model.levers.outreach.add(self.name, np.where(self.members, boost * pressure, 0.0))
 
-    def weekly_cost(self, model: CoordinationModel) -> float:
+    def weekly_cost(self, model: ModelView) -> float:
         p = self.params
         meeting = self.n * p.staff_hours_per_meeting * p.staff_hour_cost if (
             self.meets(model.week) and self.n) else 0.0

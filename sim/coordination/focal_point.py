@@ -21,7 +21,7 @@ from sim.coordination.base import Mechanism, MechanismParams
 from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
 
 if TYPE_CHECKING:
-    from sim.model import CoordinationModel
+    from sim.coordination.base import ModelView
 
 
 class FocalPointParams(MechanismParams):
@@ -41,7 +41,7 @@ class FocalPoint(Mechanism):
 
     name = "focal_point"
 
-    def setup(self, model: CoordinationModel) -> None:
+    def setup(self, model: ModelView) -> None:
         self.vacant_until = np.full(self.params.team_size, -1, dtype=np.int64)
         self._in_post_mask = np.ones(self.params.team_size, dtype=bool)
 
@@ -52,7 +52,7 @@ class FocalPoint(Mechanism):
     def staffed_share(self) -> float:
         return self.in_post / self.params.team_size if self.params.team_size else 0.0
 
-    def on_budgets(self, model: CoordinationModel) -> None:
+    def on_budgets(self, model: ModelView) -> None:
         p = self.params
         self._in_post_mask = self.vacant_until <= model.week
         leaving = self._in_post_mask & (
@@ -65,5 +65,5 @@ class FocalPoint(Mechanism):
         rescue = self.params.follow_up * self.staffed_share()
         return probability + (1.0 - probability) * rescue
 
-    def weekly_cost(self, model: CoordinationModel) -> float:
+    def weekly_cost(self, model: ModelView) -> float:
         return self.in_post * self.params.salary_per_year / WEEKS_PER_YEAR

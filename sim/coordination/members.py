@@ -9,7 +9,7 @@ import numpy as np
 from sim.schema import OrgKind
 
 if TYPE_CHECKING:
-    from sim.model import CoordinationModel
+    from sim.coordination.base import ModelView
     from sim.params import Scenario
 
 GROUPS = {
@@ -36,7 +36,7 @@ def check_members(scenario: Scenario, members: Members, where: str) -> None:
                          f"(known: {', '.join(scenario.organisations)})")
 
 
-def member_mask(model: CoordinationModel, members: Members) -> np.ndarray:
+def member_mask(model: ModelView, members: Members) -> np.ndarray:
     """(O,) True for the organisations in ``members``."""
     if isinstance(members, str):
         rule = GROUPS[members]

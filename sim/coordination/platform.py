@@ -25,7 +25,7 @@ from sim.coordination.members import Members, check_members, member_mask
 from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
 
 if TYPE_CHECKING:
-    from sim.model import CoordinationModel
+    from sim.coordination.base import ModelView
 
 
 class PlatformParams(MechanismParams):
@@ -61,7 +61,7 @@ class IntegratedPlatform(Mechanism):
 
     name = "integrated_platform"
 
-    def setup(self, model: CoordinationModel) -> None:
+    def setup(self, model: ModelView) -> None:
         p, city = self.params, model.city
         if isinstance(p.hubs, list):
             hubs = np.unique(np.asarray(p.hubs, dtype=np.int64))
@@ -78,7 +78,7 @@ class IntegratedPlatform(Mechanism):
         self.areas = model.pop.area_slices(self.catchment)
         self.partners = member_mask(model, p.partners)
 
-    def strength(self, model: CoordinationModel) -> float:
+    def strength(self, model: ModelView) -> float:
         """How far the platform has ramped up (0..1), faster with a focal point."""
         weeks = self.params.ramp_up_weeks
         if weeks == 0:
@@ -91,7 +91,7 @@ class IntegratedPlatform(Mechanism):
             inside = inside & self.partners[org]
         return inside
 
-    def on_finding(self, model: CoordinationModel) -> None:
+    def on_finding(self, model: ModelView) -> None:
         aware = model.pop.awareness
         rate = self.params.awareness_gain_per_week * self.strength(model)
         for area in self.areas:
@@ -114,5 +114,5 @@ class IntegratedPlatform(Mechanism):
         return np.where(self._covered(model, family, source, target),
                         np.maximum(probability, warm), probability)
 
-    def weekly_cost(self, model: CoordinationModel) -> float:
+    def weekly_cost(self, model: ModelView) -> float:
         return len(self.hubs) * self.params.running_cost_per_hub_per_year / WEEKS_PER_YEAR

@@ -23,7 +23,7 @@ from sim.coordination.members import Members, check_members, member_mask
 from sim.schema import Share
 
 if TYPE_CHECKING:
-    from sim.model import CoordinationModel
+    from sim.coordination.base import ModelView
 
 
 class PooledBudgetParams(MechanismParams):
@@ -47,13 +47,13 @@ class PooledBudget(Mechanism):
 
     name = "pooled_budget"
 
-    def setup(self, model: CoordinationModel) -> None:
+    def setup(self, model: ModelView) -> None:
         self.members = member_mask(model, self.params.members) & model.orgs.funded
         self.pool = 0.0
         self.allocated = np.zeros(model.orgs.size)
         self._admin_this_week = 0.0
 
-    def on_budgets(self, model: CoordinationModel) -> None:
+    def on_budgets(self, model: ModelView) -> None:
         p, orgs = self.params, model.orgs
         contribution = np.where(self.members, orgs.arrived * p.contribution_share, 0.0)
         orgs.budget -= contribution
@@ -74,7 +74,7 @@ class PooledBudget(Mechanism):
         self.allocated += share
         self.pool = 0.0
 
-    def unmet_need_value(self, model: CoordinationModel) -> np.ndarray:
+    def unmet_need_value(self, model: ModelView) -> np.ndarray:
         """(O,) money needed to serve members' waiting and unserved families."""
         orgs = model.orgs
         waiting = np.bincount(model.book.waiting.org, minlength=orgs.size)
@@ -85,5 +85,5 @@ class PooledBudget(Mechanism):
         value = (waiting + share_unserved) * orgs.unit_cost * model.org_service_weeks
         return np.where(self.members, value, 0.0)
 
-    def weekly_cost(self, model: CoordinationModel) -> float:
+    def weekly_cost(self, model: ModelView) -> float:
         return self._admin_this_week

@@ -16,7 +16,7 @@ from sim.coordination.members import Members, check_members, member_mask
 from sim.schema import PRIORITY_CODES, NonNeg, Priority, Share
 
 if TYPE_CHECKING:
-    from sim.model import CoordinationModel
+    from sim.coordination.base import ModelView
 
 
 class PppQuotaParams(MechanismParams):
@@ -38,7 +38,7 @@ class PppQuota(Mechanism):
 
     name = "ppp_quota"
 
-    def setup(self, model: CoordinationModel) -> None:
+    def setup(self, model: ModelView) -> None:
         p, orgs = self.params, model.orgs
         self.providers = member_mask(model, p.providers)
         orgs.quota_share[self.providers] = np.maximum(orgs.quota_share[self.providers], p.quota_share)
@@ -46,10 +46,10 @@ class PppQuota(Mechanism):
         model.levers.fee_marginalised.scale(self.name, np.where(self.providers, 1.0 - p.fee_waiver, 1.0))
         model.refresh_access()
 
-    def subsidised_places(self, model: CoordinationModel) -> int:
+    def subsidised_places(self, model: ModelView) -> int:
         cases = model.book.cases
         marginalised = model.pop.marginalised[cases.family]
         return int(np.count_nonzero(self.providers[cases.org] & marginalised))
 
-    def weekly_cost(self, model: CoordinationModel) -> float:
+    def weekly_cost(self, model: ModelView) -> float:
         return self.subsidised_places(model) * self.params.subsidy_per_child_per_week

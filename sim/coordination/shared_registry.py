@@ -26,7 +26,7 @@ from sim.phases.finding import SOURCE_OUTREACH
 from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
 
 if TYPE_CHECKING:
-    from sim.model import CoordinationModel
+    from sim.coordination.base import ModelView
 
 
 class SharedRegistryParams(MechanismParams):
@@ -50,7 +50,7 @@ class SharedRegistry(Mechanism):
 
     name = "shared_registry"
 
-    def setup(self, model: CoordinationModel) -> None:
+    def setup(self, model: ModelView) -> None:
         self.participants = member_mask(model, self.params.participants)
         self.records = 0
 
@@ -58,7 +58,7 @@ class SharedRegistry(Mechanism):
         consulted = np.where(self.participants[org], self.params.consultation_rate, 0.0)
         return 1.0 - (1.0 - probability) * (1.0 - consulted)
 
-    def on_finding(self, model: CoordinationModel) -> None:
+    def on_finding(self, model: ModelView) -> None:
         if self.params.auto_enrolment <= 0:
             return
         pop = model.pop
@@ -79,11 +79,11 @@ class SharedRegistry(Mechanism):
         ok = org >= 0
         model.book.apply(fam[ok], sec[ok], org[ok], SOURCE_OUTREACH)
 
-    def weekly_cost(self, model: CoordinationModel) -> float:
+    def weekly_cost(self, model: ModelView) -> float:
         p, orgs = self.params, model.orgs
         new_records = int((orgs.assessed_this_week + orgs.started_this_week)[self.participants].sum())
         self.records += new_records
         return p.maintenance_per_year / WEEKS_PER_YEAR + p.cost_per_record * new_records
 
-    def setup_cost(self, model: CoordinationModel) -> float:
+    def setup_cost(self, model: ModelView) -> float:
         return self.params.setup_cost

@@ -23,7 +23,7 @@ from sim.coordination.members import Members, check_members, member_mask
 from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
 
 if TYPE_CHECKING:
-    from sim.model import CoordinationModel
+    from sim.coordination.base import ModelView
 
 
 class TrainingParams(MechanismParams):
@@ -49,7 +49,7 @@ class CrossSectorTraining(Mechanism):
 
     name = "cross_sector_training"
 
-    def setup(self, model: CoordinationModel) -> None:
+    def setup(self, model: ModelView) -> None:
         self.participants = member_mask(model, self.params.participants)
         self.trained_share = np.zeros(model.orgs.size)
         self.staff = model.levers.capacity.base * self.params.staff_per_place
@@ -60,7 +60,7 @@ class CrossSectorTraining(Mechanism):
     def round_due(self, week: int) -> bool:
         return calendar.due(week, self.params.rounds_per_year)
 
-    def on_coordination(self, model: CoordinationModel) -> None:
+    def on_coordination(self, model: ModelView) -> None:
         p = self.params
         self.trained_share *= 1.0 - p.turnover_per_year / WEEKS_PER_YEAR
         self._cost_this_week = 0.0
@@ -81,8 +81,8 @@ class CrossSectorTraining(Mechanism):
     def referral_completion(self, model, family, source, target, probability):
         return probability + self.params.completion_bonus * self.trained_share[source]
 
-    def weekly_cost(self, model: CoordinationModel) -> float:
+    def weekly_cost(self, model: ModelView) -> float:
         return self._cost_this_week
 
-    def setup_cost(self, model: CoordinationModel) -> float:
+    def setup_cost(self, model: ModelView) -> float:
         return self.setup_spent
