@@ -4,6 +4,8 @@ author reads that, not the model."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,3 +40,15 @@ def test_the_model_has_everything_the_interface_declares():
 
 def test_the_check_fails_on_an_undeclared_attribute():
     assert used_attributes("def on_finding(self, model):\n    model.secret = 1\n") - DECLARED == {"secret"}
+
+
+def test_the_schema_loads_no_behaviour():
+    """Validating a scenario imports the parameter blocks only, never a mechanism or the model."""
+    code = ("import sys, sim.params; print(' '.join(m for m in sys.modules if m.startswith('sim')))")
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True).stdout.split())
+    behaviour = {f"sim.coordination.{p.stem}" for p in FOLDER.glob("*.py")} - {
+        "sim.coordination.parameters", "sim.coordination.spec", "sim.coordination.presets",
+        "sim.coordination.members", "sim.coordination.__init__"}
+    assert "sim.coordination.parameters" in loaded
+    assert not loaded & (behaviour | {"sim.model", "sim.phases"})

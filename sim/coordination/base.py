@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import numpy as np
 
-from sim.schema import Strict
-
 if TYPE_CHECKING:
     from sim.casebook import CaseBook
     from sim.ledger import Ledger
@@ -25,22 +23,6 @@ if TYPE_CHECKING:
     from sim.population import Population
     from sim.streams import Streams
     from sim.world import City
-
-
-MECHANISMS: dict[str, type[Mechanism]] = {}  # name (= the parameter block's kind) -> class
-
-
-class MechanismParams(Strict):
-    """Base of every mechanism's parameter block: on unless ``enabled: false``."""
-
-    enabled: bool = True
-
-    def mechanism(self) -> Mechanism:
-        """The mechanism these parameters configure (looked up by the block's ``kind``)."""
-        return MECHANISMS[self.kind](self)
-
-    def check(self, scenario) -> None:
-        """Check references to organisations or neighbourhoods (none by default)."""
 
 
 class ModelView(Protocol):
@@ -70,10 +52,6 @@ class Mechanism:
     """Base class: every hook does nothing, so a mechanism overrides only what it changes."""
 
     name: ClassVar[str] = "mechanism"
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        MECHANISMS[cls.name] = cls
 
     def __init__(self, params):
         self.params = params

@@ -11,41 +11,15 @@ Cost: volunteers' time valued at an hourly rate, and the experts' fees.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
 
-from sim.coordination.base import Mechanism, MechanismParams
-from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
+from sim.coordination.base import Mechanism
+from sim.schema import WEEKS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.coordination.base import ModelView
-
-
-class CommunityNetworkParams(MechanismParams):
-    """Parameters of a community network with an expert pool."""
-
-    neighbourhoods: Literal["informal", "all"] | list[int] = "informal"
-    volunteers_per_neighbourhood: int = Field(10, ge=0, le=10_000_000)
-    volunteer_hours_per_week: NonNeg = 2.0
-    volunteer_hour_value: NonNeg = 3.0
-    awareness_gain_per_week: Share = 0.01
-    trust_gain_per_week: Share = 0.01
-    target: Share = 0.9
-    experts: int = Field(3, ge=0, le=10_000_000)
-    expert_cost_per_year: NonNeg = 550.0
-    planning_support_per_expert: NonNeg = 0.1
-    kind: Literal["community_network"] = "community_network"
-
-
-    def check(self, scenario) -> None:
-        if isinstance(self.neighbourhoods, list):
-            h = scenario.city.neighbourhoods
-            bad = [x for x in self.neighbourhoods if not 0 <= x < h]
-            if bad:
-                raise ValueError(f"coordination.community_network.neighbourhoods: neighbourhood "
-                                 f"{bad[0]} does not exist (0..{h - 1})")
 
 
 class CommunityNetwork(Mechanism):

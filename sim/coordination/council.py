@@ -17,40 +17,18 @@ Cost per meeting: people x staff hours per meeting x hourly cost; plus a secreta
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
 
 from sim.caseload import contains, sorted_unique
 from sim.coordination import calendar
-from sim.coordination.base import Mechanism, MechanismParams
-from sim.coordination.members import Members, check_members, member_mask
-from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
+from sim.coordination.base import Mechanism
+from sim.coordination.members import member_mask
+from sim.schema import WEEKS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.coordination.base import ModelView
-
-
-class CouncilParams(MechanismParams):
-    """Parameters of a coordination council."""
-
-    members: Members = "public_and_ngos"
-    representatives_per_member: int = Field(1, ge=1, le=10)
-    meetings_per_year: float = Field(4.0, ge=0.0, le=52.0)
-    active_share: Share = 0.7
-    staff_hours_per_meeting: NonNeg = 8.0
-    staff_hour_cost: NonNeg = 15.0
-    secretariat_per_year: NonNeg = 6000.0
-    contention: NonNeg = 0.05
-    coherence: NonNeg = 0.005
-    planning_shift: Share = 0.2
-    outreach_boost: Share = 0.05
-    kind: Literal["council"] = "council"
-
-
-    def check(self, scenario) -> None:
-        check_members(scenario, self.members, "coordination.council.members")
 
 
 def group_efficiency(n: int, contention: float, coherence: float) -> float:

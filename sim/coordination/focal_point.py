@@ -12,28 +12,15 @@ arrives. Cost: salaries of the officials in post.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
 
-from sim.coordination.base import Mechanism, MechanismParams
-from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
+from sim.coordination.base import Mechanism
+from sim.schema import WEEKS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.coordination.base import ModelView
-
-
-class FocalPointParams(MechanismParams):
-    """Parameters of a focal point (coordination team)."""
-
-    team_size: int = Field(2, ge=0, le=100)
-    salary_per_year: NonNeg = 9000.0
-    turnover_per_year: Share = 0.2
-    vacancy_weeks: int = Field(13, ge=0, le=10_000_000)
-    support: Share = 0.8
-    follow_up: Share = 0.3
-    kind: Literal["focal_point"] = "focal_point"
 
 
 class FocalPoint(Mechanism):

@@ -15,45 +15,16 @@ Cost: each hub's running cost every week from the start (set-up included).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
 
-from sim.coordination.base import Mechanism, MechanismParams
-from sim.coordination.members import Members, check_members, member_mask
-from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
+from sim.coordination.base import Mechanism
+from sim.coordination.members import member_mask
+from sim.schema import WEEKS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.coordination.base import ModelView
-
-
-class PlatformParams(MechanismParams):
-    """Parameters of an integrated service-delivery platform."""
-
-    hubs: int | list[int] = Field(3)
-    placement: Literal["informal", "spread"] = "informal"
-    partners: Members = "all"
-    running_cost_per_hub_per_year: NonNeg = 60_000.0
-    ramp_up_weeks: int = Field(26, ge=0, le=10_000_000)
-    warm_referral_completion: Share = 0.85
-    hub_identify_probability: Share = 0.5
-    shared_record_probability: Share = 0.9
-    awareness_target: Share = 0.9
-    awareness_gain_per_week: Share = 0.02
-    kind: Literal["integrated_platform"] = "integrated_platform"
-
-
-    def check(self, scenario) -> None:
-        check_members(scenario, self.partners, "coordination.integrated_platform.partners")
-        h = scenario.city.neighbourhoods
-        if isinstance(self.hubs, list):
-            bad = [x for x in self.hubs if not 0 <= x < h]
-            if bad:
-                raise ValueError(f"coordination.integrated_platform.hubs: neighbourhood {bad[0]} "
-                                 f"does not exist (0..{h - 1})")
-        elif self.hubs < 0:
-            raise ValueError("coordination.integrated_platform.hubs: expected a count >= 0")
 
 
 class IntegratedPlatform(Mechanism):

@@ -13,33 +13,15 @@ With ``effort_reduction`` > 0, members cut their own outreach while pooled money
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
 
-from sim.coordination.base import Mechanism, MechanismParams
-from sim.coordination.members import Members, check_members, member_mask
-from sim.schema import Share
+from sim.coordination.base import Mechanism
+from sim.coordination.members import member_mask
 
 if TYPE_CHECKING:
     from sim.coordination.base import ModelView
-
-
-class PooledBudgetParams(MechanismParams):
-    """Parameters of a pooled budget."""
-
-    members: Members = "departments"
-    contribution_share: Share = 0.15
-    allocation_every_weeks: int = Field(4, ge=1, le=52)
-    administration_share: Share = 0.05
-    negotiation_lag_weeks: int = Field(13, ge=0, le=10_000_000)
-    effort_reduction: Share = 0.0
-    kind: Literal["pooled_budget"] = "pooled_budget"
-
-
-    def check(self, scenario) -> None:
-        check_members(scenario, self.members, "coordination.pooled_budget.members")
 
 
 class PooledBudget(Mechanism):

@@ -7,30 +7,16 @@ their take-up). Cost: the subsidy for every marginalised family in a subsidised 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.coordination.base import Mechanism, MechanismParams
-from sim.coordination.members import Members, check_members, member_mask
-from sim.schema import PRIORITY_CODES, NonNeg, Priority, Share
+from sim.coordination.base import Mechanism
+from sim.coordination.members import member_mask
+from sim.schema import PRIORITY_CODES, Priority
 
 if TYPE_CHECKING:
     from sim.coordination.base import ModelView
-
-
-class PppQuotaParams(MechanismParams):
-    """Parameters of a subsidised quota in private providers."""
-
-    providers: Members = "private"
-    quota_share: Share = 0.3
-    fee_waiver: Share = 1.0
-    subsidy_per_child_per_week: NonNeg = 12.0
-    kind: Literal["ppp_quota"] = "ppp_quota"
-
-
-    def check(self, scenario) -> None:
-        check_members(scenario, self.providers, "coordination.ppp_quota.providers")
 
 
 class PppQuota(Mechanism):

@@ -14,35 +14,19 @@ cost per record made in the measurement window.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.caseload import select, split_pairs
-from sim.coordination.base import Mechanism, MechanismParams
-from sim.coordination.members import Members, check_members, member_mask
+from sim.coordination.base import Mechanism
+from sim.coordination.members import member_mask
 from sim.phases.choice import access_weights, pick
 from sim.phases.finding import SOURCE_OUTREACH
-from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
+from sim.schema import WEEKS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.coordination.base import ModelView
-
-
-class SharedRegistryParams(MechanismParams):
-    """Parameters of a shared registry."""
-
-    participants: Members = "all"
-    consultation_rate: Share = 0.6
-    auto_enrolment: Share = 0.0
-    setup_cost: NonNeg = 40_000.0
-    maintenance_per_year: NonNeg = 8_000.0
-    cost_per_record: NonNeg = 0.5
-    kind: Literal["shared_registry"] = "shared_registry"
-
-
-    def check(self, scenario) -> None:
-        check_members(scenario, self.participants, "coordination.shared_registry.participants")
 
 
 class SharedRegistry(Mechanism):

@@ -11,15 +11,17 @@ from typing import TYPE_CHECKING
 
 from pydantic import field_validator
 
-from sim.coordination.community_network import CommunityNetworkParams
-from sim.coordination.council import CouncilParams
-from sim.coordination.focal_point import FocalPointParams
-from sim.coordination.platform import PlatformParams
-from sim.coordination.pooled_budget import PooledBudgetParams
-from sim.coordination.ppp_quota import PppQuotaParams
+from sim.coordination.parameters import (
+    CommunityNetworkParams,
+    CouncilParams,
+    FocalPointParams,
+    PlatformParams,
+    PooledBudgetParams,
+    PppQuotaParams,
+    SharedRegistryParams,
+    TrainingParams,
+)
 from sim.coordination.presets import PRESETS
-from sim.coordination.shared_registry import SharedRegistryParams
-from sim.coordination.training import TrainingParams
 from sim.schema import Strict
 
 if TYPE_CHECKING:

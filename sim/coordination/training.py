@@ -12,36 +12,17 @@ training) are set-up cost, booked in the first measured week.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
 
 from sim.coordination import calendar
-from sim.coordination.base import Mechanism, MechanismParams
-from sim.coordination.members import Members, check_members, member_mask
-from sim.schema import WEEKS_PER_YEAR, NonNeg, Share
+from sim.coordination.base import Mechanism
+from sim.coordination.members import member_mask
+from sim.schema import WEEKS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.coordination.base import ModelView
-
-
-class TrainingParams(MechanismParams):
-    """Parameters of cross-sectoral training."""
-
-    participants: Members = "public_and_ngos"
-    target_share: Share = 0.6
-    rounds_per_year: float = Field(1.0, ge=0.0, le=52.0)
-    staff_per_place: NonNeg = 0.05
-    cost_per_worker: NonNeg = 250.0
-    trained_identify_probability: Share = 0.4
-    completion_bonus: Share = 0.1
-    turnover_per_year: Share = 0.15
-    kind: Literal["cross_sector_training"] = "cross_sector_training"
-
-
-    def check(self, scenario) -> None:
-        check_members(scenario, self.participants, "coordination.cross_sector_training.participants")
 
 
 class CrossSectorTraining(Mechanism):
