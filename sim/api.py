@@ -100,13 +100,16 @@ def run(scenario: str | Path = "base", *, coordination: str | None = None, seed:
         set: overrides with dotted keys, e.g. ``{"city.families": 2000}``.
         **overrides: overrides with ``__`` for dots, e.g. ``city__families=2000``.
     """
+    from sim.limits import check_scenario
     from sim.run import run_scenario
 
     sets = overrides_from(set, **overrides)
     if years is not None:
         sets.append(_override_text("time.years", float(years)))
-    loaded = load_scenario(scenario_path(scenario), sets, coordination=coordination,
+    path = scenario_path(scenario)
+    loaded = load_scenario(path, sets, coordination=coordination,
                            seed=None if seed is None else int(seed))
+    check_scenario(loaded, str(path), None)  # refused (ConfigError) if it cannot fit in memory
     result = run_scenario(loaded)
     summary = pd.Series(result.summary, name=loaded.name, dtype=float)
     return RunOutput(summary, result.timeseries, result.config, result.manifest)
@@ -156,9 +159,11 @@ def sweep(scenario: str | Path | list[str | Path] = "base", *, factors: dict[str
 
 
 def _execute(plan, folder: Path, workers: int, executor: str) -> pd.DataFrame:
+    from sim.limits import check_plan
     from sim.runner import make_executor, run_plan
     from sim.store import ResultStore
 
+    check_plan(plan, None, int(workers), executor != "dask")
     store = ResultStore(folder)
     pool = make_executor(executor, int(workers))
     try:

@@ -102,3 +102,16 @@ def test_bad_sizes_are_refused_in_one_line(capsys, text):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "--max-memory" in err and "expected a size" in err
+
+
+def test_the_python_api_refuses_runs_that_cannot_fit(monkeypatch):
+    """sim.run and sim.sweep check the estimate too (ConfigError, nothing built)."""
+    import sim.api
+    import sim.limits
+    from sim.config import ConfigError
+
+    monkeypatch.setattr(sim.limits, "available_memory", lambda: 1e9)
+    with pytest.raises(ConfigError, match="city.families"):
+        sim.api.run("base", city__families=5_000_000)
+    with pytest.raises(ConfigError, match="city.families"):
+        sim.api.sweep("base", set={"city.families": 5_000_000}, factors={"coordination": ["silos"]})
