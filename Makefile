@@ -40,7 +40,9 @@ screenshots: $(STAMP) browser
 
 # the robustness suites with many more generated examples (tests/test_fuzz.py profiles)
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz.py tests/test_faults.py tests/test_security.py
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz.py tests/test_faults.py tests/test_security.py \
+	  tests/test_outputs.py tests/test_results_trust.py tests/test_plans.py tests/test_limits.py \
+	  tests/test_processes.py
 
 baseline: $(STAMP)
 	$(BIN)/python tools/update_baseline.py

@@ -26,12 +26,14 @@ import numpy as np
 from mesa import Model
 
 from sim.config import ConfigError, read_with_extends, scenario_from_dict, select_coordination
-from sim.coordination.council import CouncilParams
 from sim.coordination.members import GROUPS
-from sim.coordination.platform import PlatformParams
-from sim.coordination.pooled_budget import PooledBudgetParams
+from sim.coordination.parameters import (
+    CouncilParams,
+    PlatformParams,
+    PooledBudgetParams,
+    SharedRegistryParams,
+)
 from sim.coordination.presets import DESCRIPTIONS, PRESETS
-from sim.coordination.shared_registry import SharedRegistryParams
 from sim.metrics import by_neighbourhood
 from sim.model import CoordinationModel
 from sim.params import Scenario

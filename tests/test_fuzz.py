@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sim.cli import main
@@ -24,13 +23,7 @@ from sim.coordination.presets import PRESETS
 from tests.conftest import BASE
 from tests.tally import tally
 
-settings.register_profile("ci", max_examples=40, deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                 HealthCheck.too_slow])
-settings.register_profile("fuzz", max_examples=600, deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                 HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+# the profiles ("ci" for make test, "fuzz" for make fuzz) are registered in tests/conftest.py
 FEW = settings(max_examples=max(3, settings().max_examples // 10))
 HALF = settings(max_examples=max(5, settings().max_examples // 2))
 
