@@ -253,4 +253,4 @@ def test_report_on_a_damaged_plan_is_one_line(finished, tmp_path, capsys, conten
     for command in (["report", str(out)], ["reproduce", str(out)],
                     ["sweep", str(finished / "exp.yaml"), "--out", str(out), "--workers", "1", "--quiet"]):
         assert "plan.json" in one_line_refusal(capsys, command)
-        tally("generated bad inputs refused")
+        tally("bad inputs refused")
