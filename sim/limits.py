@@ -6,9 +6,7 @@ every provider), and the neighbourhood matrices (distances, then the nearest-sit
 every organisation). The constants were measured as peak RSS of runs of the base city from
 10,000 to 1,000,000 families, 1 to 12 child slots, 5 to 20 sectors, 15 to 2,000 neighbourhoods
 and 10 to 413 organisations; ``tests/test_limits.py`` checks the estimate against the measured
-peak within a factor of 2. They are measured without transparent huge pages: NumPy asks the
-kernel for them on large arrays, and when it has them free a sparsely touched array is resident in
-2 MiB steps, which can double the peak (251 MB alone, 544 MB once in a busy test run).
+peak within a factor of 2.
 
 The limit is ``--max-memory`` when given, else the memory available to the process: the smallest
 of the system's available memory, the address-space limit (``ulimit -v``) and the cgroup's.

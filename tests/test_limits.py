@@ -15,20 +15,17 @@ from sim.config import load_scenario
 from sim.limits import available_memory, estimate, parse_size
 from tests.conftest import BASE, ROOT
 
-# NumPy asks the kernel for transparent huge pages on large arrays; whether it gets them depends
-# on the machine's memory fragmentation at that moment, and with them a sparsely touched array is
-# resident in 2 MiB steps (measured: the same run peaked at 251 MB alone and 544 MB in the full
-# suite). The estimate is checked against the run without them, which is reproducible.
+# the peak resident memory of the run's own process image: /proc's VmHWM (``ru_maxrss`` would
+# also count the parent's memory at the fork, which Linux keeps across exec: the same run read
+# 251 MB alone and 544 MB from a test process that had grown)
 MEASURE = """
-import json, resource, sys
-import numpy
-numpy._core.multiarray._set_madvise_hugepage(False)
+import json, sys
 from sim.config import load_scenario
 from sim.model import CoordinationModel
-import sim.run
 model = CoordinationModel(load_scenario(sys.argv[1], sys.argv[2:]))
 model.run(6)
-print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+print(json.dumps(int(status["VmHWM"].split()[0]) * 1024))
 """
 
 
