@@ -11,24 +11,21 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.config import load_scenario
-from sim.limits import available_memory, estimate, parse_size
+from sim.scenario.limits import available_memory, estimate, parse_size
+from sim.scenario.loading import load_scenario
 from tests.conftest import BASE, ROOT
 
-# NumPy asks the kernel for transparent huge pages on large arrays; whether it gets them depends
-# on the machine's memory fragmentation at that moment, and with them a sparsely touched array is
-# resident in 2 MiB steps (measured: the same run peaked at 251 MB alone and 544 MB in the full
-# suite). The estimate is checked against the run without them, which is reproducible.
+# the peak resident memory of the run's own process image: /proc's VmHWM (``ru_maxrss`` would
+# also count the parent's memory at the fork, which Linux keeps across exec: the same run read
+# 251 MB alone and 544 MB from a test process that had grown)
 MEASURE = """
-import json, resource, sys
-import numpy
-numpy._core.multiarray._set_madvise_hugepage(False)
-from sim.config import load_scenario
-from sim.model import CoordinationModel
-import sim.run
+import json, sys
+from sim.scenario.loading import load_scenario
+from sim.core.model import CoordinationModel
 model = CoordinationModel(load_scenario(sys.argv[1], sys.argv[2:]))
 model.run(6)
-print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+print(json.dumps(int(status["VmHWM"].split()[0]) * 1024))
 """
 
 
@@ -82,6 +79,7 @@ def test_the_memory_available_is_the_default_limit(tmp_path):
     assert 0 < available_memory() < float("inf")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("sets", "steps"), [
     (["city.families=300000", "time.warmup_weeks=2"], 6),
     (["city.families=2000", "city.neighbourhoods=1200"], 6),
@@ -113,10 +111,10 @@ def test_bad_sizes_are_refused_in_one_line(capsys, text):
 def test_the_python_api_refuses_runs_that_cannot_fit(monkeypatch):
     """sim.run and sim.sweep check the estimate too (ConfigError, nothing built)."""
     import sim.api
-    import sim.limits
-    from sim.config import ConfigError
+    import sim.scenario.limits
+    from sim.scenario.loading import ConfigError
 
-    monkeypatch.setattr(sim.limits, "available_memory", lambda: 1e9)
+    monkeypatch.setattr(sim.scenario.limits, "available_memory", lambda: 1e9)
     with pytest.raises(ConfigError, match="city.families"):
         sim.api.run("base", city__families=5_000_000)
     with pytest.raises(ConfigError, match="city.families"):
