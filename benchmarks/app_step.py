@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/app_step.py [--city base] [--steps 40] [--compare]
 
 A rendered step is what Play does each tick on the server: ``WorkshopModel.step()`` (one week of
-every run), the map drawn to PNG as the page shows it (``sim.app_charts.figure_png``) and the
+every run), the map drawn to PNG as the page shows it (``sim.app.charts.figure_png``) and the
 time-series chart's data (``timeseries_option``, drawn by ECharts in the browser) serialised.
 Prints the median and the 90th percentile in milliseconds, for the model alone and for the whole;
 the browser adds the websocket round trip and drawing.
@@ -16,8 +16,8 @@ import json
 import statistics
 import time
 
-from sim.app_charts import city_map, figure_png, timeseries_option
-from sim.app_model import DEFAULT_CITY, DEFAULT_COMPARISON, WorkshopModel
+from sim.app.charts import city_map, figure_png, timeseries_option
+from sim.app.workshop import DEFAULT_CITY, DEFAULT_COMPARISON, WorkshopModel
 
 
 def _ms(values: list[float]) -> str:

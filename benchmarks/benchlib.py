@@ -39,8 +39,8 @@ def overrides(families: int, years: float, ledger_warmup: int = LEDGER_WARMUP_WE
 
 def load(families: int, years: float, coordination: str = COORDINATION,
          ledger_warmup: int = LEDGER_WARMUP_WEEKS):
-    """The base scenario at ``families`` families (public entry point ``sim.config.load_scenario``)."""
-    from sim.config import load_scenario
+    """The base scenario at ``families`` families (through ``sim.scenario.loading.load_scenario``)."""
+    from sim.scenario.loading import load_scenario
 
     return load_scenario(BASE, overrides(families, years, ledger_warmup), coordination=coordination)
 

@@ -90,7 +90,7 @@ def measure_limit(model, repeats: int = LIMIT_REPEATS) -> dict:
 
 def measure(families: int) -> dict:
     """Build the model, time its steps, then time the limit pass on the same arrays."""
-    from sim.model import CoordinationModel
+    from sim.core.model import CoordinationModel
 
     model = CoordinationModel(load(families, years_for(40)))
     out = {"families": families, **step_stats(time_steps(model.step), families)}

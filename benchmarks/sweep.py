@@ -8,9 +8,10 @@ Two experiments, both the base city under presets ``silos`` and ``full_integrati
   about 1 s, the size of a first comparison an analyst runs; measures what a sweep costs with
   pool or cluster start-up included.
 
-Each is loaded with ``sim.experiment.load_experiment`` and run with ``sim.runner.run_plan`` into a
-fresh ``sim.store.ResultStore`` on ``SerialExecutor()``, ``LocalExecutor(2)`` and
-``DaskExecutor(2)`` (a LocalCluster), each executor in a fresh process, in one of two modes:
+Each is loaded with ``sim.experiments.plan.load_experiment`` and run with
+``sim.experiments.runner.run_plan`` into a fresh ``sim.experiments.store.ResultStore`` on
+``SerialExecutor()``, ``LocalExecutor(2)`` and ``DaskExecutor(2)`` (a LocalCluster), each executor
+in a fresh process, in one of two modes:
 
 - cold ("with start-up"): the clock runs from creating the executor to closing it after the
   runs: pool or cluster start-up, worker imports and first-run costs included;
@@ -51,7 +52,7 @@ WORKERS = 2
 
 
 def _plan(folder: Path, name: str, **values):
-    from sim.experiment import load_experiment
+    from sim.experiments.plan import load_experiment
 
     path = folder / f"{name}.yaml"
     path.write_text(EXPERIMENT.format(name=name, scenario=BASE, **values))
@@ -59,7 +60,7 @@ def _plan(folder: Path, name: str, **values):
 
 
 def _executor(kind: str):
-    from sim.runner import DaskExecutor, LocalExecutor, SerialExecutor
+    from sim.experiments.runner import DaskExecutor, LocalExecutor, SerialExecutor
 
     if kind == "serial":
         return SerialExecutor()
@@ -69,8 +70,8 @@ def _executor(kind: str):
 
 
 def measure(kind: str, warm: bool, experiment: str = "small") -> dict:
-    from sim.runner import run_plan
-    from sim.store import ResultStore
+    from sim.experiments.runner import run_plan
+    from sim.experiments.store import ResultStore
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -31,9 +31,9 @@ FAMILIES_PER_INHABITANT = 0.11
 
 ONE_RUN = """
 import json, resource, sys, time
-from sim.config import load_scenario
-from sim.runner import simulate
-import sim.model  # imported once per worker in a sweep: not part of a run's time
+from sim.scenario.loading import load_scenario
+from sim.experiments.runner import simulate
+import sim.core.model  # imported once per worker in a sweep: not part of a run's time
 families = int(sys.argv[1])
 scenario = load_scenario(sys.argv[2], [f"city.families={families}"], coordination="full_integration")
 config = scenario.model_dump(mode="json")
@@ -54,9 +54,9 @@ def measure(families: int) -> dict:
 
 def bytes_per_row() -> float:
     """Parquet bytes per run row of a small sweep (metrics + 5 weekly time series)."""
-    from sim.experiment import load_experiment
-    from sim.runner import SerialExecutor, run_plan
-    from sim.store import ResultStore
+    from sim.experiments.plan import load_experiment
+    from sim.experiments.runner import SerialExecutor, run_plan
+    from sim.experiments.store import ResultStore
 
     with tempfile.TemporaryDirectory() as tmp:
         exp = Path(tmp) / "e.yaml"

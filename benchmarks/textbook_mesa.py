@@ -4,9 +4,9 @@ Each family is a ``mesa.Agent`` with its own ``step``, activated in random order
 ``model.agents_by_type[Family].shuffle_do("step")``; each organisation is a ``mesa.Agent`` with
 an inbox of applications, a waiting list (``collections.deque``), a caseload (a list), a
 capacity and a budget. Everything is per-agent Python, as in a Mesa tutorial: no NumPy inside.
-It reads the same scenario (``sim.config.load_scenario``) and builds its own city from it.
+It reads the same scenario (``sim.scenario.loading.load_scenario``) and builds its own city from it.
 
-The core rules reproduced (from sim/phases/*.py, sim/population.py, sim/children.py):
+The core rules reproduced (from sim/core/phases/*.py, sim/core/population.py, sim/core/children.py):
 
 - budgets: tranches on each organisation's fiscal cycle, unspent money lapses at year end,
   grants renew with their probability; private providers charge fees and have no budget limit;
@@ -44,7 +44,7 @@ from benchlib import TIMED_STEPS, WARMUP_STEPS, emit, load, step_stats, time_ste
 
 WEEKS = 52
 AGE_OUT = 13 * WEEKS
-INTRA_KM = 0.7  # a trip inside one's own neighbourhood (as sim/world.py)
+INTRA_KM = 0.7  # a trip inside one's own neighbourhood (as sim/core/world.py)
 MET, LAPSED = 0, 1
 COVERAGE_SEEDS = (1, 2, 3)
 
@@ -466,7 +466,7 @@ def coverage_check(families: int, years: float, seeds: tuple[int, ...] = COVERAG
     The two build different random cities (site placement drives access), so one seed says
     little; the mean over a few seeds is the sanity check.
     """
-    from sim.model import CoordinationModel
+    from sim.core.model import CoordinationModel
 
     out: dict = {"families": families, "years": years, "seeds": list(seeds)}
     runs: dict[str, list[float]] = {"reference": [], "model_silos": [], "model_full_integration": []}

@@ -5,7 +5,7 @@ mechanism switched on), ``city.families=N`` (capacities and budgets scale with N
 the ledger's warm-up shortened to 10 weeks so that the timed steps include the accounting. Each
 size runs in a fresh process on one core (no BLAS/OpenMP threads):
 
-- throughput at N families: build ``sim.model.CoordinationModel``, run 20 steps untimed, time 20
+- throughput at N families: build ``sim.core.model.CoordinationModel``, run 20 steps untimed, time 20
   steps one by one; family-steps per second = N / mean seconds per step;
 - memory at 1,000,000 families: one process imports everything and loads the scenario, reads its
   RSS (the baseline), builds the model and runs the full 260 weekly steps (per-step times kept:
@@ -41,7 +41,7 @@ FULL_RUN_STEPS = 260
 
 def measure_model(families: int, limit: bool = False) -> dict:
     """Time/step of the model at ``families`` (20 warm-up steps, 20 timed)."""
-    from sim.model import CoordinationModel
+    from sim.core.model import CoordinationModel
 
     scenario = load(families, years_for(WARMUP_STEPS + TIMED_STEPS))
     t0 = time.perf_counter()
@@ -60,13 +60,13 @@ def measure_memory(families: int, steps: int = FULL_RUN_STEPS, limit: bool = Tru
     import mesa  # noqa: F401  (everything the run needs is imported before the baseline)
     import numpy  # noqa: F401
 
-    import sim.model
+    import sim.core.model
 
     scenario = load(families, steps / 52)
     gc.collect()
     baseline = proc_status("VmRSS")
     t0 = time.perf_counter()
-    model = sim.model.CoordinationModel(scenario)
+    model = sim.core.model.CoordinationModel(scenario)
     build = time.perf_counter() - t0
     seconds = []
     for _ in range(steps):

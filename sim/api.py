@@ -10,12 +10,12 @@
     runs = sim.sweep("base", factors={"coordination": ["silos", "council"]}, replications=5,
                      set={"city.families": 2000}, years=2)
     sim.api.compare(runs)                       # paired differences against silos
-    sim.plots.plot_comparison(runs, by="coordination")
+    sim.experiments.plots.plot_comparison(runs, by="coordination")
 
 Keyword overrides use ``__`` for the dots of a scenario key (``city__families=2000`` is
 ``--set city.families=2000``); ``set={"city.families": 2000}`` takes dotted keys as they are.
-Everything goes through the same code as the ``sim`` command: :func:`sim.config.load_scenario`
-and :func:`sim.run.run_scenario` for one run, the experiment planner and the sweep runner
+Everything goes through the same code as the ``sim`` command: :func:`sim.scenario.loading.load_scenario`
+and :func:`sim.experiments.single_run.run_scenario` for one run, the experiment planner and the sweep runner
 (common random numbers, parallel workers, resumable results folder) for a sweep.
 """
 
@@ -28,10 +28,10 @@ from typing import Any
 
 import pandas as pd
 
-from sim.config import ConfigError, load_scenario
-from sim.experiment import _override_text, plan_from_dict
-from sim.metrics import METRIC_NAMES, SECTOR_COVERAGE_PREFIX
-from sim.plots import (  # noqa: F401 - re-exported for notebooks
+from sim.core.metrics import METRIC_NAMES, SECTOR_COVERAGE_PREFIX
+from sim.errors import ConfigError
+from sim.experiments.plan import _override_text, plan_from_dict
+from sim.experiments.plots import (  # noqa: F401 - re-exported for notebooks
     HEADLINE,
     plot_comparison,
     plot_cost_coverage,
@@ -39,7 +39,8 @@ from sim.plots import (  # noqa: F401 - re-exported for notebooks
     plot_equity,
     plot_timeseries,
 )
-from sim.stats import arm_summary, paired_differences
+from sim.experiments.stats import arm_summary, paired_differences
+from sim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_COLUMNS = {"run_id", "index", "arm_id", "arm", "scenario", "replication", "seed", "status",
@@ -100,8 +101,8 @@ def run(scenario: str | Path = "base", *, coordination: str | None = None, seed:
         set: overrides with dotted keys, e.g. ``{"city.families": 2000}``.
         **overrides: overrides with ``__`` for dots, e.g. ``city__families=2000``.
     """
-    from sim.limits import check_scenario
-    from sim.run import run_scenario
+    from sim.experiments.single_run import run_scenario
+    from sim.scenario.limits import check_scenario
 
     sets = overrides_from(set, **overrides)
     if years is not None:
@@ -159,9 +160,9 @@ def sweep(scenario: str | Path | list[str | Path] = "base", *, factors: dict[str
 
 
 def _execute(plan, folder: Path, workers: int, executor: str) -> pd.DataFrame:
-    from sim.limits import check_plan
-    from sim.runner import make_executor, run_plan
-    from sim.store import ResultStore
+    from sim.experiments.runner import make_executor, run_plan
+    from sim.experiments.store import ResultStore
+    from sim.scenario.limits import check_plan
 
     check_plan(plan, None, int(workers), executor != "dask")
     store = ResultStore(folder)

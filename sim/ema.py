@@ -15,8 +15,8 @@ over the presets, and the money lever ``funding.budget_scale``); pass your own t
 them. EMA names use ``__`` for the dots of a scenario key (``families__seek_probability``).
 Outcomes are the run metrics, each the mean over the replications (``ScalarOutcome`` with a
 reducing function). Every replication k uses the same seed in every experiment (common random
-numbers). Each run goes through sim's own code (:func:`sim.config.load_scenario`, then
-:func:`sim.runner.simulate`, as in a sweep).
+numbers). Each run goes through sim's own code (:func:`sim.scenario.loading.load_scenario`, then
+:func:`sim.experiments.runner.simulate`, as in a sweep).
 
 Needs the ``analysis`` extra (``pip install '.[analysis]'``).
 """
@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 
 from sim.api import overrides_from, scenario_path
-from sim.coordination.presets import PRESETS
-from sim.experiment import _override_text, replication_seeds
-from sim.metrics import METRIC_NAMES
+from sim.core.metrics import METRIC_NAMES
+from sim.experiments.plan import _override_text, replication_seeds
+from sim.scenario.presets import PRESETS
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,8 @@ class SimFunction:
         self.metrics = metrics
 
     def __call__(self, seed: int = 0, coordination: str | None = None, **values: Any) -> dict:
-        from sim.config import load_scenario
-        from sim.runner import simulate
+        from sim.experiments.runner import simulate
+        from sim.scenario.loading import load_scenario
 
         sets = self.fixed + [_override_text(k.replace("__", "."), _plain(v)) for k, v in values.items()]
         coordination = None if coordination is None else str(coordination)
@@ -132,7 +132,7 @@ def ema_model(scenario: str | Path = "base", *, years: float | None = None, repl
         uncertainties: dotted key -> :class:`Uncertain` (default :data:`UNCERTAINTIES`).
         levers: dotted key -> :class:`Uncertain`, or ``coordination`` -> preset names
             (default :data:`LEVERS`).
-        metrics: outcomes (default: every metric in ``sim.metrics``).
+        metrics: outcomes (default: every metric in ``sim.core.metrics``).
         **fixed: fixed overrides with ``__`` for dots, e.g. ``city__families=2000``.
     """
     from ema_workbench import ReplicatorModel, ScalarOutcome

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from sim.config import deep_merge, load_scenario, scenario_from_dict
+from sim.scenario.loading import deep_merge, load_scenario, scenario_from_dict
 
 # generated examples: a modest number in `make test` ("ci"), many more in `make fuzz` ("fuzz")
 for _name, _examples in (("ci", 40), ("fuzz", 600)):

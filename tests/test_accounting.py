@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from sim.invariants import check_invariants
-from sim.model import CoordinationModel
-from sim.phases.finding import SOURCE_SEEKING
+from sim.core.invariants import check_invariants
+from sim.core.model import CoordinationModel
+from sim.core.phases.finding import SOURCE_SEEKING
 from tests.conftest import hand_built, small_base
 
 

@@ -10,9 +10,11 @@ import pytest
 from matplotlib.figure import Figure
 
 import sim
-from sim import api, plots
-from sim.config import ConfigError, load_scenario
-from sim.run import run_scenario
+from sim import api
+from sim.errors import ConfigError
+from sim.experiments import plots
+from sim.experiments.single_run import run_scenario
+from sim.scenario.loading import load_scenario
 from tests.conftest import BASE
 
 TINY = {"city.families": 300, "time.warmup_weeks": 6}
@@ -20,8 +22,8 @@ TINY = {"city.families": 300, "time.warmup_weeks": 6}
 
 def test_import_sim_is_light():
     code = ("import sys, sim; heavy = [m for m in sys.modules if m.split('.')[0] in "
-            "('mesa', 'numpy', 'pandas', 'matplotlib', 'sim.model')]; assert not heavy, heavy; "
-            "assert callable(sim.run) and callable(sim.sweep); import sim.run as m; "
+            "('mesa', 'numpy', 'pandas', 'matplotlib', 'sim.core.model')]; assert not heavy, heavy; "
+            "assert callable(sim.run) and callable(sim.sweep); import sim.experiments.single_run as m; "
             "assert m.run_scenario and 'mesa' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -90,6 +92,7 @@ def test_compare_keeps_other_factors_apart():
             "coordination=silos, families.seek_probability=0.5"}
 
 
+@pytest.mark.slow
 def test_sweep_without_out_cleans_up_and_agrees_with_itself():
     kwargs = {"factors": {"families__seek_probability": [0.3, 0.5]}, "replications": 2,
               "set": TINY, "years": 0.6}

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from sim.app_model import (
+from sim.app.workshop import (
     AS_WRITTEN,
     DEFAULT_LEVERS,
     HEADLINES,
@@ -26,20 +26,21 @@ from sim.app_model import (
     neighbourhood_coverage,
     scenario_path,
 )
-from sim.config import ConfigError, load_scenario
-from sim.metrics import by_neighbourhood
+from sim.core.metrics import by_neighbourhood
+from sim.errors import ConfigError
+from sim.scenario.loading import load_scenario
 from tests.tally import tally
 
 
 def test_sim_does_not_import_the_page_machinery():
-    code = ("import sys, sim, sim.cli, sim.run, sim.app_server; "
+    code = ("import sys, sim, sim.cli, sim.experiments.single_run, sim.app.server; "
             "bad = [m for m in sys.modules if m.startswith(('solara', 'mesa.visualization'))]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_app_command_defaults_to_this_computer():
-    from sim.app_server import is_loopback, server_command, server_env
+    from sim.app.server import is_loopback, server_command, server_env
     from sim.cli import build_parser
 
     args = build_parser().parse_args(["app"])
@@ -47,7 +48,7 @@ def test_app_command_defaults_to_this_computer():
     args = build_parser().parse_args(["app", "--port", "9000", "--host", "0.0.0.0"])
     assert (args.host, args.port) == ("0.0.0.0", 9000)
     command = server_command("127.0.0.1", 8765)
-    assert command[1:5] == ["-m", "solara", "run", "sim.app"]
+    assert command[1:5] == ["-m", "solara", "run", "sim.app.page"]
     assert "--production" in command and "--no-open" in command
     assert command[command.index("--host") + 1] == "127.0.0.1"
     assert server_env({})["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
@@ -168,14 +169,15 @@ def test_bad_settings_fall_back_with_a_warning():
     assert m.main.params.name == "base"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list_scenarios())
 def test_page_renders_for_every_scenario(name):
     """Smoke test: the page's model, figures and main area for every scenario file."""
     import ipyvuetify as v
     import solara
 
-    from sim import app
-    from sim.app_charts import city_map, figure_png, timeseries_option
+    from sim.app import page as app
+    from sim.app.charts import city_map, figure_png, timeseries_option
 
     m = WorkshopModel(city=name, compare=True, compare_with="full_integration")
     assert m.warnings == []
@@ -199,7 +201,7 @@ def test_page_renders_for_every_scenario(name):
 def test_each_session_builds_its_own_model(monkeypatch):
     import solara
 
-    from sim import app
+    from sim.app import page as app
 
     built = []
 
@@ -217,7 +219,7 @@ def test_each_session_builds_its_own_model(monkeypatch):
 def test_sidebar_settings_match_the_model():
     import inspect
 
-    from sim.app import model_params
+    from sim.app.page import model_params
 
     params = model_params()
     signature = inspect.signature(WorkshopModel.__init__).parameters
@@ -239,9 +241,9 @@ TAMPERED = {"families": 10**9, "budget_level": 1e300, "council_meetings": float(
 
 def test_tampered_slider_values_are_clamped_to_the_sliders():
     """Values no slider can send (a tampered page) are clamped to the slider's range before the
-    model is built; the ranges are the sidebar's own (sim.app_model.SLIDERS)."""
-    from sim.app import model_params
-    from sim.app_model import SLIDERS
+    model is built; the ranges are the sidebar's own (sim.app.workshop.SLIDERS)."""
+    from sim.app.page import model_params
+    from sim.app.workshop import SLIDERS
 
     params = model_params()
     for name, slider in SLIDERS.items():
@@ -276,7 +278,7 @@ def test_in_range_slider_values_build_the_same_model():
 def test_a_session_beyond_the_bound_closes_an_idle_one_or_is_refused(monkeypatch):
     from solara.server import kernel_context as kc
 
-    from sim import app
+    from sim.app import page as app
 
     closed = []
 

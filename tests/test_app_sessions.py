@@ -6,7 +6,7 @@ message is lost is culled after Solara's cull timeout (``sim app``: 5 minutes; h
 
 Starts `sim app` as `make test` does, with ``SIM_APP_DEBUG=1`` (the server logs how many
 WorkshopModels are still in memory, counted by ``weakref.finalize``, see
-``sim.app_model.ModelCount``) and ``SIM_APP_MAX_SESSIONS`` small, and drives it with Debian's
+``sim.app.workshop.ModelCount``) and ``SIM_APP_MAX_SESSIONS`` small, and drives it with Debian's
 chromium through Playwright (the recipe of tests/test_app_browser.py).
 """
 
@@ -29,7 +29,7 @@ from tests.test_app_browser import CHROMIUM, FLAGS, START_TIMEOUT_S, _free_port
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 SESSIONS = 30
 AT_ONCE = 3  # sessions open together (the server builds their models side by side)

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.caseload import (
+from sim.core.arrays import (
     add_counts,
     cumsum_in_groups,
     first_of_each,
@@ -17,7 +17,7 @@ from sim.caseload import (
     sorted_unique,
     split_pairs,
 )
-from sim.schedule import Schedule
+from sim.core.schedule import Schedule
 
 keys = st.lists(st.integers(0, 60), max_size=80).map(lambda xs: np.array(xs, dtype=np.int64))
 

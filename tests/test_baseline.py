@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.baseline import BASELINES, baseline_summary
+from sim.experiments.baseline import BASELINES, baseline_summary
 
 REFERENCE = Path(__file__).resolve().parent.parent / "results" / "reference"
 

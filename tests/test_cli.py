@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from sim.cli import main
-from sim.metrics import METRIC_NAMES
+from sim.core.metrics import METRIC_NAMES
 from tests.conftest import BASE
 
 SMALL = ["--set", "city.families=800", "--steps", "40", "--set", "time.warmup_weeks=8", "--quiet"]
@@ -76,7 +76,7 @@ def test_bad_input_does_not_touch_earlier_results(tmp_path):
 
 
 def test_list_coordination_names_every_preset():
-    from sim.coordination.presets import PRESETS
+    from sim.scenario.presets import PRESETS
 
     out = sim("run", "--list-coordination").stdout
     for name in PRESETS:

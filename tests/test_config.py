@@ -2,7 +2,8 @@
 
 import pytest
 
-from sim.config import ConfigError, load_scenario
+from sim.errors import ConfigError
+from sim.scenario.loading import load_scenario
 from tests.conftest import BASE
 
 
@@ -94,7 +95,7 @@ def test_duplicate_keys_are_refused_with_both_lines(tmp_path, text, expected):
 
 
 def test_a_merge_key_may_be_overridden():
-    from sim.config import safe_parse
+    from sim.scenario.loading import safe_parse
 
     assert safe_parse("a: &m {k: 1, j: 2}\nb:\n  <<: *m\n  k: 3\n")["b"] == {"k": 3, "j": 2}
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import sim
-from sim.coordination.presets import PRESETS
-from sim.experiment import replication_seeds
-from sim.metrics import METRIC_NAMES
+from sim.core.metrics import METRIC_NAMES
+from sim.experiments.plan import replication_seeds
+from sim.scenario.presets import PRESETS
 
 pytest.importorskip("ema_workbench")
 warnings.filterwarnings("ignore", message="ipyparallel not installed")
@@ -71,6 +71,7 @@ def test_perform_experiments_with_emas_sequential_evaluator():
     assert (outcomes["total_cost"][~silos] > outcomes["total_cost"][silos]).all()
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside EMA's PRIM (pandas 3)
 def test_scenario_discovery_example_runs(capsys):
     example = runpy.run_path(str(ROOT / "docs" / "examples" / "scenario_discovery.py"))

@@ -16,11 +16,13 @@ import time
 import pandas as pd
 import pytest
 
-from sim.experiment import load_experiment
-from sim.runner import DaskExecutor, LocalExecutor, SerialExecutor, run_plan
-from sim.store import ResultStore
+from sim.experiments.plan import load_experiment
+from sim.experiments.runner import DaskExecutor, LocalExecutor, SerialExecutor, run_plan
+from sim.experiments.store import ResultStore
 from tests.conftest import BASE
 from tests.tally import tally
+
+pytestmark = pytest.mark.slow
 
 # `make fuzz` (HYPOTHESIS_PROFILE=fuzz) kills the driver many more times
 DRIVER_KILLS = 16 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else 3

@@ -18,10 +18,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sim.cli import main
-from sim.config import read_with_extends
-from sim.coordination.presets import PRESETS
+from sim.scenario.loading import read_with_extends
+from sim.scenario.presets import PRESETS
 from tests.conftest import BASE
 from tests.tally import tally
+
+pytestmark = pytest.mark.slow
 
 # the profiles ("ci" for make test, "fuzz" for make fuzz) are registered in tests/conftest.py
 FEW = settings(max_examples=max(3, settings().max_examples // 10))
@@ -214,8 +216,8 @@ VALID = st.fixed_dictionaries({
 @FEW
 @given(overrides=VALID, preset=st.sampled_from(sorted(PRESETS)), seed=st.integers(0, 2**32))
 def test_generated_valid_scenarios_keep_the_invariants(overrides, preset, seed):
-    from sim.config import load_scenario
-    from sim.model import CoordinationModel
+    from sim.core.model import CoordinationModel
+    from sim.scenario.loading import load_scenario
 
     sets = [f"{k}={v}" for k, v in overrides.items()] + ["time.years=0.4", "time.warmup_weeks=4"]
     model = CoordinationModel(load_scenario(BASE, sets, coordination=preset), seed=seed, check=True)
@@ -251,9 +253,9 @@ class ShuffledExecutor:
        replications=st.integers(1, 2), seed=st.integers(0, 10**6), order=st.integers(0, 100))
 def test_results_do_not_depend_on_workers_executor_or_order(tmp_path_factory, presets, seek,
                                                             replications, seed, order):
-    from sim.experiment import load_experiment
-    from sim.runner import LocalExecutor, SerialExecutor, execute, run_plan, tasks_for
-    from sim.store import ResultStore
+    from sim.experiments.plan import load_experiment
+    from sim.experiments.runner import LocalExecutor, SerialExecutor, execute, run_plan, tasks_for
+    from sim.experiments.store import ResultStore
 
     folder = tmp_path_factory.mktemp("det")
     data = {**EXPERIMENT, "replications": replications, "seed": seed, "years": 0.3,
@@ -286,8 +288,8 @@ def test_results_do_not_depend_on_workers_executor_or_order(tmp_path_factory, pr
        max_memory=st.integers(200, 50_000).map(lambda mb: f"{mb}MB"))
 def test_sizes_near_the_limits_fit_or_are_refused_from_the_estimate(capsys, families, neighbourhoods,
                                                                      max_memory):
-    from sim.config import load_scenario
-    from sim.limits import estimate, parse_size
+    from sim.scenario.limits import estimate, parse_size
+    from sim.scenario.loading import load_scenario
 
     sets = [f"city.families={families}", f"city.neighbourhoods={neighbourhoods}",
             f"city.informal_neighbourhoods={min(5, neighbourhoods - 1)}"]
@@ -309,8 +311,8 @@ def test_sizes_near_the_limits_fit_or_are_refused_from_the_estimate(capsys, fami
 @given(organisations=st.integers(3900, 4100), max_memory=st.integers(150, 400).map(lambda mb: mb * 1e6))
 def test_many_organisations_fit_or_are_refused(organisations, max_memory):
     """Up to the schema's 4,096 organisations (given in memory: parsing 4,000 in YAML takes 10 s)."""
-    from sim.config import ConfigError, load_scenario
-    from sim.limits import check_scenario, estimate
+    from sim.scenario.limits import check_scenario, estimate
+    from sim.scenario.loading import ConfigError, load_scenario
 
     org = {"kind": "private", "sectors": ["health"], "capacity": 5, "unit_cost": 1, "assessment_cost": 1}
     orgs = {f"o{i}": copy.deepcopy(org) for i in range(organisations)}
@@ -330,7 +332,7 @@ def test_many_organisations_fit_or_are_refused(organisations, max_memory):
        replications=st.integers(1, 100_001), slack=st.integers(-2, 2))
 def test_plans_near_the_run_limit_are_counted_before_building(tmp_path, capsys, scenarios, levels,
                                                               design, n, replications, slack):
-    from sim.experiment import ExperimentSpec, check_run_count, count_runs, load_experiment
+    from sim.experiments.plan import ExperimentSpec, check_run_count, count_runs, load_experiment
 
     names = ["base.yaml", "high_income_city.yaml", "informal_megacity.yaml"][:scenarios]
     keys = ("seek_probability", "trust_mean", "awareness_mean")[: len(levels)]

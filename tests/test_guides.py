@@ -32,8 +32,8 @@ import pytest
 import yaml
 
 from sim.cli import build_parser, main
-from sim.config import read_with_extends
-from sim.experiment import load_experiment
+from sim.experiments.plan import load_experiment
+from sim.scenario.loading import read_with_extends
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDES = sorted((ROOT / "docs").glob("guide-*.md"))
@@ -168,6 +168,7 @@ class Runner:
         return "file exists (not run here)"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.name)
 def test_every_command_in_the_guide_is_exercised(guide, tmp_path, monkeypatch):
     lines = commands(guide)

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sim.levers import Lever
+from sim.core.levers import Lever
 from tests.test_mechanisms import city, mechanism, run
 
 VALUES = arrays(float, 4, elements=st.floats(0, 1))

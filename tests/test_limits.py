@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.config import load_scenario
-from sim.limits import available_memory, estimate, parse_size
+from sim.scenario.limits import available_memory, estimate, parse_size
+from sim.scenario.loading import load_scenario
 from tests.conftest import BASE, ROOT
 
 # the peak resident memory of the run's own process image: /proc's VmHWM (``ru_maxrss`` would
@@ -20,8 +20,8 @@ from tests.conftest import BASE, ROOT
 # 251 MB alone and 544 MB from a test process that had grown)
 MEASURE = """
 import json, sys
-from sim.config import load_scenario
-from sim.model import CoordinationModel
+from sim.scenario.loading import load_scenario
+from sim.core.model import CoordinationModel
 model = CoordinationModel(load_scenario(sys.argv[1], sys.argv[2:]))
 model.run(6)
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
@@ -79,6 +79,7 @@ def test_the_memory_available_is_the_default_limit(tmp_path):
     assert 0 < available_memory() < float("inf")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("sets", "steps"), [
     (["city.families=300000", "time.warmup_weeks=2"], 6),
     (["city.families=2000", "city.neighbourhoods=1200"], 6),
@@ -110,10 +111,10 @@ def test_bad_sizes_are_refused_in_one_line(capsys, text):
 def test_the_python_api_refuses_runs_that_cannot_fit(monkeypatch):
     """sim.run and sim.sweep check the estimate too (ConfigError, nothing built)."""
     import sim.api
-    import sim.limits
-    from sim.config import ConfigError
+    import sim.scenario.limits
+    from sim.scenario.loading import ConfigError
 
-    monkeypatch.setattr(sim.limits, "available_memory", lambda: 1e9)
+    monkeypatch.setattr(sim.scenario.limits, "available_memory", lambda: 1e9)
     with pytest.raises(ConfigError, match="city.families"):
         sim.api.run("base", city__families=5_000_000)
     with pytest.raises(ConfigError, match="city.families"):

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.config import deep_merge, scenario_from_dict
-from sim.coordination.presets import PRESETS
-from sim.model import CoordinationModel
-from sim.schema import WEEKS_PER_YEAR
+from sim.core.model import CoordinationModel
+from sim.scenario.loading import deep_merge, scenario_from_dict
+from sim.scenario.presets import PRESETS
+from sim.scenario.schema import WEEKS_PER_YEAR
 from tests.conftest import small_base
 
 WEEKS = 104
@@ -119,7 +119,7 @@ def test_council_costs_staff_hours_per_meeting_and_secretariat():
 
 
 def test_council_effectiveness_falls_with_size_and_inactive_members():
-    from sim.coordination.council import group_efficiency
+    from sim.core.coordination.council import group_efficiency
 
     assert group_efficiency(6, 0.05, 0.005) > group_efficiency(25, 0.05, 0.005)
     small = CoordinationModel(city({"council": {"members": ["health_dept", "ngo"]}}))
@@ -134,7 +134,7 @@ def test_hubs_raise_referral_completion_in_their_catchment():
     hubs = {"integrated_platform": {"hubs": [0, 1], "ramp_up_weeks": 0,
                                     "awareness_gain_per_week": 0.0}}
     without, with_hubs = run(city()), run(city(hubs))
-    from sim.metrics import by_neighbourhood
+    from sim.core.metrics import by_neighbourhood
 
     a, b = by_neighbourhood(without.ledger), by_neighbourhood(with_hubs.ledger)
     assert (b["referral_completion"][[0, 1]] > a["referral_completion"][[0, 1]]).all()
@@ -142,7 +142,7 @@ def test_hubs_raise_referral_completion_in_their_catchment():
 
 def _referral_behind_a_queue(platform: bool):
     """19 families queue for a one-place nutrition service; family 19 is referred to it."""
-    from sim.phases.finding import SOURCE_SEEKING
+    from sim.core.phases.finding import SOURCE_SEEKING
     from tests.conftest import hand_built
 
     changes = {
@@ -310,7 +310,7 @@ def test_platform_does_not_add_money():
 
 
 def test_mechanism_keys_are_validated():
-    from sim.config import ConfigError
+    from sim.scenario.loading import ConfigError
 
     with pytest.raises(ConfigError, match="coordination.council.members"):
         city({"council": {"members": ["nobody"]}})

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-import sim.coordination
-from sim.coordination.base import ModelView
-from sim.model import CoordinationModel
+import sim.core.coordination
+from sim.core.coordination.base import ModelView
+from sim.core.model import CoordinationModel
 from tests.conftest import small_base
 
-FOLDER = Path(sim.coordination.__file__).parent
+FOLDER = Path(sim.core.coordination.__file__).parent
 DECLARED = set(ModelView.__annotations__) | {"refresh_access"}
 
 
@@ -44,11 +44,11 @@ def test_the_check_fails_on_an_undeclared_attribute():
 
 def test_the_schema_loads_no_behaviour():
     """Validating a scenario imports the parameter blocks only, never a mechanism or the model."""
-    code = ("import sys, sim.params; print(' '.join(m for m in sys.modules if m.startswith('sim')))")
+    code = ("import sys, sim.scenario.params; print(' '.join(m for m in sys.modules if m.startswith('sim')))")
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                 check=True).stdout.split())
-    behaviour = {f"sim.coordination.{p.stem}" for p in FOLDER.glob("*.py")} - {
-        "sim.coordination.parameters", "sim.coordination.spec", "sim.coordination.presets",
-        "sim.coordination.members", "sim.coordination.__init__"}
-    assert "sim.coordination.parameters" in loaded
-    assert not loaded & (behaviour | {"sim.model", "sim.phases"})
+    behaviour = {f"sim.core.coordination.{p.stem}" for p in FOLDER.glob("*.py")} - {
+        "sim.scenario.mechanisms", "sim.scenario.coordination", "sim.scenario.presets",
+        "sim.core.coordination.members", "sim.core.coordination.__init__"}
+    assert "sim.scenario.mechanisms" in loaded
+    assert not loaded & (behaviour | {"sim.core.model", "sim.core.phases"})

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pydantic_core import PydanticUndefined
 
-from sim import params
-from sim.coordination.spec import MECHANISM_ORDER, CoordinationSpec
-from sim.metrics import METRICS
+from sim.core.metrics import METRICS
+from sim.scenario import params
+from sim.scenario.coordination import MECHANISM_ORDER, CoordinationSpec
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "model.md").read_text()
 SKIP = {"enabled", "kind"}
@@ -94,7 +94,7 @@ def test_block_parameters_are_in_their_tables(title, model, prefix):
 @pytest.mark.parametrize("mechanism", MECHANISM_ORDER)
 def test_mechanism_parameters_are_in_their_section(mechanism):
     block = CoordinationSpec.model_fields[mechanism].annotation.__args__[0]
-    match = re.search(rf"^### [^\n]*\(`{mechanism}`, `sim/coordination/[a-z_]+\.py`\)$(.*?)(?=^##)",
+    match = re.search(rf"^### [^\n]*\(`{mechanism}`, `sim/core/coordination/[a-z_]+\.py`\)$(.*?)(?=^##)",
                       DOC, flags=re.S | re.M)
     assert match, f"no section for {mechanism} under Coordination mechanisms"
     table = {re.sub(r"\s*\(.*\)$", "", k): v for k, v in rows(match.group(1)).items()}

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import sim.run
+import sim.experiments.single_run as single_run
 from sim.cli import main
 from tests.conftest import BASE
 from tests.tally import tally
@@ -35,7 +35,7 @@ def no_simulation(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the simulation ran before the output folder was checked")
 
-    monkeypatch.setattr(sim.run, "run_scenario", refuse)
+    monkeypatch.setattr(single_run, "run_scenario", refuse)
 
 
 def refused_before_running(capsys, argv: list[str]) -> str:
@@ -108,7 +108,7 @@ def test_the_default_folder_of_a_second_run_is_a_new_one(tmp_path, monkeypatch, 
 
 def test_a_folder_that_appears_during_the_run_is_not_replaced(tmp_path, monkeypatch, capsys):
     out = tmp_path / "r"
-    real = sim.run.run_scenario
+    real = single_run.run_scenario
 
     def meanwhile(*args, **kwargs):
         result = real(*args, **kwargs)
@@ -116,7 +116,7 @@ def test_a_folder_that_appears_during_the_run_is_not_replaced(tmp_path, monkeypa
         (out / "notes.txt").write_text("written while the run computed")
         return result
 
-    monkeypatch.setattr(sim.run, "run_scenario", meanwhile)
+    monkeypatch.setattr(single_run, "run_scenario", meanwhile)
     assert main(["run", str(BASE), *SMALL, "--out", str(out), "--overwrite"]) == 2
     assert (out / "notes.txt").read_text() == "written while the run computed"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]

@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.config import ConfigError
-from sim.experiment import DEFAULT_MAX_RUNS, count_runs, load_experiment
+from sim.errors import ConfigError
+from sim.experiments.plan import DEFAULT_MAX_RUNS, count_runs, load_experiment
 from tests.conftest import BASE
 
 LEVELS = [round(0.1 + i / 2000, 6) for i in range(1000)]
@@ -59,7 +59,7 @@ def test_the_run_limit_is_set_in_the_file_or_by_the_caller(tmp_path):
 
 
 def test_the_count_is_the_plans_length(tmp_path):
-    from sim.experiment import ExperimentSpec
+    from sim.experiments.plan import ExperimentSpec
 
     data = experiment(scenario=[str(BASE), str(BASE.parent / "high_income_city.yaml")],
                       factors={"coordination": ["silos", "council"], "city.families": [300, 400]},

@@ -22,7 +22,8 @@ import pytest
 from tests.conftest import BASE
 from tests.tally import tally
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")]
 
 EXPERIMENT = f"""
 name: orphans

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from sim.model import CoordinationModel
-from sim.streams import Streams
+from sim.core.model import CoordinationModel
+from sim.core.streams import Streams
 from tests.conftest import small_base
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.config import load_scenario
-from sim.model import CoordinationModel
+from sim.core.model import CoordinationModel
+from sim.scenario.loading import load_scenario
 
 SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
 SMALL = ["city.families=1500", "time.years=0.75", "time.warmup_weeks=8"]

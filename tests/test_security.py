@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.config import ConfigError, load_scenario
+from sim.errors import ConfigError
+from sim.scenario.loading import load_scenario
 from tests.conftest import BASE
 
 PACKAGE = Path(__file__).resolve().parent.parent / "sim"

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.config import ConfigError
-from sim.experiment import load_experiment
+from sim.errors import ConfigError
+from sim.experiments.plan import load_experiment
 from tests.conftest import BASE
 
 pytest.importorskip("SALib")
@@ -89,6 +89,7 @@ def test_bad_sensitivity_blocks_are_refused(tmp_path, block, message):
         load_experiment(write(tmp_path, block))
 
 
+@pytest.mark.slow
 def test_sensitivity_command_morris_end_to_end(tmp_path, capsys):
     exp = write(tmp_path, MORRIS)
     out = tmp_path / "out"
@@ -112,6 +113,7 @@ def test_sensitivity_command_morris_end_to_end(tmp_path, capsys):
     assert "0 run now" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_sensitivity_command_sobol_per_coordination_model(tmp_path):
     exp = write(tmp_path, SOBOL)
     out = tmp_path / "out"

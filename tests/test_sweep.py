@@ -12,11 +12,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from sim.config import ConfigError
-from sim.experiment import load_experiment, replication_seeds
-from sim.reproduce import reproduce
-from sim.runner import LocalExecutor, SerialExecutor, make_executor, run_plan
-from sim.store import ResultStore
+from sim.errors import ConfigError
+from sim.experiments.plan import load_experiment, replication_seeds
+from sim.experiments.reproduce import reproduce
+from sim.experiments.runner import LocalExecutor, SerialExecutor, make_executor, run_plan
+from sim.experiments.store import ResultStore
 from tests.conftest import BASE
 
 EXPERIMENT = f"""
@@ -63,6 +63,7 @@ def test_plan_has_common_random_numbers(tmp_path):
     assert len(set(plan.seeds)) == 3
 
 
+@pytest.mark.slow
 def test_serial_local_and_dask_give_identical_numbers(tmp_path):
     plan = load_experiment(experiment(tmp_path))
     serial = sweep(plan, tmp_path / "serial", SerialExecutor())
@@ -75,18 +76,18 @@ def test_serial_local_and_dask_give_identical_numbers(tmp_path):
 
 
 def test_failing_run_becomes_an_error_row(tmp_path, monkeypatch):
-    import sim.runner
+    import sim.experiments.runner
 
     plan = load_experiment(experiment(tmp_path))
     bad_seed = plan.seeds[1]
-    real = sim.runner.simulate
+    real = sim.experiments.runner.simulate
 
     def flaky(config, seed, timeseries):
         if seed == bad_seed and config["coordination"]["model"] == "council":
             raise RuntimeError("injected failure")
         return real(config, seed, timeseries)
 
-    monkeypatch.setattr(sim.runner, "simulate", flaky)
+    monkeypatch.setattr(sim.experiments.runner, "simulate", flaky)
     table = sweep(plan, tmp_path / "out", SerialExecutor())
     assert len(table) == len(plan.runs)
     errors = table[table["status"] == "error"]
@@ -94,6 +95,7 @@ def test_failing_run_becomes_an_error_row(tmp_path, monkeypatch):
     assert (table["status"] == "ok").sum() == len(plan.runs) - 1
 
 
+@pytest.mark.slow
 def test_resume_after_kill_gives_the_rows_of_an_uninterrupted_sweep(tmp_path):
     path = experiment(tmp_path, replications=6)
     plan = load_experiment(path)
@@ -152,8 +154,9 @@ def test_sweep_refuses_a_folder_holding_another_experiment(tmp_path):
         sweep(other, folder, SerialExecutor())
 
 
+@pytest.mark.slow
 def test_report_has_tables_and_figures(tmp_path):
-    from sim.report import write_report
+    from sim.experiments.report import write_report
 
     plan = load_experiment(experiment(tmp_path, replications=3))
     folder = tmp_path / "out"

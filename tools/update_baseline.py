@@ -9,8 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.baseline import BASELINES, baseline_summary  # noqa: E402
-from sim.outputs import json_number  # noqa: E402
+from sim.experiments.baseline import BASELINES, baseline_summary  # noqa: E402
+from sim.experiments.outputs import json_number  # noqa: E402
 
 
 def main() -> None:

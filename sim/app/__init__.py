@@ -1,0 +1,1 @@
+"""The workshop page: the page (``page``), its model (``workshop``), charts and server."""

@@ -1,0 +1,169 @@
+"""Figures of the workshop page (matplotlib, no pyplot, no Solara): the city map and the time series.
+
+Each function takes the page's runs and returns a :class:`matplotlib.figure.Figure`; the page
+shows it with ``solara.FigureMatplotlib``. Values come from the models' DataCollector (every
+metric, every week) and from ``sim.app.workshop``'s read-only map accessors.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+import numpy as np
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from sim.app.workshop import Run, hub_neighbourhoods, needs_waiting_now, neighbourhood_coverage
+from sim.scenario.schema import OrgKind
+
+MAP_COLOURINGS = {
+    "coverage": ("Needs met since warm-up (%)", "RdYlGn"),
+    "waiting": ("Needs waiting now, per 100 families", "OrRd"),
+}
+RUN_COLOURS = ("#1f5fa8", "#d9541e")
+SITE_MARKERS = {OrgKind.DEPARTMENT: ("s", "department"), OrgKind.NGO: ("^", "NGO"),
+                OrgKind.PRIVATE: ("o", "private provider")}
+# sites of the three kinds sit side by side in a neighbourhood (share of the city's extent)
+SITE_OFFSETS = {OrgKind.DEPARTMENT: (-0.025, 0.0), OrgKind.NGO: (0.025, 0.0), OrgKind.PRIVATE: (0.0, -0.03)}
+RASTER = 120
+DPI = 90
+
+
+def figure_png(fig: Figure) -> bytes:
+    """The figure as PNG bytes, as the page shows it."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})  # fast over small
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=32)
+def _layers(xy_bytes: bytes, informal_bytes: bytes, extent: float) -> tuple[np.ndarray, np.ndarray]:
+    """The static layers of a city's map: (RASTER, RASTER) index of each pixel's nearest
+    neighbourhood (a Voronoi map), and an RGBA overlay with borders and informal hatching."""
+    xy = np.frombuffer(xy_bytes, dtype=float).reshape(-1, 2)
+    informal = np.frombuffer(informal_bytes, dtype=bool)
+    axis = (np.arange(RASTER) + 0.5) * extent / RASTER
+    gx, gy = np.meshgrid(axis, axis)
+    d = (gx[..., None] - xy[:, 0]) ** 2 + (gy[..., None] - xy[:, 1]) ** 2
+    cells = d.argmin(axis=2)
+    border = np.zeros(cells.shape, dtype=bool)
+    border[1:, :] |= cells[1:, :] != cells[:-1, :]
+    border[:, 1:] |= cells[:, 1:] != cells[:, :-1]
+    row, col = np.indices(cells.shape)
+    hatch = informal[cells] & ((row + col) % 7 < 2)
+    overlay = np.zeros((*cells.shape, 4))
+    overlay[hatch] = (0.15, 0.15, 0.15, 0.75)
+    overlay[border] = (1.0, 1.0, 1.0, 1.0)
+    return cells, overlay
+
+
+def map_values(run: Run, colour_by: str) -> np.ndarray:
+    """Per-neighbourhood values the map shows (coverage in %, or needs waiting per 100 families)."""
+    if colour_by == "coverage":
+        return 100.0 * neighbourhood_coverage(run.model)
+    return needs_waiting_now(run.model)
+
+
+def city_map(runs: list[Run], colour_by: str = "coverage") -> Figure:
+    """One map per run: neighbourhoods coloured, informal settlements hatched, sites and hubs."""
+    title, cmap = MAP_COLOURINGS[colour_by]
+    values = [map_values(run, colour_by) for run in runs]
+    # one scale for every map shown, from 0 to just above the highest value
+    top = max([np.nanmax(v) if np.isfinite(v).any() else 0.0 for v in values] + [1.0])
+    norm = Normalize(0.0, min(100.0, float(np.ceil(top / 10) * 10)) if colour_by == "coverage"
+                     else float(np.ceil(top / 5) * 5))
+    fig = Figure(figsize=(4.2 * len(runs) + 0.9, 4.8), dpi=DPI)
+    right = 1.0 - 0.9 / (4.2 * len(runs) + 0.9)
+    fig.subplots_adjust(left=0.01, right=right, bottom=0.12, top=0.94, wspace=0.04)
+    axes = fig.subplots(1, len(runs), squeeze=False)[0]
+    image = None
+    for ax, run, vals in zip(axes, runs, values, strict=True):
+        model = run.model
+        city, extent = model.city, float(model.params.city.extent_km)
+        cells, overlay = _layers(np.ascontiguousarray(city.xy, dtype=float).tobytes(),
+                                 np.ascontiguousarray(city.informal, dtype=bool).tobytes(), extent)
+        box = (0, extent, 0, extent)
+        image = ax.imshow(np.ma.masked_invalid(vals[cells]), origin="lower", extent=box, cmap=cmap,
+                          norm=norm, interpolation="nearest")
+        ax.imshow(overlay, origin="lower", extent=box, interpolation="nearest")
+        for kind, (marker, _) in SITE_MARKERS.items():
+            rows = [i for i, k in enumerate(model.orgs.kind) if k == kind]
+            if not rows:
+                continue
+            where = np.flatnonzero(model.orgs.site[rows].any(axis=0))
+            dx, dy = SITE_OFFSETS[kind]
+            ax.scatter(city.xy[where, 0] + dx * extent, city.xy[where, 1] + dy * extent,
+                       marker=marker, s=30, c="white", edgecolors="black", linewidths=0.8, zorder=3)
+        hubs = hub_neighbourhoods(model)
+        if len(hubs):
+            ax.scatter(city.xy[hubs, 0], city.xy[hubs, 1] + 0.03 * extent, marker="*", s=260,
+                       c="#ffd23f", edgecolors="black", linewidths=0.8, zorder=4)
+        ax.set_title(run.label, fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    cbar = fig.colorbar(image, cax=fig.add_axes((right + 0.015, 0.2, 0.2 / fig.get_figwidth(), 0.66)))
+    cbar.set_label(title, fontsize=9)
+    handles = [Line2D([], [], marker=m, ls="", mfc="white", mec="black", label=label)
+               for m, label in SITE_MARKERS.values()]
+    handles.append(Line2D([], [], marker="*", ls="", mfc="#ffd23f", mec="black", ms=12,
+                          label="family hub"))
+    handles.append(Patch(facecolor="white", edgecolor="grey", hatch="///", label="informal settlement"))
+    fig.legend(handles=handles, loc="lower center", ncol=5 if len(runs) > 1 else 3, fontsize=8,
+               frameon=False)
+    return fig
+
+
+TIMESERIES_PANELS = ("coverage", "coverage_marginalised", "duplication_rate", "cost_per_need_met")
+# panel positions (per cent of the chart) in a 2 x 2 layout
+_GRIDS = [{"left": "9%", "top": "14%", "width": "37%", "height": "30%"},
+          {"left": "59%", "top": "14%", "width": "37%", "height": "30%"},
+          {"left": "9%", "top": "60%", "width": "37%", "height": "30%"},
+          {"left": "59%", "top": "60%", "width": "37%", "height": "30%"}]
+
+
+def _series_values(values: np.ndarray, percent: bool) -> list:
+    """JSON-ready numbers (NaN becomes null, a gap in the line)."""
+    scaled = 100.0 * values if percent else values
+    return [round(float(v), 2) if np.isfinite(v) else None for v in scaled]
+
+
+def timeseries_option(runs: list[Run]) -> dict:
+    """An ECharts option (drawn in the browser, so nothing to render on the server): four panels
+    (needs met, for marginalised families, duplication, cost per need met), one line per run,
+    weeks since the end of the warm-up, from each model's DataCollector."""
+    titles = {"coverage": "Needs met", "coverage_marginalised": "Needs met, marginalised",
+              "duplication_rate": "Duplication", "cost_per_need_met": "Cost per need met"}
+    option: dict = {
+        "animation": False,
+        "color": list(RUN_COLOURS),
+        "legend": {"top": 0, "data": [run.label for run in runs]},
+        "tooltip": {"trigger": "axis"},
+        "grid": _GRIDS,
+        "title": [], "xAxis": [], "yAxis": [], "series": [],
+    }
+    for i, metric in enumerate(TIMESERIES_PANELS):
+        grid = _GRIDS[i]
+        top = f"{int(grid['top'][:-1]) - 7}%"
+        unit = "" if metric == "cost_per_need_met" else " (%)"
+        option["title"].append({"text": titles[metric] + unit, "left": grid["left"], "top": top,
+                                "textStyle": {"fontSize": 12, "fontWeight": "normal"}})
+        option["xAxis"].append({"type": "value", "gridIndex": i, "min": "dataMin", "max": "dataMax",
+                                "minInterval": 1, "name": "week" if i >= 2 else "", "nameLocation": "middle",
+                                "nameGap": 22})
+        option["yAxis"].append({"type": "value", "gridIndex": i, "scale": metric != "coverage"
+                                and metric != "coverage_marginalised", "splitNumber": 3})
+    for r, run in enumerate(runs):
+        frame = run.model.timeseries()
+        frame = frame[frame["week"] >= run.model.params.time.warmup_weeks]
+        weeks = frame["week"].astype(int).tolist()
+        for i, metric in enumerate(TIMESERIES_PANELS):
+            values = _series_values(frame[metric].to_numpy(dtype=float), metric != "cost_per_need_met")
+            option["series"].append({
+                "name": run.label, "type": "line", "xAxisIndex": i, "yAxisIndex": i,
+                "showSymbol": False, "data": [list(p) for p in zip(weeks, values, strict=True)],
+                "lineStyle": {"width": 2, "type": "solid" if r == 0 else "dashed"},
+                "itemStyle": {"color": RUN_COLOURS[r % 2]}})
+    return option

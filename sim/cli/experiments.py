@@ -1,0 +1,155 @@
+"""The experiment commands of `sim`: sweep, sensitivity, report, reproduce."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from sim.errors import ConfigError
+from sim.scenario import limits
+
+DEFAULT_ROOT = Path("results")
+
+
+def _runner_options(parser, positive_int) -> None:
+    parser.add_argument("experiment", help="experiment YAML file")
+    parser.add_argument("--out", help="results folder (default: results/<experiment name>)")
+    parser.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
+                        help="parallel workers (default: all cores)")
+    parser.add_argument("--executor", choices=["local", "dask"], default="local")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler (default: LocalCluster)")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    limits.add_options(parser, runs=True)
+
+
+def add_parsers(sub, positive_int) -> None:
+    """Register `sweep`, `sensitivity`, `report` and `reproduce` on the `sim` sub-command parser."""
+    sweep = sub.add_parser("sweep", help="run an experiment (resumable) into a results folder")
+    _runner_options(sweep, positive_int)
+    sweep.add_argument("--report", action="store_true", help="write the report when done")
+
+    sens = sub.add_parser("sensitivity", help="run an experiment's sensitivity design (SALib) "
+                          "and rank the parameters' influence on each metric")
+    _runner_options(sens, positive_int)
+
+    report = sub.add_parser("report", help="write report.md and figures for a results folder")
+    report.add_argument("folder", help="results folder of a sweep")
+    report.add_argument("--reference", help="reference arm's coordination model (default: silos)")
+
+    repro = sub.add_parser("reproduce", help="re-run a sweep's runs and check every number")
+    repro.add_argument("folder", help="results folder of a sweep")
+    repro.add_argument("--sample", type=positive_int, help="re-run only K runs chosen at random")
+    repro.add_argument("--workers", type=positive_int, default=1)
+
+
+def experiment_folder(plan, out: str | None) -> Path:
+    """The sweep's folder: --out as given, else results/<name> (a checked safe name)."""
+    if out:
+        return Path(out)
+    return DEFAULT_ROOT / plan.spec.name
+
+
+def cmd_sweep(args) -> int:
+    from sim.experiments.plan import load_experiment
+
+    store = _run(load_experiment(args.experiment, args.max_runs), args)
+    if args.report:
+        from sim.experiments.report import write_report
+
+        print(f"report: {write_report(store.folder)}")
+    return 0
+
+
+def cmd_sensitivity(args) -> int:
+    """Run the sensitivity design like a sweep (resumable), then analyse it with SALib."""
+    from sim.experiments.plan import load_experiment
+
+    plan = load_experiment(args.experiment, args.max_runs)
+    if plan.spec.sensitivity is None:
+        raise ConfigError(f"{args.experiment}: no sensitivity: block (method, n, parameters); "
+                          "use sim sweep for other experiments")
+    store = _run(plan, args)
+    from sim.experiments.sensitivity import write_sensitivity
+
+    path = write_sensitivity(store.folder)
+    print(f"sensitivity: {path} (table: {store.folder / 'sensitivity.csv'}, "
+          f"figure: {store.folder / 'figures' / 'sensitivity.png'})")
+    return 0
+
+
+def _run(plan, args):
+    """Run ``plan`` into its results folder with the executor chosen on the command line."""
+    from sim.experiments.runner import make_executor, run_plan
+    from sim.experiments.store import ResultStore
+
+    limits.check_plan(plan, args.max_memory, args.workers, local=args.scheduler is None)
+    store = ResultStore(experiment_folder(plan, args.out))
+    store.check_new_or_own()
+    with store.lock():  # refused before any worker starts if another sweep holds the folder
+        progress = None if args.quiet else Progress(len(plan.runs))
+        executor = make_executor(args.executor, args.workers, args.scheduler)
+        try:
+            manifest = run_plan(plan, store, executor, progress)
+        finally:
+            executor.close()
+            if progress is not None:
+                progress.close()
+    rate = manifest["runs_per_second"]
+    print(f"{plan.spec.name}: {manifest['runs_ok']} runs ok, {manifest['runs_error']} errors, "
+          f"{manifest['runs_this_invocation']} run now in {manifest['seconds_this_invocation']:.1f} s"
+          + (f" ({rate:.2f} runs/s on {executor.workers} {executor.name} workers)" if rate else "")
+          + f" -> {store.folder}/")
+    return store
+
+
+def cmd_report(args) -> int:
+    from sim.experiments.report import write_report
+
+    path = write_report(Path(args.folder), reference=args.reference)
+    print(f"report written to {path}")
+    return 0
+
+
+def cmd_reproduce(args) -> int:
+    from sim.experiments.reproduce import reproduce
+
+    result = reproduce(Path(args.folder), sample=args.sample, workers=args.workers)
+    print(result.describe())
+    return 0 if result.ok else 1
+
+
+class Progress:
+    """A tqdm bar on a terminal; plain log lines (every 10% or 30 s) otherwise."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.bar = None
+        self.last = time.monotonic()
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="run", desc="sweep")
+
+    def __call__(self, done: int, todo: int, row: dict) -> None:
+        if self.bar is not None:
+            if self.bar.total != todo:
+                self.bar.reset(total=todo)
+                self.bar.update(done)
+            else:
+                self.bar.update(1)
+            return
+        step = max(todo // 10, 1)
+        if done == todo or done % step == 0 or time.monotonic() - self.last > 30:
+            self.last = time.monotonic()
+            print(f"sweep: {done}/{todo} runs done", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+COMMANDS = {"sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "report": cmd_report,
+            "reproduce": cmd_reproduce}
+__all__ = ["COMMANDS", "ConfigError", "add_parsers"]

@@ -1,0 +1,224 @@
+"""The `sim` command: run a scenario, validate a file.
+
+Bad input of any kind ends with one line on stderr naming the file and key, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from sim.cli import experiments as cli_experiments
+from sim.core.metrics import units
+from sim.errors import ConfigError, InvariantError
+from sim.scenario import limits
+from sim.scenario.loading import load_scenario, read_yaml
+from sim.scenario.presets import DESCRIPTIONS
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _whole_number(text: str, low: int, high: int, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not low <= value < high:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole_number(text, 1, 2**63, "a number >= 1")
+
+
+def _seed(text: str) -> int:
+    return _whole_number(text, 0, 2**63, "0 <= seed < 2^63")
+
+
+def _years(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of years, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of years, got {text}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port between 1 and 65535, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="sim", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run one scenario and write its results")
+    run.add_argument("scenario", nargs="?", help="scenario YAML file")
+    run.add_argument("--seed", type=_seed, help="run seed (default: the scenario's)")
+    horizon = run.add_mutually_exclusive_group()
+    horizon.add_argument("--years", type=_years, help="simulated years")
+    horizon.add_argument("--steps", type=_positive_int, help="simulated weeks")
+    run.add_argument("--coordination", metavar="NAME", help="coordination model (preset)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override any parameter, e.g. city.families=2000 (repeatable)")
+    run.add_argument("--out", help="a new result folder (default: results/<scenario>-<model>-s<seed>, "
+                     "or the first free <...>-2, -3 if it is taken)")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace the folder if an earlier run wrote it (never any other folder)")
+    run.add_argument("--check", action="store_true", help="check invariants every step")
+    run.add_argument("--list-coordination", action="store_true",
+                     help="list the coordination models and exit")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    limits.add_options(run)
+
+    val = sub.add_parser("validate", help="check a scenario or experiment file and say what is wrong")
+    val.add_argument("file", help="scenario or experiment YAML file")
+    val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    limits.add_options(val, runs=True)
+    cli_experiments.add_parsers(sub, _positive_int)
+
+    app = sub.add_parser("app", help="start the workshop page (a web page on this computer)")
+    app.add_argument("--host", default="127.0.0.1",
+                     help="address to serve on (default: 127.0.0.1, this computer only)")
+    app.add_argument("--port", type=_port, default=8765, help="port (default: 8765)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `sim` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        print(f"sim {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except InvariantError as exc:
+        print(f"sim {args.command}: stopped: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a write failed (disk full, permissions): what is written is kept
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"sim {args.command}: error: {exc.strerror or exc}{where} (results already written "
+              "are kept; run the same command again once fixed)", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"sim {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_validate(args) -> int:
+    if "scenario" in read_yaml(args.file):  # an experiment names its scenario(s)
+        from sim.experiments.plan import load_experiment
+
+        plan = load_experiment(args.file, args.max_runs)
+        limits.check_plan(plan, args.max_memory)
+        print(f"{args.file}: valid experiment {plan.spec.name!r} ({len(plan.arms)} arms x "
+              f"{plan.spec.replications} replications = {len(plan.runs)} runs)")
+        return 0
+    scenario = load_scenario(args.file, args.overrides)
+    limits.check_scenario(scenario, args.file, args.max_memory)
+    print(f"{args.file}: valid scenario {scenario.name!r} ({scenario.city.families} families, "
+          f"{len(scenario.organisations)} organisations, {scenario.time.steps} weeks, "
+          f"coordination {scenario.coordination.label})")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from sim.experiments.outputs import free_folder, safe_subdir
+    from sim.experiments.single_run import check_run_folder, run_scenario
+
+    if args.list_coordination:
+        width = max(map(len, DESCRIPTIONS))
+        for name, text in DESCRIPTIONS.items():
+            print(f"{name:<{width}}  {text}")
+        return 0
+    if not args.scenario:
+        raise ConfigError("no scenario file given (e.g. sim run scenarios/base.yaml)")
+    overrides = list(args.overrides)
+    if args.years is not None:
+        overrides.append(f"time.years={args.years}")
+    if args.steps is not None:
+        overrides.append(f"time.years={args.steps / 52!r}")
+    scenario = load_scenario(args.scenario, overrides, coordination=args.coordination, seed=args.seed)
+    limits.check_scenario(scenario, args.scenario, args.max_memory)
+    if args.out:
+        folder = Path(args.out)
+    else:
+        root = Path(scenario.outputs.dir)
+        folder = safe_subdir(root, f"{scenario.name}-{scenario.coordination.label}-s{scenario.seed}")
+        if not args.overwrite:  # a second run with other settings never replaces the first
+            folder = free_folder(folder)
+    check_run_folder(folder, args.overwrite)  # before the simulation, not after
+    result = run_scenario(scenario, check=args.check, progress=_progress(scenario, args.quiet))
+    result.write(folder, overwrite=args.overwrite)
+    print(format_summary(result.summary, scenario.sector_names, result.manifest))
+    print(f"\nresults written to {folder}/")
+    return 0
+
+
+def _progress(scenario, quiet: bool):
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bar = tqdm(total=scenario.time.steps, unit="week", desc=scenario.name, leave=False)
+
+    def update(week: int) -> None:
+        bar.update(1)
+        if week >= scenario.time.steps:
+            bar.close()
+
+    return update
+
+
+def format_summary(summary: dict[str, float], sectors: list[str], manifest: dict) -> str:
+    """A readable table: metric, value, unit."""
+    unit = units(sectors)
+    head = (f"{manifest['scenario']}: coordination={manifest['coordination']}, "
+            f"seed={manifest['seed']}, {manifest['families']} families, "
+            f"{manifest['steps']} weeks ({manifest['warmup_weeks']} warm-up), "
+            f"{manifest['wall_seconds']:.1f} s")
+    width = max(map(len, summary))
+    lines = [head, "", f"{'metric':<{width}}  {'value':>14}  unit", "-" * (width + 30)]
+    for name, value in summary.items():
+        shown = "n/a" if value != value else _fmt(value, unit[name])
+        lines.append(f"{name:<{width}}  {shown:>14}  {unit[name]}")
+    return "\n".join(lines)
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit.startswith("share"):
+        return f"{value:.3f}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
+def cmd_app(args) -> int:
+    """Serve the workshop page (sim/app/page.py) until Ctrl-C."""
+    from sim.app.server import serve
+
+    return serve(args.host, args.port)
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, **cli_experiments.COMMANDS}
+COMMANDS["app"] = cmd_app
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The model: city and families, organisations, case records, phases, mechanisms, metrics."""

@@ -1,0 +1,99 @@
+"""The interface between the model and a coordination mechanism.
+
+A mechanism is set up once, then called at fixed points of the step. It changes the city only
+through these hooks, through the composed levers (``model.levers``: ``outreach``, ``capacity``,
+``fee_marginalised``; it states its own addition or factor, see :mod:`sim.core.levers`), and through
+the documented state it may change (organisations' ``quota_share``, ``priority``, ``budget``;
+families' ``awareness`` and ``trust``; the model's ``coordination_support`` and
+``planning_support``); it reports what it costs each week through :meth:`Mechanism.weekly_cost`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.core.casebook import CaseBook
+    from sim.core.ledger import Ledger
+    from sim.core.levers import Levers
+    from sim.core.organisations import OrgTable
+    from sim.core.population import Population
+    from sim.core.streams import Streams
+    from sim.core.world import City
+    from sim.scenario.params import Scenario
+
+
+class ModelView(Protocol):
+    """What a mechanism's hooks may use of the model: everything else is the model's own.
+
+    ``tests/test_mechanisms_interface.py`` checks that mechanisms use nothing else.
+    """
+
+    params: Scenario  # read only
+    week: int  # read only: the current week
+    streams: Streams  # draw only from the mechanism's own named stream (e.g. "council")
+    city: City  # read only: neighbourhoods
+    pop: Population  # read; a mechanism may change families' ``awareness`` and ``trust``
+    orgs: OrgTable  # read; may change ``quota_share``, ``priority`` and ``budget``
+    org_service_weeks: np.ndarray  # read only: mean service weeks of each organisation
+    book: CaseBook  # read; may drop duplicate rows (``keep``) and queue applications (``apply``)
+    levers: Levers  # outreach, capacity, fees: state an addition or a factor, never write arrays
+    ledger: Ledger  # read only (e.g. whether this week is counted)
+    coordination_support: float  # 0..1, set by a focal point, read by others
+    planning_support: float  # >= 0, raised by an expert pool, read by a council
+
+    def refresh_access(self) -> None:
+        """Recompute families' access to providers (after a change of fees)."""
+
+
+class Mechanism:
+    """Base class: every hook does nothing, so a mechanism overrides only what it changes."""
+
+    name: ClassVar[str] = "mechanism"
+
+    def __init__(self, params):
+        self.params = params
+
+    def setup(self, model: ModelView) -> None:
+        """Called once after the city and organisations exist."""
+
+    def on_budgets(self, model: ModelView) -> None:
+        """Phase 1, after funding has arrived."""
+
+    def on_finding(self, model: ModelView) -> None:
+        """Phase 3, before families seek help."""
+
+    def visibility(self, model: ModelView, family: np.ndarray, org: np.ndarray,
+                   probability: np.ndarray) -> np.ndarray:
+        """Chance that ``org`` sees other providers' records of ``family`` (phases 4 and 5)."""
+        return probability
+
+    def identify_probability(self, model: ModelView, family: np.ndarray, org: np.ndarray,
+                             probability: np.ndarray) -> np.ndarray:
+        """Chance that ``org``, taking ``family`` on, spots a need in another sector (phase 6)."""
+        return probability
+
+    def fast_track(self, model: ModelView, family: np.ndarray, source: np.ndarray,
+                   target: np.ndarray) -> np.ndarray:
+        """Referrals that arrive warm and go to the front of the receiving waiting list."""
+        return np.zeros(len(family), dtype=bool)
+
+    def referral_completion(self, model: ModelView, family: np.ndarray,
+                            source: np.ndarray, target: np.ndarray,
+                            probability: np.ndarray) -> np.ndarray:
+        """Chance a referral from ``source`` to ``target`` completes (phase 6)."""
+        return probability
+
+    def on_coordination(self, model: ModelView) -> None:
+        """Phase 7: meetings, reconciliation, training, turnover."""
+
+    def weekly_cost(self, model: ModelView) -> float:
+        """Money this mechanism costs in the current week (booked after warm-up)."""
+        return 0.0
+
+    def setup_cost(self, model: ModelView) -> float:
+        """One-off set-up money (including set-up work done during warm-up), booked once, in the
+        first week after warm-up."""
+        return 0.0

@@ -1,0 +1,20 @@
+"""The organisations of a model that take part in a mechanism (see ``sim.scenario.members``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.scenario.members import GROUPS, Members
+
+if TYPE_CHECKING:
+    from sim.core.coordination.base import ModelView
+
+
+def member_mask(model: ModelView, members: Members) -> np.ndarray:
+    """(O,) True for the organisations in ``members``."""
+    if isinstance(members, str):
+        rule = GROUPS[members]
+        return np.array([rule(kind) for kind in model.orgs.kind], dtype=bool)
+    return np.isin(np.array(model.orgs.names), members)

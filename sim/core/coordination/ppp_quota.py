@@ -1,0 +1,41 @@
+"""Public-private partnership with a quota (the Korean day-care arrangement).
+
+Private providers take a public subsidy per child and in exchange reserve ``quota_share`` of
+their free places for marginalised families, whose fee is waived by ``fee_waiver`` (which raises
+their take-up). Cost: the subsidy for every marginalised family in a subsidised place each week.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.core.coordination.base import Mechanism
+from sim.core.coordination.members import member_mask
+from sim.scenario.schema import PRIORITY_CODES, Priority
+
+if TYPE_CHECKING:
+    from sim.core.coordination.base import ModelView
+
+
+class PppQuota(Mechanism):
+    """Sets quotas and fee waivers on the chosen providers and pays their subsidy."""
+
+    name = "ppp_quota"
+
+    def setup(self, model: ModelView) -> None:
+        p, orgs = self.params, model.orgs
+        self.providers = member_mask(model, p.providers)
+        orgs.quota_share[self.providers] = np.maximum(orgs.quota_share[self.providers], p.quota_share)
+        orgs.priority[self.providers] = PRIORITY_CODES[Priority.QUOTA]
+        model.levers.fee_marginalised.scale(self.name, np.where(self.providers, 1.0 - p.fee_waiver, 1.0))
+        model.refresh_access()
+
+    def subsidised_places(self, model: ModelView) -> int:
+        cases = model.book.cases
+        marginalised = model.pop.marginalised[cases.family]
+        return int(np.count_nonzero(self.providers[cases.org] & marginalised))
+
+    def weekly_cost(self, model: ModelView) -> float:
+        return self.subsidised_places(model) * self.params.subsidy_per_child_per_week

@@ -1,0 +1,217 @@
+"""The one definition of every metric: pure functions over a :class:`~sim.core.ledger.Ledger`.
+
+The DataCollector time series, the run summary, sweeps and the app all call :func:`summarise`.
+Formulas and units are documented in ``docs/model.md``; ratios with an empty denominator are NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.core.ledger import LAPSED, MET, Ledger
+
+NAN = float("nan")
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator / denominator) if denominator > 0 else NAN
+
+
+def _coverage(ledger: Ledger, sectors=slice(None), marginalised=slice(None)) -> float:
+    met = ledger.episodes_ended[MET][sectors, marginalised].sum()
+    return _ratio(met, ledger.episodes_started[sectors, marginalised].sum())
+
+
+def coverage(ledger: Ledger) -> float:
+    """Need-episodes met / need-episodes started (both since warm-up)."""
+    return _coverage(ledger)
+
+
+def coverage_marginalised(ledger: Ledger) -> float:
+    """Coverage among marginalised families."""
+    return _coverage(ledger, marginalised=1)
+
+
+def coverage_other(ledger: Ledger) -> float:
+    """Coverage among other families."""
+    return _coverage(ledger, marginalised=0)
+
+
+def equity_gap(ledger: Ledger) -> float:
+    """coverage_other - coverage_marginalised (positive: marginalised families fare worse)."""
+    return coverage_other(ledger) - coverage_marginalised(ledger)
+
+
+def children_reached(ledger: Ledger) -> float:
+    """Distinct children who received at least one service week since warm-up."""
+    return ledger.children_reached
+
+
+def duplication_rate(ledger: Ledger) -> float:
+    """Duplicate contacts / all contacts (assessments and service weeks)."""
+    dup = ledger.assessments_duplicate + ledger.service_weeks_duplicate
+    return _ratio(dup, ledger.assessments + ledger.service_weeks)
+
+
+def duplicated_spend(ledger: Ledger) -> float:
+    """Money spent on duplicate assessments and duplicate service weeks."""
+    return ledger.assessment_spend_duplicate + ledger.service_spend_duplicate
+
+
+def service_cost(ledger: Ledger) -> float:
+    """Money spent on service weeks."""
+    return ledger.service_spend
+
+
+def assessment_cost(ledger: Ledger) -> float:
+    """Money spent on intake assessments."""
+    return ledger.assessment_spend
+
+
+def coordination_cost(ledger: Ledger) -> float:
+    """Money spent on coordination mechanisms (sum over mechanisms)."""
+    return float(sum(ledger.coordination_spend.values()))
+
+
+def total_cost(ledger: Ledger) -> float:
+    """service_cost + assessment_cost + coordination_cost."""
+    return service_cost(ledger) + assessment_cost(ledger) + coordination_cost(ledger)
+
+
+def needs_met(ledger: Ledger) -> float:
+    """Need-episodes started since warm-up that were met."""
+    return float(ledger.episodes_ended[MET].sum())
+
+
+def needs_lapsed(ledger: Ledger) -> float:
+    """Need-episodes started since warm-up that lapsed unmet."""
+    return float(ledger.episodes_ended[LAPSED].sum())
+
+
+def cost_per_need_met(ledger: Ledger) -> float:
+    """total_cost / needs_met."""
+    return _ratio(total_cost(ledger), needs_met(ledger))
+
+
+def cost_per_child_reached(ledger: Ledger) -> float:
+    """total_cost / children_reached."""
+    return _ratio(total_cost(ledger), children_reached(ledger))
+
+
+def unspent_budget_share(ledger: Ledger) -> float:
+    """Budget lapsed unspent at fiscal year ends / budget appropriated."""
+    return _ratio(ledger.lapsed_budget, ledger.appropriated)
+
+
+def referrals_made(ledger: Ledger) -> float:
+    """Cross-sector referrals made by providers."""
+    return ledger.referrals_made
+
+
+def referrals_lost(ledger: Ledger) -> float:
+    """Referrals whose hand-off did not complete."""
+    return ledger.referrals_made - ledger.referrals_completed
+
+
+def referral_completion(ledger: Ledger) -> float:
+    """Referrals completed / referrals made."""
+    return _ratio(ledger.referrals_completed, ledger.referrals_made)
+
+
+def mean_wait_weeks(ledger: Ledger) -> float:
+    """Mean weeks from a need arising to its first service week (episodes served)."""
+    return _ratio(ledger.wait_weeks_total, ledger.first_services)
+
+
+def referral_wait_weeks(ledger: Ledger) -> float:
+    """Mean weeks a completed referral waited on the receiving organisation's list."""
+    return _ratio(ledger.referral_wait_weeks_total, ledger.referrals_started)
+
+
+def unmet_need_weeks(ledger: Ledger) -> float:
+    """Weeks of open, unserved need per child (family-sector weeks / mean number of children)."""
+    mean_children = _ratio(ledger.child_weeks, ledger.weeks)
+    return _ratio(ledger.unmet_need_weeks, mean_children)
+
+
+def escalations(ledger: Ledger) -> float:
+    """Needs that became severe while unmet."""
+    return ledger.escalations
+
+
+def by_neighbourhood(ledger: Ledger) -> dict[str, np.ndarray]:
+    """Per-neighbourhood coverage, waits and referral completion (NaN where undefined)."""
+    a = ledger.area
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "coverage": np.where(a["started"] > 0, a["met"] / a["started"], np.nan),
+            "mean_wait_weeks": np.where(a["first_services"] > 0,
+                                        a["wait_weeks_total"] / a["first_services"], np.nan),
+            "referral_completion": np.where(a["referrals_made"] > 0,
+                                            a["referrals_completed"] / a["referrals_made"], np.nan),
+            "referral_wait_weeks": np.where(a["referrals_started"] > 0,
+                                            a["referral_wait_weeks_total"] / a["referrals_started"],
+                                            np.nan),
+        }
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric's name, unit and function."""
+
+    name: str
+    unit: str
+    compute: Callable[[Ledger], float]
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("coverage", "share", coverage),
+    Metric("coverage_marginalised", "share", coverage_marginalised),
+    Metric("coverage_other", "share", coverage_other),
+    Metric("equity_gap", "share points", equity_gap),
+    Metric("children_reached", "children", children_reached),
+    Metric("duplication_rate", "share of contacts", duplication_rate),
+    Metric("duplicated_spend", "money", duplicated_spend),
+    Metric("service_cost", "money", service_cost),
+    Metric("assessment_cost", "money", assessment_cost),
+    Metric("coordination_cost", "money", coordination_cost),
+    Metric("total_cost", "money", total_cost),
+    Metric("cost_per_need_met", "money per need", cost_per_need_met),
+    Metric("cost_per_child_reached", "money per child", cost_per_child_reached),
+    Metric("unspent_budget_share", "share", unspent_budget_share),
+    Metric("referrals_made", "referrals", referrals_made),
+    Metric("referrals_lost", "referrals", referrals_lost),
+    Metric("referral_completion", "share", referral_completion),
+    Metric("mean_wait_weeks", "weeks", mean_wait_weeks),
+    Metric("referral_wait_weeks", "weeks", referral_wait_weeks),
+    Metric("needs_met", "episodes", needs_met),
+    Metric("needs_lapsed", "episodes", needs_lapsed),
+    Metric("unmet_need_weeks", "weeks per child", unmet_need_weeks),
+    Metric("escalations", "episodes", escalations),
+)
+
+METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
+SECTOR_COVERAGE_PREFIX = "coverage."
+
+
+def sector_metric_name(sector: str) -> str:
+    """Name of the coverage metric of one sector, e.g. ``coverage.health``."""
+    return SECTOR_COVERAGE_PREFIX + sector
+
+
+def units(sectors: list[str]) -> dict[str, str]:
+    """Unit of every metric that :func:`summarise` returns."""
+    out = {m.name: m.unit for m in METRICS}
+    out.update({sector_metric_name(s): "share" for s in sectors})
+    return out
+
+
+def summarise(ledger: Ledger, sectors: list[str]) -> dict[str, float]:
+    """Every metric, plus ``coverage.<sector>`` for each sector, as a flat name -> number dict."""
+    out = {m.name: float(m.compute(ledger)) for m in METRICS}
+    for i, sector in enumerate(sectors):
+        out[sector_metric_name(sector)] = float(_coverage(ledger, sectors=i))
+    return {k: (v if np.isfinite(v) else NAN) for k, v in out.items()}

@@ -1,0 +1,184 @@
+"""CoordinationModel: the Mesa model. Thin: it holds state and runs the phases in order."""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa import DataCollector, Model
+
+from sim.core.agents import Family, make_organisation_agents
+from sim.core.casebook import CaseBook
+from sim.core.coordination.registry import build_mechanisms
+from sim.core.invariants import check_invariants
+from sim.core.ledger import Ledger
+from sim.core.levers import Levers
+from sim.core.metrics import summarise
+from sim.core.organisations import OrgTable
+from sim.core.phases import budgets, finding, intake, needs, referral, service
+from sim.core.population import Population
+from sim.core.sectors import SectorTable
+from sim.core.streams import Streams
+from sim.core.world import build_city
+from sim.scenario.params import Scenario
+from sim.scenario.schema import WEEKS_PER_YEAR
+
+
+class CoordinationModel(Model):
+    """A city of families and service providers under a coordination model.
+
+    One step is one week and runs the phases of docs/model.md (section 3) in this order:
+
+    1. budgets      funding arrives on each cycle; fiscal year ends lapse unspent money
+    2. needs        children age and are born; needs arise, escalate, lapse
+    3. finding      families seek help; outreach finds families; mechanisms raise awareness
+    4. intake       providers assess new applicants (unless a shared record is seen)
+    5. service      capacity- and budget-limited service by a priority rule; needs are met
+    6. referral     providers spot other needs and refer; hand-offs complete or are lost
+    7. coordination mechanisms meet, reconcile, train; their weekly cost is booked
+    8. accounting   unmet need-weeks, then the DataCollector records every metric
+
+    Args:
+        scenario: a validated :class:`~sim.scenario.params.Scenario`.
+        seed: run seed (defaults to ``scenario.seed``); every random stream derives from it.
+        check: verify the model's invariants after every step (raises ``InvariantError``).
+    """
+
+    def __init__(self, scenario: Scenario, *, seed: int | None = None, check: bool = False):
+        seed = int(scenario.seed if seed is None else seed)
+        super().__init__(rng=seed)
+        self.params = scenario
+        self.seed = seed
+        self.check = check
+        self.week = 0
+        self.streams = Streams(seed)
+        self.sector_names = scenario.sector_names
+        self.sectors = SectorTable(scenario)
+        self.city = build_city(scenario, self.streams["world.city"])
+        self.pop = Population(scenario, self.city, self.sectors.age_band_weeks,
+                              self.streams["world.families"])
+        self.orgs = OrgTable(scenario, self.city, self.streams["world.sites"])
+        self.levers = Levers(self.orgs)  # outreach, capacity, fees: mechanisms' adjustments composed
+        self.org_service_weeks = np.array(
+            [self.sectors.service_weeks[self.orgs.serves[o]].mean() for o in range(self.orgs.size)])
+        self.hazard_group = self.pop.marginalised.astype(np.int64) * 2 + self.pop.informal
+        self.coordination_support = 0.0  # 0..1, raised by a focal point
+        self.planning_support = 0.0  # >= 0, raised by an expert pool
+        self.refresh_access()
+        self.book = CaseBook(self.pop, self.orgs.size)  # waiting lists, caseloads, applications
+        self.ledger = Ledger(len(self.sector_names), scenario.time.warmup_weeks, self.city.size)
+        self.last_need_events = np.zeros(0, dtype=np.int64)
+        needs.schedule_needs(self, np.flatnonzero(self.pop.eligible), first_week=0)
+        self.organisations = make_organisation_agents(self)
+        self.mechanisms = build_mechanisms(scenario.coordination)
+        for mechanism in self.mechanisms:
+            mechanism.setup(self)
+        self.metrics: dict[str, float] = summarise(self.ledger, self.sector_names)
+        self.datacollector = DataCollector(model_reporters={
+            name: _reporter(name) for name in ("week", *self.metrics)})
+        self.running = True
+
+    # ----------------------------------------------------------------- the step
+    def step(self) -> None:
+        """Advance one week (the phase order is in the class docstring)."""
+        budgets.fund(self)
+        for m in self.mechanisms:
+            m.on_budgets(self)
+        needs.age_and_birth(self)
+        needs.arise(self)
+        needs.escalate_and_lapse(self)
+        for m in self.mechanisms:
+            m.on_finding(self)
+        finding.seek_help(self)
+        finding.outreach(self)
+        intake.take_in(self)
+        started = service.serve(self)
+        referral.refer(self, started)
+        for m in self.mechanisms:
+            m.on_coordination(self)
+        self._account()
+        if self.check:
+            check_invariants(self)
+        self.week += 1
+        if self.week >= self.params.time.steps:
+            self.running = False
+
+    def run(self, steps: int | None = None, progress=None) -> None:
+        """Run ``steps`` weeks (default: to the scenario's horizon); ``progress(week)`` per step."""
+        end = self.params.time.steps if steps is None else self.week + steps
+        while self.week < end:
+            self.step()
+            if progress is not None:
+                progress(self.week)
+
+    def _account(self) -> None:
+        led = self.ledger
+        if led.counts(self.week):
+            led.unmet_need_weeks += float(len(self.book.unserved_pairs()))
+            led.child_weeks += float(self.pop.children.count)
+            led.weeks += 1
+            first_week = self.week == led.warmup
+            for m in self.mechanisms:
+                setup = m.setup_cost(self) if first_week else 0.0
+                led.add_coordination(m.name, m.weekly_cost(self) + setup)
+        self.metrics = summarise(led, self.sector_names)
+        self.datacollector.collect(self)
+
+    # ---------------------------------------------------------- mechanisms' adjustments
+    def visibility(self, family: np.ndarray, org: np.ndarray) -> np.ndarray:
+        """Chance each ``org`` sees other providers' records of ``family`` (mechanisms add)."""
+        p = self.orgs.visibility[org]
+        for m in self.mechanisms:
+            p = m.visibility(self, family, org, p)
+        return p
+
+    def identify_probability(self, family: np.ndarray, org: np.ndarray) -> np.ndarray:
+        """Chance each ``org`` spots a family's need in another sector, after mechanisms."""
+        p = self.orgs.identify_probability[org]
+        for m in self.mechanisms:
+            p = m.identify_probability(self, family, org, p)
+        return np.clip(p, 0.0, 1.0)
+
+    def fast_track(self, family, source, target) -> np.ndarray:
+        """Referrals any mechanism makes warm (front of the receiving waiting list)."""
+        fast = np.zeros(len(family), dtype=bool)
+        for m in self.mechanisms:
+            fast |= m.fast_track(self, family, source, target)
+        return fast
+
+    def referral_completion(self, family, source, target, probability) -> np.ndarray:
+        """Completion chance of each referral after every mechanism's adjustment."""
+        for m in self.mechanisms:
+            probability = m.referral_completion(self, family, source, target, probability)
+        return np.clip(probability, 0.0, 1.0)
+
+    def family(self, index: int) -> Family:
+        """A read-only view of one family, for inspection (not used in the step)."""
+        return Family(self, index)
+
+    def summary(self) -> dict[str, float]:
+        """The run summary: every metric over the measurement window so far."""
+        return dict(self.metrics)
+
+    def timeseries(self):
+        """One row per step: the week and every metric (a pandas DataFrame)."""
+        return self.datacollector.get_model_vars_dataframe()
+
+    @property
+    def years_elapsed(self) -> float:
+        return self.week / WEEKS_PER_YEAR
+
+    # ---------------------------------------------------------------- set-up
+    def refresh_access(self) -> None:
+        """Recompute ``access`` (H, 2, O): each provider's weight for a family by neighbourhood
+        and vulnerability (distance decay x fee take-up x eligibility); call after changing fees."""
+        fp, orgs = self.params.families, self.orgs
+        distance = np.exp(-orgs.distance_km / fp.travel_km_scale)  # (H, O)
+        take_up = np.stack([1.0 - orgs.fee * fp.fee_sensitivity,
+                            1.0 - orgs.fee_marginalised * fp.fee_sensitivity_marginalised])
+        eligible = np.stack([~orgs.marginalised_only, np.ones(orgs.size, dtype=bool)])
+        self.access = distance[:, None, :] * (take_up * eligible)[None, :, :]
+
+
+def _reporter(name: str):
+    if name == "week":
+        return lambda model: model.week
+    return lambda model: model.metrics[name]

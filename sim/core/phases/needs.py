@@ -1,0 +1,97 @@
+"""Phase 2: children age and are born; needs arise, escalate while unmet, and lapse.
+
+Need events and births are event-driven: each eligible (family, sector) pair carries the week
+of its next need event, drawn from a geometric distribution (the waiting time of a weekly
+Bernoulli process) when it becomes eligible and after each event; each family carries the week
+of its next birth event. Common random numbers: these draws depend only on ages, births and the
+need events themselves, never on services, so they are the same whatever coordination the city
+runs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.core.arrays import split_pairs
+from sim.core.ledger import LAPSED, MET
+from sim.core.population import NEVER, geometric_wait
+
+if TYPE_CHECKING:
+    from sim.core.model import CoordinationModel
+
+
+def age_and_birth(model: CoordinationModel) -> None:
+    """Births due this week; children crossing age bands change which needs can arise."""
+    pop = model.pop
+    became, stopped = pop.age_and_births(model.week, model.streams["births"],
+                                         model.sectors.birth_probability)
+    schedule_needs(model, became, first_week=model.week)
+    pop.next_need.reshape(-1)[stopped] = NEVER
+
+
+def weekly_need_probability(model: CoordinationModel, pairs: np.ndarray) -> np.ndarray:
+    """Weekly chance of a need event for flat (family, sector) ``pairs``."""
+    fam, sec = split_pairs(pairs, model.pop.n_sectors)
+    rate = model.sectors.weekly_rate[model.hazard_group[fam], sec] * model.pop.complexity[fam]
+    return -np.expm1(-rate)
+
+
+def schedule_needs(model: CoordinationModel, pairs: np.ndarray, first_week: int) -> None:
+    """Draw the week of the next need event of ``pairs``, counting from ``first_week``."""
+    if len(pairs):
+        wait = geometric_wait(model.streams["needs"], weekly_need_probability(model, pairs))
+        model.pop.next_need.reshape(-1)[pairs] = np.minimum(first_week - 1 + wait, NEVER)
+        model.pop.need_calendar.add(pairs)
+
+
+def arise(model: CoordinationModel) -> None:
+    """This week's need events; an event where no episode is open starts one."""
+    pop, week = model.pop, model.week
+    model.last_need_events = pop.need_calendar.due_in(week)
+    schedule_needs(model, model.last_need_events, first_week=week + 1)
+    new = model.last_need_events[pop.need_start.ravel()[model.last_need_events] < 0]
+    model.book.open_episodes(new, model.week)
+    for column in (pop.escalated, pop.assessed, pop.enrolled):
+        column.reshape(-1)[new] = 0
+    pop.last_sought.reshape(-1)[new] = -1
+    if model.ledger.counts(week):
+        model.ledger.need_events += float(len(model.last_need_events))
+        fam_new, sec_new = split_pairs(new, pop.n_sectors)
+        model.ledger.start_episodes(sec_new, pop.marginalised[fam_new])
+        model.ledger.add_by_area("started", pop.neighbourhood[fam_new])
+
+
+def escalate_and_lapse(model: CoordinationModel) -> None:
+    """Unmet needs may escalate; unserved needs lapse (or end when no child is in the age band)."""
+    pop, sectors, week = model.pop, model.sectors, model.week
+    unserved = model.book.unserved_pairs()
+    fam, sec = split_pairs(unserved, pop.n_sectors)
+    waited = week - pop.need_start.ravel()[unserved]
+    # only needs unmet long enough, in a sector where needs escalate, can escalate this week
+    could = np.flatnonzero(~pop.escalated.ravel()[unserved] & (sectors.escalation_probability[sec] > 0)
+                           & (waited >= sectors.escalation_after[sec]))
+    esc_draw = model.streams["escalation"].random(len(could))
+    escalates = np.zeros(len(unserved), dtype=bool)
+    escalates[could] = esc_draw < sectors.escalation_probability[sec[could]]
+    pop.escalated.reshape(-1)[unserved[escalates]] = True
+    lapse_draw = model.streams["lapse"].random(len(unserved))
+    no_child_in_band = pop.children.band_count.reshape(-1)[unserved] == 0
+    lapses = (lapse_draw < sectors.lapse_probability[sec]) | no_child_in_band
+    if model.ledger.counts(week):
+        counted = pop.need_start.ravel()[unserved] >= model.ledger.warmup
+        model.ledger.escalations += float(np.count_nonzero(escalates & counted))
+    end_episodes(model, unserved[lapses], LAPSED)
+
+
+def end_episodes(model: CoordinationModel, pairs: np.ndarray, outcome: int) -> None:
+    """Close the episodes at flat (family, sector) indices ``pairs`` with ``outcome``."""
+    pop = model.pop
+    fam, sec = split_pairs(pairs, pop.n_sectors)
+    start = pop.need_start.ravel()[pairs]
+    counted = start >= model.ledger.warmup
+    model.ledger.end_episodes(outcome, sec[counted], pop.marginalised[fam[counted]])
+    if outcome == MET:
+        model.ledger.add_by_area("met", pop.neighbourhood[fam[counted]])
+    model.book.close_episodes(pairs)

@@ -1,0 +1,168 @@
+"""Phase 5: service limited by capacity and budget; waiting lists are served by a priority rule.
+
+Each organisation first keeps its current cases, then fills free places from its waiting list:
+places reserved by a quota go to marginalised families first, the rest to warm referrals first,
+then by first come (or most vulnerable first). Every case costs its weekly unit cost; a case the
+budget cannot pay this week is paused (and a new one is not started). A case that completes its
+weeks meets the need, and the family leaves every other waiting list and caseload for that need.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.core.arrays import (
+    add_counts,
+    cumsum_in_groups,
+    first_of_each,
+    pair_key,
+    rank_in_groups,
+    select,
+    sorted_unique,
+)
+from sim.core.ledger import MET
+from sim.core.phases.needs import end_episodes
+from sim.scenario.schema import PRIORITY_CODES, Priority
+
+if TYPE_CHECKING:
+    from sim.core.model import CoordinationModel
+
+MOST_VULNERABLE = PRIORITY_CODES[Priority.MOST_VULNERABLE]
+
+
+def drop_seen_duplicates(model: CoordinationModel) -> None:
+    """Waiting families that an organisation sees are already served elsewhere leave its list."""
+    w = model.book.waiting
+    if len(w) == 0:
+        return
+    pairs = w.pair
+    served = model.book.serving.ravel()[pairs] > 0
+    sees = model.streams["service_visibility"].random(len(w)) < model.visibility(
+        w.family.astype(np.int64), w.org.astype(np.int64))
+    w.keep(~(served & sees))
+
+
+def choose_new_cases(model: CoordinationModel) -> np.ndarray:
+    """Indices of waiting rows offered a place this week (capacity and priority rule)."""
+    w, orgs, pop = model.book.waiting, model.orgs, model.pop
+    free = np.maximum(orgs.capacity - np.bincount(model.book.cases.org, minlength=orgs.size), 0)
+    if len(w) == 0 or not free.any():
+        return np.zeros(0, dtype=np.int64)
+    org = w.org.astype(np.int64)
+    marg = pop.marginalised[w.family]
+    reserved = np.minimum(np.floor(orgs.quota_share * free + 0.5).astype(np.int64), free)
+    # pass 1: reserved places, marginalised families by waiting time
+    order = np.lexsort((np.arange(len(w)), w.since, ~marg, org))
+    rank = rank_in_groups(org[order])
+    first = order[marg[order] & (rank < reserved[org[order]])]
+    taken = np.zeros(len(w), dtype=bool)
+    taken[first] = True
+    left = free - np.bincount(org[first], minlength=orgs.size)
+    # pass 2: remaining places by the organisation's priority rule
+    vulnerable_first = (orgs.priority[org] == MOST_VULNERABLE) & marg
+    rest = np.flatnonzero(~taken)
+    order = rest[np.lexsort((rest, w.since[rest], ~vulnerable_first[rest], ~w.fast_track[rest], org[rest]))]
+    rank = rank_in_groups(org[order])
+    second = order[rank < left[org[order]]]
+    return np.concatenate([first, second])
+
+
+def serve(model: CoordinationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run one week of service; return (family, sector, org) of the cases started this week."""
+    drop_seen_duplicates(model)
+    offered = choose_new_cases(model)
+    pop, orgs, cases, w = model.pop, model.orgs, model.book.cases, model.book.waiting
+    n_old = len(cases)
+    fam, sec, org = w.family[offered], w.sector[offered].astype(np.int64), w.org[offered]
+    esc = pop.escalated[fam, sec]
+    weekly = orgs.unit_cost[org] * np.where(esc, model.sectors.escalation_cost_multiplier[sec], 1.0)
+    # current cases first, then the offers, in order: the budget pays as far as it goes
+    paid = _within_budget(orgs, np.concatenate([cases.org, org]),
+                          np.concatenate([cases.weekly_cost, weekly]))
+    starts = paid[n_old:]
+    cases.append(family=fam[starts], sector=sec[starts], org=org[starts],
+                 weeks_left=model.sectors.service_weeks[sec[starts]], weekly_cost=weekly[starts],
+                 duplicate=np.zeros(np.count_nonzero(starts), dtype=bool))
+    taken = offered[starts]
+    _record_referral_waits(model, w.family[taken], w.since[taken], w.referred[taken])
+    keep_waiting = np.ones(len(w), dtype=bool)
+    keep_waiting[taken] = False
+    w.keep(keep_waiting)
+    paid = np.concatenate([paid[:n_old], np.ones(len(taken), dtype=bool)])
+    rows = np.arange(n_old, len(cases))
+    _start_cases(model, rows)
+    new_cases = (cases.family[rows].astype(np.int64), cases.sector[rows].astype(np.int64),
+                 cases.org[rows].astype(np.int64))
+    _charge_week(model, paid)
+    return new_cases
+
+
+def _within_budget(orgs, org: np.ndarray, weekly_cost: np.ndarray) -> np.ndarray:
+    """Mask of the cases (``org``, ``weekly_cost``, in priority order) each organisation's budget
+    pays this week: its running total of their costs stays within its budget."""
+    order = np.argsort(org, kind="stable")  # a radix sort of the 16-bit codes
+    by_org = org[order].astype(np.int64)
+    paid = np.empty(len(org), dtype=bool)
+    paid[order] = cumsum_in_groups(by_org, weekly_cost[order]) <= orgs.budget[by_org] + 1e-9
+    return paid
+
+
+def _record_referral_waits(model: CoordinationModel, family, since, referred) -> None:
+    """Weeks that referred families waited on the receiving list, by neighbourhood."""
+    if not model.ledger.counts(model.week):
+        return
+    waits = (model.week - since[referred]).astype(float)
+    model.ledger.referral_wait_weeks_total += float(waits.sum())
+    model.ledger.referrals_started += float(len(waits))
+    area = model.pop.neighbourhood[family[referred]]
+    model.ledger.add_by_area("referral_wait_weeks_total", area, waits)
+    model.ledger.add_by_area("referrals_started", area)
+
+
+def _start_cases(model: CoordinationModel, rows: np.ndarray) -> None:
+    """Mark duplicates, record the first service's wait and the children reached."""
+    pop, cases, sectors, week = model.pop, model.book.cases, model.sectors, model.week
+    fam, sec = cases.family[rows].astype(np.int64), cases.sector[rows].astype(np.int64)
+    model.orgs.started_this_week = np.bincount(cases.org[rows], minlength=model.orgs.size)
+    pairs = pair_key(fam, sec, pop.n_sectors)
+    first_now = first_of_each(pairs)
+    cases.duplicate[rows] = (pop.enrolled.ravel()[pairs] > 0) | ~first_now
+    add_counts(pop.enrolled.reshape(-1), pairs)
+    fresh = ~cases.duplicate[rows]
+    fam, sec, pairs = select(fresh, fam, sec, pairs)  # first enrolments of their episodes
+    pop.trust[fam] += model.params.families.trust_gain_when_served * (1 - pop.trust[fam])
+    if not model.ledger.counts(week):
+        return
+    start = pop.need_start.ravel()[pairs]
+    counted = start >= model.ledger.warmup
+    waits = (week - start[counted]).astype(float)
+    model.ledger.wait_weeks_total += float(waits.sum())
+    model.ledger.first_services += float(counted.sum())
+    area = pop.neighbourhood[fam[counted]]
+    model.ledger.add_by_area("wait_weeks_total", area, waits)
+    model.ledger.add_by_area("first_services", area)
+    band = sectors.age_band_weeks[sec]
+    kids = pop.children.in_band(fam, week, band[:, 0], band[:, 1])
+    reached = kids & ~pop.children.reached[fam]
+    pop.children.reached[fam] |= kids
+    model.ledger.children_reached += float(reached.sum())
+
+
+def _charge_week(model: CoordinationModel, paid: np.ndarray) -> None:
+    """Pay this week's service, count contacts, and meet the needs whose service is complete."""
+    orgs, cases = model.orgs, model.book.cases
+    spend = np.bincount(cases.org[paid], weights=cases.weekly_cost[paid], minlength=orgs.size)
+    orgs.budget -= spend
+    cases.weeks_left[paid] -= 1
+    if model.ledger.counts(model.week):
+        led, dup = model.ledger, cases.duplicate[paid]
+        led.service_weeks += float(paid.sum())
+        led.service_weeks_duplicate += float(dup.sum())
+        led.service_spend += float(spend.sum())
+        led.service_spend_duplicate += float(cases.weekly_cost[paid][dup].sum())
+    done = cases.weeks_left <= 0
+    if done.any():
+        pairs = sorted_unique(cases.pair[done])
+        end_episodes(model, pairs, MET)

@@ -1,0 +1,39 @@
+"""Array view of the sectors (index s): age bands, weekly hazards, service and lapse times."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.scenario.params import Scenario
+from sim.scenario.schema import WEEKS_PER_YEAR
+
+
+def weekly_probability(per_year: np.ndarray | float) -> np.ndarray:
+    """Weekly probability equivalent to an annual probability (constant hazard)."""
+    return 1.0 - (1.0 - np.clip(per_year, 0.0, 1.0)) ** (1.0 / WEEKS_PER_YEAR)
+
+
+class SectorTable:
+    """Columns over sectors, derived once from the scenario."""
+
+    def __init__(self, scenario: Scenario):
+        specs = list(scenario.sectors.values())
+        self.names = scenario.sector_names
+        self.age_band_weeks = np.array(
+            [[round(a * WEEKS_PER_YEAR) for a in s.ages] for s in specs], dtype=np.int64)
+        rate = np.array([s.need_rate_per_year for s in specs])
+        marg = np.array([s.marginalised_multiplier for s in specs])
+        informal = np.array([s.informal_multiplier for s in specs])
+        # hazard group = 2 * marginalised + informal
+        groups = [np.ones_like(rate), informal, marg, marg * informal]
+        annual = np.stack([np.clip(rate * g, 0.0, 1.0) for g in groups])  # (4, S)
+        with np.errstate(divide="ignore"):  # an annual probability of 1 is an infinite rate
+            self.weekly_rate = -np.log1p(-annual) / WEEKS_PER_YEAR  # hazard rate per week
+        self.service_weeks = np.array([s.service_weeks for s in specs], dtype=np.int16)
+        self.lapse_probability = 1.0 / np.array([s.lapse_weeks for s in specs])
+        self.escalation_after = np.array(
+            [s.escalation_after_weeks or 10**9 for s in specs], dtype=np.int64)
+        self.escalation_probability = np.array([s.escalation_probability for s in specs])
+        self.escalation_cost_multiplier = np.array([s.escalation_cost_multiplier for s in specs])
+        self.birth_probability = float(
+            weekly_probability(scenario.city.births_per_family_per_year))

@@ -1,0 +1,1 @@
+"""Running scenarios and experiment plans; storing, reporting and reproducing their results."""

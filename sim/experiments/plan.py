@@ -1,0 +1,413 @@
+"""Experiment files -> a plan: arms (scenario + factor values) x replications, with seeds.
+
+An experiment is a YAML file validated like a scenario. The factor ``coordination`` names a preset
+and replaces the scenario's own coordination block; other factors are dotted scenario keys. Its
+arms are the full grid of ``factors`` (optionally crossed with a sampled design over
+``sample.parameters``); every arm runs ``replications`` times, and replication k uses the same
+seed in every arm (common random numbers). Seeds are spawned from the experiment's base seed and
+recorded in the plan.
+
+A ``sensitivity:`` block (Morris elementary effects or Sobol indices, analysed by
+:mod:`sim.experiments.sensitivity`) replaces the sampled design by SALib's sample: each sample point becomes
+an arm (crossed with the grid of ``factors``), run ``replications`` times like any other arm.
+SALib is needed only for such experiments (``pip install .[analysis]``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import Field, field_validator, model_validator
+
+from sim.errors import ConfigError
+from sim.scenario.loading import (
+    apply_overrides,
+    apply_preset,
+    read_with_extends,
+    select_coordination,
+    validate,
+)
+from sim.scenario.params import Scenario
+from sim.scenario.schema import Strict
+
+Scalar = bool | int | float | str
+SAFE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$"
+DEFAULT_MAX_RUNS = 200_000  # runs an experiment may plan unless its max_runs says more
+EXACT_INTEGERS = 2**53  # sampled integer parameters stay where floats hold every whole number
+
+
+class Range(Strict):
+    """A continuous range sampled by the design."""
+
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if not self.low < self.high:
+            raise ValueError(f"expected low < high, got low={self.low}, high={self.high}")
+        if not math.isfinite(self.high - self.low):
+            raise ValueError(f"expected high - low to be a finite number, got low={self.low}, "
+                             f"high={self.high}")
+        return self
+
+
+class _Design(Strict):
+    """Checks shared by sampled designs: ``integer`` names sampled parameters with exact bounds."""
+
+    @model_validator(mode="after")
+    def _integers(self):
+        for key in self.integer:
+            bounds = self.parameters.get(key)
+            if bounds is None:
+                raise ValueError(f"integer names {key!r}, which is not in parameters")
+            if max(abs(bounds.low), abs(bounds.high)) > EXACT_INTEGERS:
+                raise ValueError(f"integer parameters need bounds within +-2^53 ({EXACT_INTEGERS:,}); "
+                                 f"{key} has low={bounds.low}, high={bounds.high}")
+        return self
+
+
+class SampleSpec(_Design):
+    """A sampled design (Latin hypercube or scrambled Sobol) over parameter ranges."""
+
+    method: Literal["latin_hypercube", "sobol"] = "latin_hypercube"
+    n: Annotated[int, Field(ge=1, le=1_000_000)]
+    parameters: dict[str, Range] = Field(min_length=1)
+    integer: list[str] = []
+
+
+DEFAULT_SENSITIVITY_METRICS = ["coverage", "coverage_marginalised", "duplication_rate", "total_cost"]
+
+
+class SensitivitySpec(_Design):
+    """A global sensitivity design (SALib): Morris trajectories or a Saltelli/Sobol sample.
+
+    ``n`` is the number of Morris trajectories (design points: n x (d + 1)) or Sobol's base sample
+    size, a power of two (design points: n x (d + 2), or n x (2d + 2) with ``second_order``).
+    """
+
+    method: Literal["morris", "sobol"]
+    n: Annotated[int, Field(ge=2, le=100_000)]
+    parameters: dict[str, Range] = Field(min_length=2)
+    metrics: list[str] = Field(default=DEFAULT_SENSITIVITY_METRICS, min_length=1)
+    levels: Annotated[int, Field(ge=2, le=20)] = 4
+    second_order: bool = False
+    integer: list[str] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SensitivitySpec:
+        from sim.core.metrics import METRIC_NAMES, SECTOR_COVERAGE_PREFIX
+
+        if self.method == "sobol" and self.n & (self.n - 1):
+            raise ValueError(f"sobol needs n a power of two (e.g. 8, 16, 32), got {self.n}")
+        if "coordination" in self.parameters:
+            raise ValueError("coordination is not a numeric parameter; make it a factor")
+        for metric in self.metrics:
+            if metric not in METRIC_NAMES and not metric.startswith(SECTOR_COVERAGE_PREFIX):
+                raise ValueError(f"unknown metric {metric!r} (known: {', '.join(METRIC_NAMES)})")
+        return self
+
+    @property
+    def points(self) -> int:
+        """Number of design points SALib's sampler returns."""
+        d = len(self.parameters)
+        if self.method == "morris":
+            return self.n * (d + 1)
+        return self.n * (2 * d + 2 if self.second_order else d + 2)
+
+    def problem(self) -> dict:
+        """The SALib problem: names and bounds, in the order of ``parameters``."""
+        return {"num_vars": len(self.parameters), "names": list(self.parameters),
+                "bounds": [[r.low, r.high] for r in self.parameters.values()]}
+
+    def sample(self, seed: int) -> np.ndarray:
+        """SALib's design matrix (points x parameters), deterministic for ``seed``."""
+        try:
+            from SALib.sample import morris, sobol
+        except ImportError:  # an optional extra
+            raise ConfigError("sensitivity designs need SALib: pip install '.[analysis]'") from None
+        if self.method == "morris":
+            return morris.sample(self.problem(), self.n, num_levels=self.levels, seed=seed)
+        return sobol.sample(self.problem(), self.n, calc_second_order=self.second_order, seed=seed)
+
+
+class ExperimentSpec(Strict):
+    """A sweep: which scenarios, which factors, how many replications, which seed."""
+
+    name: str = Field(pattern=SAFE_NAME, max_length=100)
+    description: str = ""
+    scenario: str | Annotated[list[str], Field(min_length=1)]
+    years: Annotated[float, Field(gt=0, le=100)] | None = None
+    replications: Annotated[int, Field(ge=1, le=100_000)] = 1
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    set: dict[str, Scalar | list[Scalar]] = {}
+    factors: dict[str, list[Scalar]] = {}
+    sample: SampleSpec | None = None
+    sensitivity: SensitivitySpec | None = None
+    reference: str = "silos"
+    timeseries: list[str] = ["coverage", "coverage_marginalised", "duplication_rate",
+                             "total_cost", "coordination_cost"]
+    metrics: list[str] = []
+    # a guard, not part of the design: left out of plan.json so plans do not change
+    max_runs: Annotated[int, Field(ge=1, exclude=True)] = DEFAULT_MAX_RUNS
+
+    @field_validator("factors")
+    @classmethod
+    def _non_empty(cls, value: dict[str, list]) -> dict[str, list]:
+        for key, levels in value.items():
+            if not levels:
+                raise ValueError(f"factor {key!r} has no values")
+            if len({json.dumps(v) for v in levels}) != len(levels):
+                raise ValueError(f"factor {key!r} repeats a value")
+        return value
+
+    @model_validator(mode="after")
+    def _one_design(self) -> ExperimentSpec:
+        if self.sensitivity is not None:
+            if self.sample is not None:
+                raise ValueError("sample and sensitivity cannot be combined (sensitivity is the design)")
+            both = sorted(set(self.factors) & set(self.sensitivity.parameters))
+            if both:
+                raise ValueError(f"{both[0]} is both a factor and a sensitivity parameter")
+        return self
+
+    @property
+    def scenarios(self) -> list[str]:
+        return [self.scenario] if isinstance(self.scenario, str) else list(self.scenario)
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One combination of scenario and factor values."""
+
+    arm_id: str
+    label: str
+    scenario: str
+    values: dict[str, Any]
+    config: dict
+    point: int | None = None  # row of the sensitivity design (None outside sensitivity designs)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One replication of one arm."""
+
+    run_id: str
+    index: int
+    arm_id: str
+    replication: int
+    seed: int
+
+
+@dataclass
+class Plan:
+    """Everything needed to execute (and later reproduce) an experiment."""
+
+    spec: ExperimentSpec
+    source: str
+    arms: list[Arm]
+    runs: list[Run]
+    seeds: list[int]
+
+    @property
+    def arm(self) -> dict[str, Arm]:
+        return {a.arm_id: a for a in self.arms}
+
+    def factor_names(self) -> list[str]:
+        names: list[str] = []
+        for a in self.arms:
+            names += [k for k in a.values if k not in names]
+        return names
+
+    def to_json(self) -> dict:
+        return {
+            "experiment": self.spec.model_dump(mode="json"),
+            "source": self.source,
+            "seeds": self.seeds,
+            "arms": [asdict(a) for a in self.arms],
+            "runs": [asdict(r) for r in self.runs],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Plan:
+        spec = ExperimentSpec.model_validate(data["experiment"])
+        return cls(spec=spec, source=data["source"], seeds=list(data["seeds"]),
+                   arms=[Arm(**a) for a in data["arms"]], runs=[Run(**r) for r in data["runs"]])
+
+    def fingerprint(self) -> str:
+        """Hash of what determines the results (arms' configs, runs and seeds)."""
+        body = {"arms": [(a.arm_id, a.config) for a in self.arms],
+                "runs": [(r.run_id, r.arm_id, r.seed) for r in self.runs]}
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def replication_seeds(seed: int, replications: int) -> list[int]:
+    """One seed per replication, spawned from the base seed (the same in every arm)."""
+    children = np.random.SeedSequence(seed).spawn(replications)
+    return [int(c.generate_state(2, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
+
+
+def _digest(data: Any, length: int = 12) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:length]
+
+
+def _resolve_scenario_path(name: str, experiment_file: Path) -> Path:
+    path = Path(name)
+    candidates = [path] if path.is_absolute() else [
+        base / path for base in (experiment_file.parent, experiment_file.parent.parent, Path.cwd())]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(f"{experiment_file}: scenario: no scenario file {name!r}")
+
+
+def _design_points(spec: ExperimentSpec) -> list[dict[str, Any]]:
+    if spec.sample is None:
+        return [{}]
+    from scipy.stats import qmc
+
+    s = spec.sample
+    keys = list(s.parameters)
+    if s.method == "sobol":
+        engine = qmc.Sobol(d=len(keys), scramble=True, rng=np.random.default_rng(spec.seed))
+        unit = engine.random(s.n)
+    else:
+        unit = qmc.LatinHypercube(d=len(keys), rng=np.random.default_rng(spec.seed)).random(s.n)
+    low = np.array([s.parameters[k].low for k in keys])
+    high = np.array([s.parameters[k].high for k in keys])
+    points = qmc.scale(unit, low, high)
+    out = []
+    for row in points:
+        point = {}
+        for key, value in zip(keys, row, strict=True):
+            point[key] = int(round(value)) if key in s.integer else float(value)
+        out.append(point)
+    return out
+
+
+def _sensitivity_points(spec: ExperimentSpec) -> list[dict[str, Any]]:
+    s = spec.sensitivity
+    out = []
+    for row in s.sample(spec.seed):
+        out.append({key: int(round(value)) if key in s.integer else float(value)
+                    for key, value in zip(s.parameters, row, strict=True)})
+    return out
+
+
+def _override_text(key: str, value: Any) -> str:
+    return f"{key}={json.dumps(value)}"
+
+
+def load_experiment(path: str | Path, max_runs: int | None = None) -> Plan:
+    """Read and validate an experiment file, resolve its scenarios, and build the plan.
+
+    Every arm's scenario is validated here, before anything runs. ``max_runs`` overrides the
+    file's limit on the number of runs.
+    """
+    path = Path(path)
+    return plan_from_dict(read_with_extends(path), path, max_runs=max_runs)
+
+
+def count_runs(spec: ExperimentSpec) -> int:
+    """Runs the plan of ``spec`` holds: scenarios x factor grid x design points x replications."""
+    return math.prod(_run_factors(spec).values())
+
+
+def _run_factors(spec: ExperimentSpec) -> dict[str, int]:
+    design = spec.sensitivity.points if spec.sensitivity else spec.sample.n if spec.sample else 1
+    return {"scenario": len(spec.scenarios),
+            "factor combination": math.prod(len(v) for v in spec.factors.values()),
+            "design point": design, "replication": spec.replications}
+
+
+def check_run_count(spec: ExperimentSpec, source: str, max_runs: int | None = None) -> None:
+    """Refuse a plan of more runs than ``max_runs`` (default: the spec's) before building it."""
+    limit = spec.max_runs if max_runs is None else max_runs
+    runs = count_runs(spec)
+    if runs > limit:
+        parts = " x ".join(f"{n:,} {name}{'s' if n != 1 else ''}"
+                           for name, n in _run_factors(spec).items())
+        raise ConfigError(f"{source}: max_runs: {runs:,} runs planned ({parts}), expected at most "
+                          f"{limit:,} (raise max_runs in the file, "
+                          "or --max-runs, to run more)")
+
+
+def plan_from_dict(raw: dict, path: Path, source: str | None = None,
+                   max_runs: int | None = None) -> Plan:
+    """Build the plan of an experiment given as a mapping (read from ``path``, or built in memory).
+
+    Relative scenario names are resolved against ``path``'s folder, its parent and the current
+    folder, as for a file. Runs are counted first: a plan of more than ``max_runs`` (default: the
+    experiment's ``max_runs``) is refused before anything is built.
+    """
+    path = Path(path)
+    source = str(path) if source is None else source
+    spec: ExperimentSpec = validate(ExperimentSpec, raw, source)
+    check_run_count(spec, source, max_runs)
+    seeds = replication_seeds(spec.seed, spec.replications)
+    grid_keys = list(spec.factors)
+    grid = list(itertools.product(*(spec.factors[k] for k in grid_keys))) or [()]
+    fixed = [_override_text(k, v) for k, v in spec.set.items()]
+    if spec.years is not None:
+        fixed.append(_override_text("time.years", spec.years))
+    sensitive = spec.sensitivity is not None
+    points = _sensitivity_points(spec) if sensitive else _design_points(spec)
+    arms: list[Arm] = []
+    resolved: dict[tuple, Arm] = {}  # (scenario, point, config) -> the first arm that gave it
+    for scenario_name in spec.scenarios:
+        scenario_path = _resolve_scenario_path(scenario_name, path)
+        base = read_with_extends(scenario_path)
+        for combo in grid:
+            for index, point in enumerate(points):
+                values = dict(zip(grid_keys, combo, strict=True)) | point
+                chosen = values.get("coordination")
+                overrides = fixed + [_override_text(k, v) for k, v in values.items()
+                                     if k != "coordination"]
+                data = apply_overrides(select_coordination(base, chosen), overrides)
+                where = f"{source} (scenario {scenario_name}, {_label(values) or 'no factors'})"
+                scenario = validate(Scenario, apply_preset(data), where)
+                config = scenario.model_dump(mode="json")
+                label = _label(values) or scenario.name
+                key = {"scenario": scenario_name, "values": values, "config": config}
+                if sensitive:  # design points may coincide: the point number keeps arms apart
+                    grid_label = _label(dict(zip(grid_keys, combo, strict=True)))
+                    label = f"{grid_label}, point {index}" if grid_label else f"point {index}"
+                    key["point"] = index
+                if len(spec.scenarios) > 1:
+                    label = f"{scenario.name}: {label}"
+                arm = Arm(_digest(key), label, scenario_name, values, config,
+                          index if sensitive else None)
+                same = (scenario_name, arm.point, _digest(config, 64))
+                if same in resolved:
+                    raise ConfigError(_same_configuration(spec, source, resolved[same], arm))
+                resolved[same] = arm
+                arms.append(arm)
+    runs = [Run(run_id=f"{arm.arm_id}-r{k:04d}", index=i * len(seeds) + k, arm_id=arm.arm_id,
+                replication=k, seed=seed)
+            for i, arm in enumerate(arms) for k, seed in enumerate(seeds)]
+    return Plan(spec=spec, source=source, arms=arms, runs=runs, seeds=seeds)
+
+
+def _same_configuration(spec: ExperimentSpec, source: str, first: Arm, second: Arm) -> str:
+    """The one-line error for two arms whose resolved configurations are equal."""
+    for key, value in first.values.items():
+        other = second.values[key]
+        if json.dumps(value) != json.dumps(other):
+            where = f"factors.{key}" if key in spec.factors else f"sample.parameters.{key}"
+            return f"{source}: {where}: values {value!r} and {other!r} give the same configuration"
+    return f"{source}: scenario: {first.scenario} is listed twice"
+
+
+def _label(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={_short(v)}" for k, v in values.items())
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

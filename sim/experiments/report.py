@@ -1,0 +1,176 @@
+"""`sim report DIR`: report.md with tables (means, 95% intervals, paired differences) and figures.
+
+Reads only what the sweep wrote (plan.json and the Parquet parts); never runs the model.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.core.metrics import METRIC_NAMES, SECTOR_COVERAGE_PREFIX, units
+from sim.errors import ConfigError
+from sim.experiments import plots
+from sim.experiments.plan import Plan
+from sim.experiments.runner import recorded_plan
+from sim.experiments.stats import arm_summary, paired_differences
+from sim.experiments.store import ResultStore, _atomic_write
+
+DIFFERENCE_METRICS = ["coverage", "coverage_marginalised", "equity_gap", "duplication_rate",
+                      "duplicated_spend", "total_cost", "coordination_cost", "cost_per_need_met",
+                      "mean_wait_weeks", "referral_completion", "unmet_need_weeks", "escalations"]
+
+
+def load_results(folder: Path) -> tuple[Plan, pd.DataFrame]:
+    """The plan and the runs table of a sweep folder (ConfigError if it is not one)."""
+    store = ResultStore(folder)
+    plan = recorded_plan(store)
+    if plan is None:
+        raise ConfigError(f"{folder}: not a sweep results folder (no plan.json)")
+    store.planned = {r.run_id for r in plan.runs}
+    return plan, store.read()
+
+
+def metric_columns(runs: pd.DataFrame) -> list[str]:
+    """Summary metric columns present in the runs table, in the canonical order."""
+    sectors = sorted(c for c in runs.columns if c.startswith(SECTOR_COVERAGE_PREFIX))
+    return [m for m in METRIC_NAMES if m in runs.columns] + sectors
+
+
+def reference_pairs(plan: Plan, reference: str) -> dict[str, str]:
+    """Each arm's reference: same factor values but ``coordination`` = reference (else arm 1)."""
+    labels = {a.arm_id: a.label for a in plan.arms}
+    by_values = {_freeze(a.scenario, a.values): a.arm_id for a in plan.arms}
+    pairs = {}
+    for arm in plan.arms:
+        if "coordination" in arm.values:
+            key = _freeze(arm.scenario, {**arm.values, "coordination": reference})
+            ref = by_values.get(key)
+        else:
+            ref = plan.arms[0].arm_id
+        if ref is not None:
+            pairs[labels[arm.arm_id]] = labels[ref]
+    return pairs
+
+
+def _freeze(scenario: str, values: dict) -> tuple:
+    return (scenario, tuple(sorted((k, str(v)) for k, v in values.items())))
+
+
+def write_report(folder: Path, reference: str | None = None) -> Path:
+    """Write ``folder/report.md`` and ``folder/figures/*.png``; return the report's path."""
+    folder = Path(folder)
+    plan, runs = load_results(folder)
+    reference = reference or plan.spec.reference
+    ok = runs[runs["status"] == "ok"] if "status" in runs else runs
+    if ok.empty:
+        raise ConfigError(f"{folder}: no successful runs to report on")
+    metrics = metric_columns(ok)
+    summary = arm_summary(ok, metrics)
+    present = set(ok["arm"])  # a half-finished sweep compares only the arms it has
+    pairs = {arm: ref for arm, ref in reference_pairs(plan, reference).items()
+             if arm in present and ref in present}
+    diffs = paired_differences(ok, [m for m in DIFFERENCE_METRICS if m in metrics], pairs)
+    figures = folder / "figures"
+    figures.mkdir(exist_ok=True)
+    made = [  # the same helpers as the Python API's (sim.experiments.plots.plot_*)
+        plots.save(plots.plot_comparison(ok, plots.HEADLINE), figures / "metric_by_arm.png"),
+        plots.save(plots.plot_cost_coverage(ok), figures / "cost_vs_coverage.png"),
+        plots.save(plots.plot_equity(ok), figures / "equity.png"),
+    ]
+    if not diffs.empty:
+        made.append(plots.save(plots.plot_differences(diffs), figures / "differences.png"))
+    if any(f"ts.{m}" in ok for m in plan.spec.timeseries):
+        warmup = plan.arms[0].config["time"]["warmup_weeks"]
+        made.append(plots.save(plots.plot_timeseries(ok, list(plan.spec.timeseries), warmup=warmup),
+                               figures / "timeseries.png"))
+    text = _markdown(plan, runs, ok, summary, diffs, metrics, made, folder)
+    path = folder / "report.md"
+    _atomic_write(path, text.encode())
+    return path
+
+
+def _fmt(value: float, unit: str) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if unit.startswith("share"):
+        return f"{value:.3f}"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.2f}"
+
+
+def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder) -> str:
+    spec = plan.spec
+    unit = units([m[len(SECTOR_COVERAGE_PREFIX):] for m in metrics
+                  if m.startswith(SECTOR_COVERAGE_PREFIX)])
+    errors = runs[runs["status"] == "error"] if "status" in runs else runs.iloc[:0]
+    lines = [
+        f"# Report: {spec.name}",
+        "",
+        spec.description or "",
+        "",
+        f"- experiment file: `{plan.source}`; scenario(s): {', '.join(spec.scenarios)}",
+        f"- {len(plan.arms)} arms x {spec.replications} replications = {len(plan.runs)} runs; "
+        f"{len(ok)} succeeded, {len(errors)} failed, {len(plan.runs) - len(runs)} not run yet",
+        *_incomplete(plan, ok),
+        f"- replication k uses the same seed in every arm (common random numbers); base seed "
+        f"{spec.seed}",
+        "- intervals are 95% t-intervals over replications; differences are paired by replication",
+        "",
+        "## Headline metrics by arm",
+        "",
+    ]
+    headline = [m for m in plots.HEADLINE if m in metrics]
+    table = summary[summary["metric"].isin(headline)]
+    lines.append("| arm | " + " | ".join(headline) + " |")
+    lines.append("|---|" + "---|" * len(headline))
+    for arm, group in table.groupby("arm", sort=False):
+        cells = group.set_index("metric").loc[headline]
+        lines.append(f"| {arm} | " + " | ".join(
+            f"{_fmt(r['mean'], unit[m])} [{_fmt(r['low'], unit[m])}, {_fmt(r['high'], unit[m])}]"
+            for m, r in cells.iterrows()) + " |")
+    lines += ["", "![metric by arm](figures/metric_by_arm.png)", "",
+              "![cost against coverage](figures/cost_vs_coverage.png)", "",
+              "![coverage of marginalised and other families](figures/equity.png)", ""]
+    if any(f.name == "timeseries.png" for f in figures):
+        lines += ["![time series by arm](figures/timeseries.png)", ""]
+    if not diffs.empty:
+        lines += ["## Paired differences against the reference arm", "",
+                  "Arm minus its reference, replication by replication; relative = difference / "
+                  "reference mean.", "",
+                  "![paired differences](figures/differences.png)", "",
+                  "| arm | reference | metric | difference [95% CI] | relative |",
+                  "|---|---|---|---|---|"]
+        for _, r in diffs.iterrows():
+            u = unit[r["metric"]]
+            rel = "n/a" if not np.isfinite(r["relative"]) else f"{r['relative']:+.1%}"
+            lines.append(f"| {r['arm']} | {r['reference']} | {r['metric']} | "
+                         f"{_fmt(r['difference'], u)} [{_fmt(r['low'], u)}, {_fmt(r['high'], u)}] "
+                         f"| {rel} |")
+        lines.append("")
+    lines += ["## Every metric, arm by arm", ""]
+    for arm, group in summary.groupby("arm", sort=False):
+        lines += [f"### {arm}", "", "| metric | mean | 95% CI | unit | n |", "|---|---|---|---|---|"]
+        for _, r in group.iterrows():
+            u = unit[r["metric"]]
+            lines.append(f"| {r['metric']} | {_fmt(r['mean'], u)} | "
+                         f"[{_fmt(r['low'], u)}, {_fmt(r['high'], u)}] | {u} | {r['n']} |")
+        lines.append("")
+    if len(errors):
+        lines += ["## Runs that failed", "", "| run | arm | error |", "|---|---|---|"]
+        lines += [f"| {r['run_id']} | {r['arm']} | {r['error']} |" for _, r in errors.iterrows()]
+        lines.append("")
+    lines += [f"Generated by `sim report {folder}` from the runs recorded in `{folder}/parts/`.", ""]
+    return "\n".join(lines)
+
+
+def _incomplete(plan, ok) -> list[str]:
+    """A line naming the arms without any successful run (left out of every table), if any."""
+    missing = [a.label for a in plan.arms if a.label not in set(ok["arm"])]
+    if not missing:
+        return []
+    return [f"- **incomplete**: {len(missing)} of {len(plan.arms)} arms have no successful run yet "
+            f"and are left out of the tables and comparisons ({', '.join(missing)}); run the same "
+            "`sim sweep` command again to finish them"]

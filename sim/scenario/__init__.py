@@ -1,0 +1,1 @@
+"""What a scenario is: schema, parameters, loading (files, extends, --set, presets), limits."""

@@ -1,0 +1,320 @@
+"""Load scenario files: safe YAML, `extends:`, dotted `--set` overrides, presets, validation.
+
+Every failure becomes a :class:`ConfigError` whose message is one line naming the file, the key
+path and what was expected; the CLI prints it and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.errors import ConfigError, one_line  # noqa: F401 - ConfigError re-exported
+from sim.scenario.presets import PRESETS
+
+MAX_FILE_BYTES = 2_000_000
+MAX_ALIASES = 200
+MAX_DEPTH = 40
+MAX_EXPANDED_NODES = 100_000
+MAX_DIGITS = 100  # no count or bound in the schemas has more than 20; Python stops at 4,300
+MAX_EXTENDS = 20  # files in one chain of `extends:`
+
+
+class InputError(yaml.YAMLError):
+    """A problem at a key found while reading YAML: a duplicate key, a number too long."""
+
+    def __init__(self, key: tuple, problem: str, line: int | None = None):
+        super().__init__(problem)
+        self.key, self.problem, self.line = key, problem, line
+
+    def describe(self, located: bool = True) -> str:
+        """``key: problem``, with the line (when ``located`` and known) in the problem."""
+        where = f" at line {self.line}" if located and self.line else ""
+        text = self.problem.format(where=where)
+        return f"{dotted(self.key)}: {text}" if self.key else text
+
+
+def dotted(key: tuple) -> str:
+    """A key path as written on the command line: ``organisations.clinic.sites.0``."""
+    return ".".join(map(str, key))
+
+
+class _GuardedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses alias bombs (too many aliases), duplicate keys and integers longer
+    than ``MAX_DIGITS``, naming the key path of each."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._aliases = 0
+        self._paths: dict[int, tuple] = {}  # id(node) -> key path, noted by the node's parent
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases")
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        path = self._paths.get(id(node), ())
+        lines: dict[tuple, int] = {}
+        for key_node, value_node in node.value:  # the node's own keys: merged ones (<<) may be overridden
+            if isinstance(key_node, yaml.ScalarNode):
+                key, line = (key_node.tag, key_node.value), key_node.start_mark.line + 1
+                if key in lines:
+                    both = f"lines {lines[key]} and {line}" if lines[key] < line else f"twice on line {line}"
+                    raise InputError((*path, key_node.value), f"duplicate key ({both})")
+                lines[key] = line
+                self._paths[id(value_node)] = (*path, key_node.value)
+        return super().construct_mapping(node, deep)
+
+    def construct_sequence(self, node, deep=False):
+        path = self._paths.get(id(node), ())
+        for index, child in enumerate(node.value):
+            self._paths[id(child)] = (*path, index)
+        return super().construct_sequence(node, deep)
+
+    def construct_yaml_int(self, node):
+        digits = len(node.value.lstrip("+-").replace("_", ""))
+        if digits > MAX_DIGITS:
+            raise InputError(self._paths.get(id(node), ()), f"a whole number of {digits} digits{{where}} "
+                             f"(expected at most {MAX_DIGITS} digits)", node.start_mark.line + 1)
+        return super().construct_yaml_int(node)
+
+
+_GuardedLoader.add_constructor("tag:yaml.org,2002:int", _GuardedLoader.construct_yaml_int)
+
+# YAML 1.1 reads 1e6 or 1e-09 (no dot) as text; read them as numbers, as YAML 1.2 does
+_GuardedLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
+
+
+def safe_parse(text: str):
+    """Parse YAML text with the project's safe loader (numbers like 1e6 included)."""
+    return yaml.load(text, Loader=_GuardedLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def read_yaml(path: str | Path) -> dict:
+    """Read one YAML mapping safely; raise ConfigError naming the file on any problem."""
+    path = Path(path)
+    try:
+        raw = _read_bytes(path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: could not read the file ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        data = safe_parse(text)
+    except InputError as exc:
+        raise ConfigError(f"{path}: {exc.describe()}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: YAML nested too deeply") from None
+    if data is None:
+        raise ConfigError(f"{path}: file is empty (expected a mapping of keys)")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top, got {type(data).__name__}")
+    _check_depth(data, path)
+    return data
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes (ConfigError if missing, not a file or too large; OSError if unreadable)."""
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found")
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a file")
+    with path.open("rb") as file:  # st_size is 0 for /proc files: read one byte past the limit
+        raw = file.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: file larger than {MAX_FILE_BYTES} bytes")
+    return raw
+
+
+def _check_depth(node: Any, path: Path, depth: int = 0, sizes: dict | None = None,
+                 stack: frozenset = frozenset()) -> int:
+    """Refuse deep, recursive or (through aliases) huge structures; return the expanded size."""
+    sizes = {} if sizes is None else sizes
+    if depth > MAX_DEPTH:
+        raise ConfigError(f"{path}: nested deeper than {MAX_DEPTH} levels")
+    if not isinstance(node, dict | list):
+        return 1
+    key = id(node)
+    if key in stack:
+        raise ConfigError(f"{path}: recursive structure (an alias refers to itself)")
+    if key in sizes:
+        return sizes[key]
+    inner = stack | {key}
+    if isinstance(node, dict):
+        for name in node:
+            if not isinstance(name, str):
+                raise ConfigError(f"{path}: key {name!r} is not a string")
+        children = node.values()
+    else:
+        children = node
+    size = 1 + sum(_check_depth(child, path, depth + 1, sizes, inner) for child in children)
+    if size > MAX_EXPANDED_NODES:
+        raise ConfigError(f"{path}: more than {MAX_EXPANDED_NODES} values once aliases are expanded")
+    sizes[key] = size
+    return size
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """Return base updated by override; nested mappings merge, everything else is replaced."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def read_with_extends(path: str | Path, _seen: tuple = ()) -> dict:
+    """Read a YAML file, resolving `extends:` (relative to the file) recursively."""
+    path = Path(path)
+    chain = (*_seen, path.resolve())
+    data = read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: extends: expected a file name, got {parent!r}")
+    parent_path = path.parent / parent
+    if parent_path.resolve() in chain:
+        raise ConfigError(f"{path}: extends: cycle through {parent_path.name}")
+    if len(chain) >= MAX_EXTENDS:
+        raise ConfigError(f"{path}: extends: expected a chain of at most {MAX_EXTENDS} files "
+                          f"(from {chain[0]})")
+    try:
+        missing = not parent_path.exists()
+    except OSError:  # e.g. a name too long: read_yaml names the problem
+        missing = False
+    if missing:
+        raise ConfigError(f"{path}: extends: file not found: {parent_path}")
+    return deep_merge(read_with_extends(parent_path, chain), data)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Parse one `--set key.path=value` (value read as a YAML scalar or list)."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"--set {text}: expected KEY=VALUE with a dotted key, e.g. city.families=2000")
+    try:
+        value = safe_parse(raw) if raw.strip() else ""
+    except InputError as exc:
+        raise ConfigError(f"--set {key}: {exc.describe(located=False)}") from None
+    except yaml.YAMLError:
+        raise ConfigError(f"--set {key}: could not read value {raw!r}") from None
+    if isinstance(value, dict):
+        raise ConfigError(f"--set {key}: expected a single value or list, got a mapping")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"--set {key}: expected a finite number, got {raw}")
+    return key.split("."), value
+
+
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    """Apply dotted `--set` overrides to a raw scenario mapping (validated later).
+
+    ``data`` is left as it was: the mappings on each override's path are copied, the rest shared.
+    """
+    data = dict(data)
+    for text in overrides:
+        parts, value = parse_override(text)
+        node = data
+        for i, part in enumerate(parts[:-1]):
+            child = node.get(part, {})
+            if not isinstance(child, dict):
+                where = ".".join(parts[: i + 1])
+                raise ConfigError(f"--set {'.'.join(parts)}: {where} is a value, not a section")
+            node[part] = dict(child)
+            node = node[part]
+        node[parts[-1]] = value
+    return data
+
+
+def apply_preset(data: dict) -> dict:
+    """Fill the coordination block from its named preset; explicit keys win."""
+    block = data.get("coordination")
+    if block is None:
+        return data
+    if isinstance(block, str):
+        block = {"model": block}
+    if not isinstance(block, dict):
+        return data  # let validation report the type
+    preset = PRESETS.get(block.get("model", "silos"))
+    if preset is None:
+        return {**data, "coordination": block}  # validation names the unknown model
+    return {**data, "coordination": deep_merge(preset, block)}
+
+
+def format_validation_error(source: str, exc: ValidationError) -> str:
+    """One line naming the source, the first error's key path, and what was expected."""
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    got = err.get("input")
+    shown = "" if isinstance(got, dict | list) or err["type"] == "missing" else f" (got {got!r})"
+    more = len(exc.errors()) - 1
+    extra = f" [+{more} more]" if more > 0 else ""
+    where = f"{loc}: " if loc else ""
+    return f"{source}: {where}{msg}{shown}{extra}"
+
+
+def validate(model: type[BaseModel], data: dict, source: str) -> BaseModel:
+    """Validate a raw mapping against a schema, turning errors into one ConfigError line."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(source, exc)) from None
+    except RecursionError:
+        raise ConfigError(f"{source}: structure nested too deeply") from None
+
+
+def select_coordination(data: dict, model: str | None) -> dict:
+    """Replace the scenario's coordination block by the named preset (its own blocks dropped)."""
+    return data if model is None else {**data, "coordination": {"model": model}}
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None,
+                  coordination: str | None = None, **fields: Any):
+    """Load, extend, override, fill presets and validate a scenario file.
+
+    Args:
+        path: the scenario YAML file.
+        overrides: dotted `KEY=VALUE` strings, as given to `--set` (applied after ``coordination``).
+        coordination: a preset name that replaces the file's coordination block.
+        **fields: extra top-level overrides given as values (e.g. ``seed=3``).
+    """
+    from sim.scenario.params import Scenario
+
+    data = select_coordination(read_with_extends(path), coordination)
+    data = apply_overrides(data, list(overrides or []))
+    data = deep_merge(data, {k: v for k, v in fields.items() if v is not None})
+    return validate(Scenario, apply_preset(data), str(path))
+
+
+def scenario_from_dict(data: dict, source: str = "<scenario>"):
+    """Validate an in-memory scenario mapping (presets filled)."""
+    from sim.scenario.params import Scenario
+
+    return validate(Scenario, apply_preset(data), source)

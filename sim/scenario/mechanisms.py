@@ -1,0 +1,162 @@
+"""The parameter blocks of the coordination mechanisms: schema only, no behaviour.
+
+Each class validates one block of a scenario's ``coordination:`` section (its ``kind`` is the
+block's name). The behaviour lives in the mechanism modules (``sim/core/coordination/<name>.py``),
+which import these classes; this module never imports them. ``sim/core/coordination/registry.py``
+maps each kind to its mechanism class.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from sim.scenario.members import Members, check_members
+from sim.scenario.schema import NonNeg, Share, Strict
+
+
+class MechanismParams(Strict):
+    """Base of every mechanism's parameter block: on unless ``enabled: false``."""
+
+    enabled: bool = True
+    member_fields: ClassVar[tuple[str, ...]] = ()  # fields naming organisations (groups or names)
+
+    def check(self, scenario) -> None:
+        """Check references to organisations (the ``member_fields``) once the scenario is known."""
+        for name in self.member_fields:
+            check_members(scenario, getattr(self, name), f"coordination.{self.kind}.{name}")
+
+
+class FocalPointParams(MechanismParams):
+    """Parameters of a focal point (coordination team)."""
+
+    team_size: int = Field(2, ge=0, le=100)
+    salary_per_year: NonNeg = 9000.0
+    turnover_per_year: Share = 0.2
+    vacancy_weeks: int = Field(13, ge=0, le=10_000_000)
+    support: Share = 0.8
+    follow_up: Share = 0.3
+    kind: Literal["focal_point"] = "focal_point"
+
+
+class CommunityNetworkParams(MechanismParams):
+    """Parameters of a community network with an expert pool."""
+
+    neighbourhoods: Literal["informal", "all"] | list[int] = "informal"
+    volunteers_per_neighbourhood: int = Field(10, ge=0, le=10_000_000)
+    volunteer_hours_per_week: NonNeg = 2.0
+    volunteer_hour_value: NonNeg = 3.0
+    awareness_gain_per_week: Share = 0.01
+    trust_gain_per_week: Share = 0.01
+    target: Share = 0.9
+    experts: int = Field(3, ge=0, le=10_000_000)
+    expert_cost_per_year: NonNeg = 550.0
+    planning_support_per_expert: NonNeg = 0.1
+    kind: Literal["community_network"] = "community_network"
+
+    def check(self, scenario) -> None:
+        if isinstance(self.neighbourhoods, list):
+            h = scenario.city.neighbourhoods
+            bad = [x for x in self.neighbourhoods if not 0 <= x < h]
+            if bad:
+                raise ValueError(f"coordination.community_network.neighbourhoods: neighbourhood "
+                                 f"{bad[0]} does not exist (0..{h - 1})")
+
+
+class SharedRegistryParams(MechanismParams):
+    """Parameters of a shared registry."""
+
+    participants: Members = "all"
+    consultation_rate: Share = 0.6
+    auto_enrolment: Share = 0.0
+    setup_cost: NonNeg = 40_000.0
+    maintenance_per_year: NonNeg = 8_000.0
+    cost_per_record: NonNeg = 0.5
+    member_fields: ClassVar[tuple[str, ...]] = ("participants",)
+    kind: Literal["shared_registry"] = "shared_registry"
+
+
+class TrainingParams(MechanismParams):
+    """Parameters of cross-sectoral training."""
+
+    participants: Members = "public_and_ngos"
+    target_share: Share = 0.6
+    rounds_per_year: float = Field(1.0, ge=0.0, le=52.0)
+    staff_per_place: NonNeg = 0.05
+    cost_per_worker: NonNeg = 250.0
+    trained_identify_probability: Share = 0.4
+    completion_bonus: Share = 0.1
+    turnover_per_year: Share = 0.15
+    member_fields: ClassVar[tuple[str, ...]] = ("participants",)
+    kind: Literal["cross_sector_training"] = "cross_sector_training"
+
+
+class PppQuotaParams(MechanismParams):
+    """Parameters of a subsidised quota in private providers."""
+
+    providers: Members = "private"
+    quota_share: Share = 0.3
+    fee_waiver: Share = 1.0
+    subsidy_per_child_per_week: NonNeg = 12.0
+    member_fields: ClassVar[tuple[str, ...]] = ("providers",)
+    kind: Literal["ppp_quota"] = "ppp_quota"
+
+
+class PlatformParams(MechanismParams):
+    """Parameters of an integrated service-delivery platform."""
+
+    hubs: int | list[int] = Field(3)
+    placement: Literal["informal", "spread"] = "informal"
+    partners: Members = "all"
+    running_cost_per_hub_per_year: NonNeg = 60_000.0
+    ramp_up_weeks: int = Field(26, ge=0, le=10_000_000)
+    warm_referral_completion: Share = 0.85
+    hub_identify_probability: Share = 0.5
+    shared_record_probability: Share = 0.9
+    awareness_target: Share = 0.9
+    awareness_gain_per_week: Share = 0.02
+    member_fields: ClassVar[tuple[str, ...]] = ("partners",)
+    kind: Literal["integrated_platform"] = "integrated_platform"
+
+    def check(self, scenario) -> None:
+        super().check(scenario)
+        h = scenario.city.neighbourhoods
+        if isinstance(self.hubs, list):
+            bad = [x for x in self.hubs if not 0 <= x < h]
+            if bad:
+                raise ValueError(f"coordination.integrated_platform.hubs: neighbourhood {bad[0]} "
+                                 f"does not exist (0..{h - 1})")
+        elif self.hubs < 0:
+            raise ValueError("coordination.integrated_platform.hubs: expected a count >= 0")
+
+
+class PooledBudgetParams(MechanismParams):
+    """Parameters of a pooled budget."""
+
+    members: Members = "departments"
+    contribution_share: Share = 0.15
+    allocation_every_weeks: int = Field(4, ge=1, le=52)
+    administration_share: Share = 0.05
+    negotiation_lag_weeks: int = Field(13, ge=0, le=10_000_000)
+    effort_reduction: Share = 0.0
+    member_fields: ClassVar[tuple[str, ...]] = ("members",)
+    kind: Literal["pooled_budget"] = "pooled_budget"
+
+
+class CouncilParams(MechanismParams):
+    """Parameters of a coordination council."""
+
+    members: Members = "public_and_ngos"
+    representatives_per_member: int = Field(1, ge=1, le=10)
+    meetings_per_year: float = Field(4.0, ge=0.0, le=52.0)
+    active_share: Share = 0.7
+    staff_hours_per_meeting: NonNeg = 8.0
+    staff_hour_cost: NonNeg = 15.0
+    secretariat_per_year: NonNeg = 6000.0
+    contention: NonNeg = 0.05
+    coherence: NonNeg = 0.005
+    planning_shift: Share = 0.2
+    outreach_boost: Share = 0.05
+    member_fields: ClassVar[tuple[str, ...]] = ("members",)
+    kind: Literal["council"] = "council"

@@ -1,0 +1,210 @@
+"""Typed, validated scenario parameters.
+
+A scenario is a YAML file validated against :class:`Scenario`. Unknown keys, wrong types and
+out-of-range values are refused before anything is built; :func:`sim.scenario.loading.load_scenario` turns
+pydantic's errors into one located line.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from sim.scenario.coordination import CoordinationSpec
+from sim.scenario.schema import Eligibility, NonNeg, OrgKind, Positive, Priority, Share, Strict
+
+
+class TimeParams(Strict):
+    """Horizon and step length (one step is one week)."""
+
+    years: Annotated[float, Field(gt=0, le=200)] = 5
+    warmup_weeks: Annotated[int, Field(ge=0, le=10_000_000)] = 52
+
+    @property
+    def steps(self) -> int:
+        return int(round(self.years * 52))
+
+
+class CityParams(Strict):
+    """The city: families, neighbourhoods, informal settlements and vulnerability."""
+
+    families: Annotated[int, Field(ge=1, le=20_000_000)] = 10_000
+    reference_families: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    neighbourhoods: Annotated[int, Field(ge=1, le=10_000)] = 14
+    informal_neighbourhoods: Annotated[int, Field(ge=0, le=10_000_000)] = 5
+    informal_family_share: Share = 0.33
+    marginalised_share_informal: Share = 0.70
+    marginalised_share_formal: Share = 0.12
+    extent_km: Positive = 12.0
+    max_children: Annotated[int, Field(ge=1, le=12)] = 4
+    mean_children: Annotated[float, Field(gt=0.0, le=12.0)] = 1.8
+    births_per_family_per_year: NonNeg = 0.14
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CityParams:
+        if self.informal_neighbourhoods > self.neighbourhoods:
+            raise ValueError(
+                f"informal_neighbourhoods ({self.informal_neighbourhoods}) exceeds "
+                f"neighbourhoods ({self.neighbourhoods})"
+            )
+        if self.informal_neighbourhoods == 0 and self.informal_family_share > 0:
+            raise ValueError("informal_family_share > 0 needs informal_neighbourhoods >= 1")
+        if self.informal_neighbourhoods == self.neighbourhoods and self.informal_family_share < 1:
+            raise ValueError("every neighbourhood is informal, so informal_family_share must be 1")
+        if self.mean_children > self.max_children:
+            raise ValueError("mean_children exceeds max_children")
+        return self
+
+
+class FamilyParams(Strict):
+    """How families look for help."""
+
+    awareness_mean: Share = 0.6
+    trust_mean: Share = 0.7
+    marginalised_awareness_factor: Share = 0.7
+    seek_probability: Share = 0.35
+    stigma_marginalised: Share = 0.2
+    patience_weeks: Annotated[int, Field(ge=1, le=10_000_000)] = 6
+    travel_km_scale: Positive = 4.0
+    fee_sensitivity: Share = 0.3
+    fee_sensitivity_marginalised: Share = 0.85
+    trust_gain_when_served: Share = 0.05
+    trust_loss_when_turned_away: Share = 0.03
+    referral_wait_scale_weeks: Positive = 4.0
+    need_complexity_shape: Positive | None = 1.0
+
+
+class SectorParams(Strict):
+    """One service sector: who needs it, how often, how long a service lasts."""
+
+    ages: Annotated[list[Annotated[float, Field(ge=0, le=13)]], Field(min_length=2, max_length=2)]
+    need_rate_per_year: Share
+    marginalised_multiplier: Positive = 1.0
+    informal_multiplier: Positive = 1.0
+    service_weeks: Annotated[int, Field(ge=1, le=520)] = 1
+    lapse_weeks: Positive = 26.0
+    escalation_after_weeks: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    escalation_probability: Share = 0.0
+    escalation_cost_multiplier: Annotated[float, Field(ge=1.0)] = 1.0
+
+    @model_validator(mode="after")
+    def _ages_ordered(self) -> SectorParams:
+        if self.ages[0] >= self.ages[1]:
+            raise ValueError(f"ages must be [lowest, highest) with lowest < highest, got {self.ages}")
+        return self
+
+
+class FundingParams(Strict):
+    """How money arrives for one organisation."""
+
+    budget_per_year: NonNeg | None = None
+    tranches_per_year: Annotated[int, Field(ge=1, le=52)] = 4
+    fiscal_year_start_week: Annotated[int, Field(ge=0, le=51)] = 0
+    lapse_at_year_end: bool = True
+    renewal_probability: Share = 1.0
+
+
+class OrganisationParams(Strict):
+    """A department, NGO or private provider."""
+
+    kind: Annotated[OrgKind, Field(strict=False)]
+    sectors: list[str] = Field(min_length=1)
+    capacity: Annotated[int, Field(ge=0, le=10_000_000)]
+    unit_cost: NonNeg
+    assessment_cost: NonNeg
+    funding: FundingParams = FundingParams()
+    sites: Annotated[int, Field(ge=1, le=10_000_000)] | list[Annotated[int, Field(ge=0, le=10_000_000)]] = 1
+    site_placement: Literal["spread", "informal", "formal"] = "spread"
+    outreach: Share = 0.0
+    eligibility: Annotated[Eligibility, Field(strict=False)] = Eligibility.ALL
+    priority: Annotated[Priority, Field(strict=False)] = Priority.FIRST_COME
+    quota_share: Share = 0.0
+    fee: Share = 0.0
+    identify_probability: Share = 0.1
+    referral_completion: Share = 0.5
+
+    @model_validator(mode="after")
+    def _funded(self) -> OrganisationParams:
+        if self.kind != OrgKind.PRIVATE and self.funding.budget_per_year is None:
+            raise ValueError(f"a {self.kind.value} needs funding.budget_per_year")
+        return self
+
+
+class FundingLevers(Strict):
+    """Scenario-wide money lever, kept apart from coordination (MODEL.md: separate levers)."""
+
+    budget_scale: NonNeg = 1.0
+
+
+class OutputParams(Strict):
+    """Where and what to write."""
+
+    dir: str = "results"
+    timeseries: bool = True
+
+    @field_validator("dir")
+    @classmethod
+    def _inside_project(cls, value: str) -> str:
+        path = PurePath(value)
+        if path.is_absolute() or ".." in path.parts:
+            raise ValueError("must be a relative folder without '..' (use --out for elsewhere)")
+        return value
+
+
+class Scenario(Strict):
+    """A whole scenario: the city, its families, sectors, organisations and coordination."""
+
+    name: str = "scenario"
+    description: str = ""
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 1
+    time: TimeParams = TimeParams()
+    city: CityParams = CityParams()
+    families: FamilyParams = FamilyParams()
+    sectors: dict[str, SectorParams] = Field(min_length=1)
+    organisations: dict[str, OrganisationParams] = Field(min_length=1)
+    funding: FundingLevers = FundingLevers()
+    coordination: CoordinationSpec = CoordinationSpec()
+    outputs: OutputParams = OutputParams()
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        if len(self.organisations) > 4096:
+            raise ValueError("at most 4096 organisations")
+        served = set()
+        for name, org in self.organisations.items():
+            for sector in org.sectors:
+                if sector not in self.sectors:
+                    raise ValueError(
+                        f"organisations.{name}.sectors names unknown sector {sector!r} "
+                        f"(known: {', '.join(self.sectors)})"
+                    )
+                served.add(sector)
+            if isinstance(org.sites, list):
+                bad = [s for s in org.sites if s >= self.city.neighbourhoods]
+                if bad:
+                    raise ValueError(
+                        f"organisations.{name}.sites: neighbourhood {bad[0]} does not exist "
+                        f"(0..{self.city.neighbourhoods - 1})"
+                    )
+        missing = [s for s in self.sectors if s not in served]
+        if missing:
+            raise ValueError(f"no organisation provides sector(s): {', '.join(missing)}")
+        if self.time.warmup_weeks >= self.time.steps:
+            raise ValueError(
+                f"time.warmup_weeks ({self.time.warmup_weeks}) must be shorter than the run "
+                f"({self.time.steps} weeks)"
+            )
+        self.coordination.check_against(self)
+        return self
+
+    @property
+    def sector_names(self) -> list[str]:
+        return list(self.sectors)
+
+    @property
+    def service_scale(self) -> float:
+        """Factor applied to capacities and budgets when the city is resized."""
+        ref = self.city.reference_families
+        return 1.0 if ref is None else self.city.families / ref
