@@ -139,6 +139,7 @@ def test_closed_sessions_release_their_models(server):
         browser.browser.close()
     tally("workshop sessions opened and closed", SESSIONS + MAX_SESSIONS + 1)
     tally("workshop session models left in memory", bound_alive)
+    tally(f"workshop server memory growth over {SESSIONS} sessions (MB)", round(rss_last - rss_first))
     print(f"sessions: {SESSIONS} in {time.monotonic() - started:.0f} s; server RSS after the first "
           f"{rss_first:.0f} MB, after the {SESSIONS}th {rss_last:.0f} MB; models built {built}, "
           f"alive {alive}; after the bound check: built {bound_built}, alive {bound_alive}")
