@@ -24,7 +24,6 @@ Needs the ``analysis`` extra (``pip install '.[analysis]'``).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,33 +32,18 @@ import numpy as np
 from sim.api import overrides_from, scenario_path
 from sim.core.metrics import METRIC_NAMES
 from sim.experiments.plan import _override_text, replication_seeds
+from sim.scenario import ranges
 from sim.scenario.presets import PRESETS
+from sim.scenario.ranges import Declared
 
+Uncertain = Declared  # a declared range (sim.scenario.ranges); pass your own to change them
 
-@dataclass(frozen=True)
-class Uncertain:
-    """A declared parameter range: a dotted scenario key, its bounds, integer or real."""
-
-    low: float
-    high: float
-    integer: bool = False
-    why: str = ""
-
-
-# What we do not know well (ranges around the base city's values; see docs/model.md).
-UNCERTAINTIES: dict[str, Uncertain] = {
-    "families.seek_probability": Uncertain(0.2, 0.5, why="help-seeking (assumption 0.35)"),
-    "families.awareness_mean": Uncertain(0.4, 0.8, why="awareness of services (assumption 0.6)"),
-    "families.patience_weeks": Uncertain(3, 12, integer=True, why="re-seeking delay (assumption 6)"),
-    "families.travel_km_scale": Uncertain(2.0, 8.0, why="distance decay (assumption 4 km)"),
-    "families.referral_wait_scale_weeks": Uncertain(2.0, 8.0, why="waits deter referrals (4)"),
-    "families.need_complexity_shape": Uncertain(0.5, 2.0, why="concentration of needs (1)"),
-}
-
-# What a city chooses: the coordination model (categorical) and the separate money lever.
-LEVERS: dict[str, Uncertain | list[str]] = {
+# What we do not know well, and what a city chooses (the coordination model, categorical, and the
+# money lever kept apart from coordination): the project's declared ranges (sim/scenario/ranges.py).
+UNCERTAINTIES: dict[str, Declared] = dict(ranges.UNCERTAINTIES)
+LEVERS: dict[str, Declared | list[str]] = {
     "coordination": list(PRESETS),
-    "funding.budget_scale": Uncertain(0.8, 1.3, why="more or less money, apart from coordination"),
+    "funding.budget_scale": ranges.LEVERS["funding.budget_scale"],
 }
 
 

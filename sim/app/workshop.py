@@ -38,6 +38,7 @@ from sim.scenario.mechanisms import (
 from sim.scenario.members import GROUPS
 from sim.scenario.params import Scenario
 from sim.scenario.presets import DESCRIPTIONS, PRESETS
+from sim.scenario.ranges import LEVERS
 from sim.scenario.schema import WEEKS_PER_YEAR, OrgKind
 
 AS_WRITTEN = "as in the scenario file"
@@ -143,6 +144,13 @@ class Slider:
         x = min(max(self.value if math.isnan(x) else x, self.min), self.max)
         return int(x) if self.kind == "SliderInt" else x
 
+    @classmethod
+    def declared(cls, key: str, value: float, step: float) -> Slider:
+        """The slider of a declared scenario key (sim/scenario/ranges.py): bounds and label."""
+        found = LEVERS[key]
+        kind = "SliderInt" if found.integer else "SliderFloat"
+        return cls(kind, int(value) if found.integer else value, found.low, found.high, step, found.label)
+
     def param(self) -> dict:
         """The slider as a Mesa SolaraViz ``model_params`` entry."""
         return {"type": self.kind, "value": self.value, "min": self.min, "max": self.max,
@@ -152,14 +160,13 @@ class Slider:
 _D = DEFAULT_LEVERS
 SLIDERS: dict[str, Slider] = {  # WorkshopModel's keyword -> its slider, in sidebar order
     "families": Slider("SliderInt", _D.families_percent, 10, 200, 10, "Families (% of the scenario's)"),
-    "budget_level": Slider("SliderFloat", _D.budget_level, 0.5, 2.0, 0.1,
-                           "Budget level (x the scenario's funding)"),
-    "council_meetings": Slider("SliderInt", int(_D.council_meetings), 0, 12, 1, "Council meetings a year"),
+    "budget_level": Slider.declared("funding.budget_scale", _D.budget_level, 0.1),
+    "council_meetings": Slider.declared("coordination.council.meetings_per_year", _D.council_meetings, 1),
     "council_size": Slider("SliderInt", _D.council_size, 0, 12, 1, "Council members (0 = as the model sets)"),
-    "hubs": Slider("SliderInt", _D.hubs, 0, 10, 1, "Family hubs"),
-    "pooled_share": Slider("SliderFloat", _D.pooled_share, 0.0, 0.5, 0.05, "Pooled budget share"),
-    "registry_consultation": Slider("SliderFloat", _D.registry_consultation, 0.0, 1.0, 0.1,
-                                    "Registry consulted (share of intakes)"),
+    "hubs": Slider.declared("coordination.integrated_platform.hubs", _D.hubs, 1),
+    "pooled_share": Slider.declared("coordination.pooled_budget.contribution_share", _D.pooled_share, 0.05),
+    "registry_consultation": Slider.declared("coordination.shared_registry.consultation_rate",
+                                             _D.registry_consultation, 0.1),
     "outreach": Slider("SliderFloat", _D.outreach, 0.0, 4.0, 0.5, "Outreach effort (x the scenario's)"),
     "seed": Slider("SliderInt", 0, 0, 50, 1, "Seed (0 = the scenario's)"),
 }

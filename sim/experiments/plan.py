@@ -35,6 +35,7 @@ from sim.scenario.loading import (
     validate,
 )
 from sim.scenario.params import Scenario
+from sim.scenario.ranges import expand_declared
 from sim.scenario.schema import Strict
 
 Scalar = bool | int | float | str
@@ -60,7 +61,13 @@ class Range(Strict):
 
 
 class _Design(Strict):
-    """Checks shared by sampled designs: ``integer`` names sampled parameters with exact bounds."""
+    """Checks shared by sampled designs: ``key: declared`` takes the key's declared range
+    (:mod:`sim.scenario.ranges`); ``integer`` names sampled parameters with exact bounds."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _declared(cls, data):
+        return expand_declared(data) if isinstance(data, dict) else data
 
     @model_validator(mode="after")
     def _integers(self):
