@@ -76,11 +76,14 @@ def test_bad_input_does_not_touch_earlier_results(tmp_path):
 
 
 def test_list_coordination_names_every_preset():
+    from sim.scenario.mechanisms import SUMMARIES
     from sim.scenario.presets import PRESETS
 
     out = sim("run", "--list-coordination").stdout
     for name in PRESETS:
         assert name in out
+    for name, text in SUMMARIES.items():  # each mechanism's one description
+        assert name in out and text.split()[0] in out
 
 
 @pytest.mark.parametrize("preset", ["silos", "council", "full_integration"])

@@ -30,6 +30,7 @@ from sim.core.model import CoordinationModel
 from sim.errors import ConfigError
 from sim.scenario.loading import read_with_extends, scenario_from_dict, select_coordination
 from sim.scenario.mechanisms import (
+    SUMMARIES,
     CouncilParams,
     PlatformParams,
     PooledBudgetParams,
@@ -417,24 +418,7 @@ HEADLINES: tuple[Headline, ...] = (
              "registries, coordinators."),
 )
 
-MECHANISMS: dict[str, str] = {
-    "council": "A council (steering group) of departments and NGOs meets a few times a year: they "
-               "spot families that two of them serve for the same need, and move spare places "
-               "and outreach to where waiting lists are longest. Bigger councils work less well.",
-    "integrated_platform": "Family hubs in informal settlements: one assessment for all services, "
-                           "records shared, and warm hand-offs between services so referred "
-                           "families are not lost.",
-    "pooled_budget": "Departments put part of their money into one fund, shared out by where "
-                     "need is unmet, instead of each spending only on its own.",
-    "shared_registry": "One registry of families that providers look up before assessing, so "
-                       "a child is not assessed twice.",
-    "focal_point": "A small coordination team that keeps the council and the hubs working and "
-                   "follows up referrals.",
-    "cross_sector_training": "Staff trained to spot needs outside their own service and refer.",
-    "ppp_quota": "Private providers keep places, free to families, for marginalised children.",
-    "community_network": "Volunteers in the neighbourhoods make families aware of services and "
-                         "build trust.",
-}
+MECHANISMS: dict[str, str] = SUMMARIES  # each mechanism in plain words (sim/scenario/mechanisms.py)
 
 PRESET_TEXT: dict[str, str] = {name: DESCRIPTIONS.get(name, "") for name in PRESETS}
 

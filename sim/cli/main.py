@@ -144,9 +144,7 @@ def cmd_run(args) -> int:
     from sim.experiments.single_run import check_run_folder, run_scenario
 
     if args.list_coordination:
-        width = max(map(len, DESCRIPTIONS))
-        for name, text in DESCRIPTIONS.items():
-            print(f"{name:<{width}}  {text}")
+        print(list_coordination())
         return 0
     if not args.scenario:
         raise ConfigError("no scenario file given (e.g. sim run scenarios/base.yaml)")
@@ -170,6 +168,23 @@ def cmd_run(args) -> int:
     print(format_summary(result.summary, scenario.sector_names, result.manifest))
     print(f"\nresults written to {folder}/")
     return 0
+
+
+def list_coordination() -> str:
+    """The coordination models (presets), then the mechanisms they combine, in plain words."""
+    import textwrap
+
+    from sim.scenario.mechanisms import SUMMARIES
+
+    width = max(map(len, [*DESCRIPTIONS, *SUMMARIES]))
+    lines = ["Coordination models (--coordination NAME):"]
+    lines += [f"  {name:<{width}}  {text}" for name, text in DESCRIPTIONS.items()]
+    lines += ["", "Mechanisms (a scenario's coordination: block switches each on or off):"]
+    for name, text in SUMMARIES.items():
+        wrapped = textwrap.wrap(text, 100 - width)
+        lines.append(f"  {name:<{width}}  {wrapped[0]}")
+        lines += [f"  {'':<{width}}  {more}" for more in wrapped[1:]]
+    return "\n".join(lines)
 
 
 def _progress(scenario, quiet: bool):

@@ -20,6 +20,7 @@ class MechanismParams(Strict):
     """Base of every mechanism's parameter block: on unless ``enabled: false``."""
 
     enabled: bool = True
+    summary: ClassVar[str] = ""  # the mechanism in plain words (one description, used everywhere)
     member_fields: ClassVar[tuple[str, ...]] = ()  # fields naming organisations (groups or names)
 
     def check(self, scenario) -> None:
@@ -37,6 +38,9 @@ class FocalPointParams(MechanismParams):
     vacancy_weeks: int = Field(13, ge=0, le=10_000_000)
     support: Share = 0.8
     follow_up: Share = 0.3
+    summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
+        "A small coordination team that keeps the council and the hubs working and follows up "
+        "referrals.")
     kind: Literal["focal_point"] = "focal_point"
 
 
@@ -53,6 +57,8 @@ class CommunityNetworkParams(MechanismParams):
     experts: int = Field(3, ge=0, le=10_000_000)
     expert_cost_per_year: NonNeg = 550.0
     planning_support_per_expert: NonNeg = 0.1
+    summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
+        "Volunteers in the neighbourhoods make families aware of services and build trust.")
     kind: Literal["community_network"] = "community_network"
 
     def check(self, scenario) -> None:
@@ -74,6 +80,9 @@ class SharedRegistryParams(MechanismParams):
     maintenance_per_year: NonNeg = 8_000.0
     cost_per_record: NonNeg = 0.5
     member_fields: ClassVar[tuple[str, ...]] = ("participants",)
+    summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
+        "One registry of families that providers look up before assessing, so a child is not assessed "
+        "twice.")
     kind: Literal["shared_registry"] = "shared_registry"
 
 
@@ -89,6 +98,8 @@ class TrainingParams(MechanismParams):
     completion_bonus: Share = 0.1
     turnover_per_year: Share = 0.15
     member_fields: ClassVar[tuple[str, ...]] = ("participants",)
+    summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
+        "Staff trained to spot needs outside their own service and refer.")
     kind: Literal["cross_sector_training"] = "cross_sector_training"
 
 
@@ -100,6 +111,8 @@ class PppQuotaParams(MechanismParams):
     fee_waiver: Share = 1.0
     subsidy_per_child_per_week: NonNeg = 12.0
     member_fields: ClassVar[tuple[str, ...]] = ("providers",)
+    summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
+        "Private providers keep places, free to families, for marginalised children.")
     kind: Literal["ppp_quota"] = "ppp_quota"
 
 
@@ -117,6 +130,9 @@ class PlatformParams(MechanismParams):
     awareness_target: Share = 0.9
     awareness_gain_per_week: Share = 0.02
     member_fields: ClassVar[tuple[str, ...]] = ("partners",)
+    summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
+        "Family hubs in informal settlements: one assessment for all services, records shared, and "
+        "warm hand-offs between services so referred families are not lost.")
     kind: Literal["integrated_platform"] = "integrated_platform"
 
     def check(self, scenario) -> None:
@@ -141,6 +157,9 @@ class PooledBudgetParams(MechanismParams):
     negotiation_lag_weeks: int = Field(13, ge=0, le=10_000_000)
     effort_reduction: Share = 0.0
     member_fields: ClassVar[tuple[str, ...]] = ("members",)
+    summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
+        "Departments put part of their money into one fund, shared out by where need is unmet, "
+        "instead of each spending only on its own.")
     kind: Literal["pooled_budget"] = "pooled_budget"
 
 
@@ -159,4 +178,14 @@ class CouncilParams(MechanismParams):
     planning_shift: Share = 0.2
     outreach_boost: Share = 0.05
     member_fields: ClassVar[tuple[str, ...]] = ("members",)
+    summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
+        "A council (steering group) of departments and NGOs meets a few times a year: they spot "
+        "families that two of them serve for the same need, and move spare places and outreach to "
+        "where waiting lists are longest. Bigger councils work less well.")
     kind: Literal["council"] = "council"
+
+
+BLOCKS: tuple[type[MechanismParams], ...] = (
+    FocalPointParams, CommunityNetworkParams, SharedRegistryParams, TrainingParams, PppQuotaParams,
+    PlatformParams, PooledBudgetParams, CouncilParams)
+SUMMARIES: dict[str, str] = {block.model_fields["kind"].default: block.summary for block in BLOCKS}
