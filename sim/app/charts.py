@@ -17,6 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim.app.workshop import Run, hub_neighbourhoods, needs_waiting_now, neighbourhood_coverage
+from sim.core.metrics import METRIC_INFO
 from sim.scenario.schema import OrgKind
 
 MAP_COLOURINGS = {
@@ -134,8 +135,8 @@ def timeseries_option(runs: list[Run]) -> dict:
     """An ECharts option (drawn in the browser, so nothing to render on the server): four panels
     (needs met, for marginalised families, duplication, cost per need met), one line per run,
     weeks since the end of the warm-up, from each model's DataCollector."""
-    titles = {"coverage": "Needs met", "coverage_marginalised": "Needs met, marginalised",
-              "duplication_rate": "Duplication", "cost_per_need_met": "Cost per need met"}
+    titles = {name: METRIC_INFO[name].label for name in
+              ("coverage", "coverage_marginalised", "duplication_rate", "cost_per_need_met")}
     option: dict = {
         "animation": False,
         "color": list(RUN_COLOURS),

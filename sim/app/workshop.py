@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from mesa import Model
 
-from sim.core.metrics import by_neighbourhood
+from sim.core.metrics import METRIC_INFO, by_neighbourhood
 from sim.core.model import CoordinationModel
 from sim.errors import ConfigError
 from sim.scenario.loading import read_with_extends, scenario_from_dict, select_coordination
@@ -393,29 +393,29 @@ def hub_neighbourhoods(model: CoordinationModel) -> np.ndarray:
 # ------------------------------------------------------------------- plain-language texts
 @dataclass(frozen=True)
 class Headline:
-    """A headline card: the metric it shows and how to say it."""
+    """A headline card: the metric it shows and whether it is a share (in %) or money. Its title,
+    direction and explanation are the metric's own (``sim.core.metrics.METRICS``)."""
 
     metric: str
-    title: str
     kind: str  # "share" (shown in %) or "money"
-    better: str  # "higher" or "lower"
-    explain: str
+
+    @property
+    def title(self) -> str:
+        return METRIC_INFO[self.metric].label
+
+    @property
+    def better(self) -> str:
+        return METRIC_INFO[self.metric].better
+
+    @property
+    def explain(self) -> str:
+        return METRIC_INFO[self.metric].explain
 
 
 HEADLINES: tuple[Headline, ...] = (
-    Headline("coverage", "Needs met", "share", "higher",
-             "Of every 100 needs that arose (a child needing health care, food, a preschool "
-             "place, protection or income support), how many were met."),
-    Headline("coverage_marginalised", "Needs met, marginalised families", "share", "higher",
-             "The same, counting only the poorest and most excluded families."),
-    Headline("duplication_rate", "Duplication", "share", "lower",
-             "Share of all contacts (assessments and weeks of service) that repeat what another "
-             "provider already does for the same child and need."),
-    Headline("cost_per_need_met", "Cost per need met", "money", "lower",
-             "Everything spent (services, assessments, coordination) divided by needs met."),
-    Headline("coordination_cost", "Coordination cost", "money", "lower",
-             "Money spent on working together: meetings, hubs, the pooled fund's administration, "
-             "registries, coordinators."),
+    Headline("coverage", "share"), Headline("coverage_marginalised", "share"),
+    Headline("duplication_rate", "share"), Headline("cost_per_need_met", "money"),
+    Headline("coordination_cost", "money"),
 )
 
 MECHANISMS: dict[str, str] = SUMMARIES  # each mechanism in plain words (sim/scenario/mechanisms.py)

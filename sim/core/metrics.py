@@ -160,38 +160,55 @@ def by_neighbourhood(ledger: Ledger) -> dict[str, np.ndarray]:
 
 @dataclass(frozen=True)
 class Metric:
-    """A metric's name, unit and function."""
+    """A metric: its name, unit and function, and how people read it (the one place for all of
+    it: the report, the workshop page's cards and charts, and the docs take it from here)."""
 
     name: str
     unit: str
     compute: Callable[[Ledger], float]
+    label: str  # in plain words, for cards, charts and tables
+    better: str | None = None  # "higher" or "lower" is better for families or the budget; None
+    explain: str = ""  # one or two sentences for people who do not code
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("coverage", "share", coverage),
-    Metric("coverage_marginalised", "share", coverage_marginalised),
-    Metric("coverage_other", "share", coverage_other),
-    Metric("equity_gap", "share points", equity_gap),
-    Metric("children_reached", "children", children_reached),
-    Metric("duplication_rate", "share of contacts", duplication_rate),
-    Metric("duplicated_spend", "money", duplicated_spend),
-    Metric("service_cost", "money", service_cost),
-    Metric("assessment_cost", "money", assessment_cost),
-    Metric("coordination_cost", "money", coordination_cost),
-    Metric("total_cost", "money", total_cost),
-    Metric("cost_per_need_met", "money per need", cost_per_need_met),
-    Metric("cost_per_child_reached", "money per child", cost_per_child_reached),
-    Metric("unspent_budget_share", "share", unspent_budget_share),
-    Metric("referrals_made", "referrals", referrals_made),
-    Metric("referrals_lost", "referrals", referrals_lost),
-    Metric("referral_completion", "share", referral_completion),
-    Metric("mean_wait_weeks", "weeks", mean_wait_weeks),
-    Metric("referral_wait_weeks", "weeks", referral_wait_weeks),
-    Metric("needs_met", "episodes", needs_met),
-    Metric("needs_lapsed", "episodes", needs_lapsed),
-    Metric("unmet_need_weeks", "weeks per child", unmet_need_weeks),
-    Metric("escalations", "episodes", escalations),
+    Metric("coverage", "share", coverage, "Needs met", "higher",
+           "Of every 100 needs that arose (a child needing health care, food, a preschool place, "
+           "protection or income support), how many were met."),
+    Metric("coverage_marginalised", "share", coverage_marginalised,
+           "Needs met, marginalised families", "higher",
+           "The same, counting only the poorest and most excluded families."),
+    Metric("coverage_other", "share", coverage_other, "Needs met, other families", "higher"),
+    Metric("equity_gap", "share points", equity_gap, "Equity gap", "lower",
+           "Needs met for other families minus needs met for marginalised families."),
+    Metric("children_reached", "children", children_reached, "Children reached", "higher"),
+    Metric("duplication_rate", "share of contacts", duplication_rate, "Duplication", "lower",
+           "Share of all contacts (assessments and weeks of service) that repeat what another "
+           "provider already does for the same child and need."),
+    Metric("duplicated_spend", "money", duplicated_spend, "Money spent on duplicates", "lower"),
+    Metric("service_cost", "money", service_cost, "Service cost"),
+    Metric("assessment_cost", "money", assessment_cost, "Assessment cost"),
+    Metric("coordination_cost", "money", coordination_cost, "Coordination cost", "lower",
+           "Money spent on working together: meetings, hubs, the pooled fund's administration, "
+           "registries, coordinators."),
+    Metric("total_cost", "money", total_cost, "Total cost"),
+    Metric("cost_per_need_met", "money per need", cost_per_need_met, "Cost per need met", "lower",
+           "Everything spent (services, assessments, coordination) divided by needs met."),
+    Metric("cost_per_child_reached", "money per child", cost_per_child_reached,
+           "Cost per child reached", "lower"),
+    Metric("unspent_budget_share", "share", unspent_budget_share, "Budget left unspent", "lower"),
+    Metric("referrals_made", "referrals", referrals_made, "Referrals made"),
+    Metric("referrals_lost", "referrals", referrals_lost, "Referrals lost", "lower"),
+    Metric("referral_completion", "share", referral_completion, "Referrals completed", "higher"),
+    Metric("mean_wait_weeks", "weeks", mean_wait_weeks, "Wait for a first service", "lower"),
+    Metric("referral_wait_weeks", "weeks", referral_wait_weeks, "Wait after a referral", "lower"),
+    Metric("needs_met", "episodes", needs_met, "Needs met (count)", "higher"),
+    Metric("needs_lapsed", "episodes", needs_lapsed, "Needs that lapsed unmet", "lower"),
+    Metric("unmet_need_weeks", "weeks per child", unmet_need_weeks, "Weeks of unmet need per child",
+           "lower"),
+    Metric("escalations", "episodes", escalations, "Needs that escalated", "lower"),
 )
+METRIC_INFO: dict[str, Metric] = {m.name: m for m in METRICS}
 
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 SECTOR_COVERAGE_PREFIX = "coverage."
