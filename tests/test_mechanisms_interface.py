@@ -52,3 +52,14 @@ def test_the_schema_loads_no_behaviour():
         "sim.core.coordination.members", "sim.core.coordination.__init__"}
     assert "sim.scenario.mechanisms" in loaded
     assert not loaded & (behaviour | {"sim.core.model", "sim.core.phases"})
+
+
+def test_every_block_names_its_mechanism():
+    """Each parameter block's ``behaviour`` is a Mechanism whose name is the block's kind."""
+    from sim.core.coordination.base import Mechanism
+    from sim.core.coordination.registry import mechanism_class
+    from sim.scenario.mechanisms import KINDS
+
+    for kind in KINDS:
+        cls = mechanism_class(kind)
+        assert issubclass(cls, Mechanism) and cls.name == kind

@@ -9,41 +9,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import field_validator
+from pydantic import create_model, field_validator
 
-from sim.scenario.mechanisms import (
-    CommunityNetworkParams,
-    CouncilParams,
-    FocalPointParams,
-    PlatformParams,
-    PooledBudgetParams,
-    PppQuotaParams,
-    SharedRegistryParams,
-    TrainingParams,
-)
+from sim.scenario.mechanisms import KINDS, MechanismParams
 from sim.scenario.presets import PRESETS
 from sim.scenario.schema import Strict
 
 if TYPE_CHECKING:
     from sim.scenario.params import Scenario
 
-# the order mechanisms act in within each phase: supporters before those they support
-MECHANISM_ORDER = ("focal_point", "community_network", "shared_registry", "cross_sector_training",
-                   "ppp_quota", "integrated_platform", "pooled_budget", "council")
+# the order mechanisms act in within each phase (that of sim.scenario.mechanisms.BLOCKS)
+MECHANISM_ORDER = tuple(KINDS)
 
 
-class CoordinationSpec(Strict):
-    """Which coordination model runs, and the parameters of each enabled mechanism."""
+class _Coordination(Strict):
+    """Which coordination model runs, and the parameters of each enabled mechanism: one optional
+    block per kind of ``sim.scenario.mechanisms.BLOCKS`` (fields added by :data:`CoordinationSpec`)."""
 
     model: str = "silos"
-    focal_point: FocalPointParams | None = None
-    community_network: CommunityNetworkParams | None = None
-    shared_registry: SharedRegistryParams | None = None
-    cross_sector_training: TrainingParams | None = None
-    ppp_quota: PppQuotaParams | None = None
-    integrated_platform: PlatformParams | None = None
-    pooled_budget: PooledBudgetParams | None = None
-    council: CouncilParams | None = None
 
     @field_validator("model")
     @classmethod
@@ -61,7 +44,7 @@ class CoordinationSpec(Strict):
         dropped = [m for m in MECHANISM_ORDER if m in preset - enabled]
         return "+".join([self.model, *extra]) + "".join(f"-{m}" for m in dropped)
 
-    def mechanisms(self) -> list:
+    def mechanisms(self) -> list[MechanismParams]:
         """The enabled mechanisms' parameter blocks, in step order."""
         blocks = (getattr(self, name) for name in MECHANISM_ORDER)
         return [b for b in blocks if b is not None and b.enabled]
@@ -70,3 +53,9 @@ class CoordinationSpec(Strict):
         """Check references to organisations and neighbourhoods once the scenario is known."""
         for block in self.mechanisms():
             block.check(scenario)
+
+
+CoordinationSpec = create_model(
+    "CoordinationSpec", __base__=_Coordination, __module__=__name__,
+    **{kind: (block | None, None) for kind, block in KINDS.items()})
+CoordinationSpec.__doc__ = _Coordination.__doc__

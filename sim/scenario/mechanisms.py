@@ -20,6 +20,7 @@ class MechanismParams(Strict):
     """Base of every mechanism's parameter block: on unless ``enabled: false``."""
 
     enabled: bool = True
+    behaviour: ClassVar[str] = ""  # "module:Class" of the mechanism (named, never imported here)
     summary: ClassVar[str] = ""  # the mechanism in plain words (one description, used everywhere)
     member_fields: ClassVar[tuple[str, ...]] = ()  # fields naming organisations (groups or names)
 
@@ -41,6 +42,7 @@ class FocalPointParams(MechanismParams):
     summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
         "A small coordination team that keeps the council and the hubs working and follows up "
         "referrals.")
+    behaviour: ClassVar[str] = "sim.core.coordination.focal_point:FocalPoint"
     kind: Literal["focal_point"] = "focal_point"
 
 
@@ -59,6 +61,7 @@ class CommunityNetworkParams(MechanismParams):
     planning_support_per_expert: NonNeg = 0.1
     summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
         "Volunteers in the neighbourhoods make families aware of services and build trust.")
+    behaviour: ClassVar[str] = "sim.core.coordination.community_network:CommunityNetwork"
     kind: Literal["community_network"] = "community_network"
 
     def check(self, scenario) -> None:
@@ -83,6 +86,7 @@ class SharedRegistryParams(MechanismParams):
     summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
         "One registry of families that providers look up before assessing, so a child is not assessed "
         "twice.")
+    behaviour: ClassVar[str] = "sim.core.coordination.shared_registry:SharedRegistry"
     kind: Literal["shared_registry"] = "shared_registry"
 
 
@@ -100,6 +104,7 @@ class TrainingParams(MechanismParams):
     member_fields: ClassVar[tuple[str, ...]] = ("participants",)
     summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
         "Staff trained to spot needs outside their own service and refer.")
+    behaviour: ClassVar[str] = "sim.core.coordination.training:CrossSectorTraining"
     kind: Literal["cross_sector_training"] = "cross_sector_training"
 
 
@@ -113,6 +118,7 @@ class PppQuotaParams(MechanismParams):
     member_fields: ClassVar[tuple[str, ...]] = ("providers",)
     summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
         "Private providers keep places, free to families, for marginalised children.")
+    behaviour: ClassVar[str] = "sim.core.coordination.ppp_quota:PppQuota"
     kind: Literal["ppp_quota"] = "ppp_quota"
 
 
@@ -133,6 +139,7 @@ class PlatformParams(MechanismParams):
     summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
         "Family hubs in informal settlements: one assessment for all services, records shared, and "
         "warm hand-offs between services so referred families are not lost.")
+    behaviour: ClassVar[str] = "sim.core.coordination.platform:IntegratedPlatform"
     kind: Literal["integrated_platform"] = "integrated_platform"
 
     def check(self, scenario) -> None:
@@ -160,6 +167,7 @@ class PooledBudgetParams(MechanismParams):
     summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
         "Departments put part of their money into one fund, shared out by where need is unmet, "
         "instead of each spending only on its own.")
+    behaviour: ClassVar[str] = "sim.core.coordination.pooled_budget:PooledBudget"
     kind: Literal["pooled_budget"] = "pooled_budget"
 
 
@@ -182,10 +190,14 @@ class CouncilParams(MechanismParams):
         "A council (steering group) of departments and NGOs meets a few times a year: they spot "
         "families that two of them serve for the same need, and move spare places and outreach to "
         "where waiting lists are longest. Bigger councils work less well.")
+    behaviour: ClassVar[str] = "sim.core.coordination.council:Council"
     kind: Literal["council"] = "council"
 
 
+# every mechanism's block, in the order mechanisms act within each phase (supporters before those
+# they support); a scenario's coordination: section has one optional key per block
 BLOCKS: tuple[type[MechanismParams], ...] = (
     FocalPointParams, CommunityNetworkParams, SharedRegistryParams, TrainingParams, PppQuotaParams,
     PlatformParams, PooledBudgetParams, CouncilParams)
-SUMMARIES: dict[str, str] = {block.model_fields["kind"].default: block.summary for block in BLOCKS}
+KINDS: dict[str, type[MechanismParams]] = {block.model_fields["kind"].default: block for block in BLOCKS}
+SUMMARIES: dict[str, str] = {kind: block.summary for kind, block in KINDS.items()}
