@@ -133,7 +133,7 @@ class OrganisationParams(Strict):
 
 
 class FundingLevers(Strict):
-    """Scenario-wide money lever, kept apart from coordination (MODEL.md: separate levers)."""
+    """Scenario-wide money lever, kept apart from coordination (docs/model.md, "Coordination mechanisms")."""
 
     budget_scale: NonNeg = 1.0
 
