@@ -36,6 +36,7 @@ class CaseBook:
         self.applications: Table = _empty_applications()
         self._pair_flag = np.zeros(n * s, dtype=bool)  # scratch for held(): all False between calls
         self._unserved: dict = {}
+        self._by_org: tuple = ((), None)
 
     # ------------------------------------------------------------ open needs without a case
     def unserved_pairs(self, not_waiting: bool = False) -> np.ndarray:
@@ -56,6 +57,16 @@ class CaseBook:
     def _version(self) -> tuple[int, int, int, int]:
         return (self.pop.opened_version, self.pop.closed_version, self.cases.version,
                 self.waiting.version)
+
+    # ------------------------------------------------------------ per organisation
+    def by_org(self) -> tuple[np.ndarray, np.ndarray]:
+        """(caseload, waiting): cases open and waiting-list rows per organisation, (O,) each;
+        one ``np.bincount`` per table, recomputed only after the tables change."""
+        version = (self.cases.version, self.waiting.version)
+        if self._by_org[0] != version:
+            counts = tuple(np.bincount(t.org, minlength=self.n_orgs) for t in (self.cases, self.waiting))
+            self._by_org = (version, counts)
+        return self._by_org[1]
 
     # ------------------------------------------------------------ the episode life cycle
     def open_episodes(self, pairs: np.ndarray, week: int) -> None:

@@ -21,6 +21,7 @@ class Ledger:
     n_sectors: int
     warmup: int
     n_neighbourhoods: int = 1
+    n_orgs: int = 1
     episodes_started: np.ndarray = field(init=False)  # (S, 2) by marginalised
     episodes_ended: np.ndarray = field(init=False)  # (2 outcomes, S, 2)
     assessments: float = 0.0
@@ -56,6 +57,15 @@ class Ledger:
                                               "first_services", "referrals_made",
                                               "referrals_completed", "referral_wait_weeks_total",
                                               "referrals_started")}
+        # per organisation: service and assessment money, duplicate contacts (the reporters of
+        # the organisation agents, sim/core/agents.py)
+        self.org_spend = np.zeros(self.n_orgs)
+        self.org_duplicates = np.zeros(self.n_orgs, dtype=np.int64)
+
+    def add_by_org(self, spend: np.ndarray, duplicate_org: np.ndarray) -> None:
+        """Add per-organisation ``spend`` (O,) and one duplicate contact per entry of ``duplicate_org``."""
+        self.org_spend += spend
+        self.org_duplicates += np.bincount(duplicate_org, minlength=self.n_orgs)
 
     def add_by_area(self, key: str, neighbourhood: np.ndarray, weights=None) -> None:
         """Add counts (or ``weights``) per neighbourhood to the tally ``key``."""

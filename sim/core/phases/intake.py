@@ -48,7 +48,8 @@ def take_in(model: CoordinationModel) -> None:
     assessed = ~reuses_record
     earlier = pop.assessed.ravel()[pairs] > 0
     duplicate = assessed & (earlier | ~first_of_each(np.where(assessed, pairs, -1 - pairs)))
-    orgs.budget -= np.bincount(org, weights=cost, minlength=orgs.size)
+    spent = np.bincount(org, weights=cost, minlength=orgs.size)
+    orgs.budget -= spent
     add_counts(pop.assessed.reshape(-1), pairs[assessed])
     orgs.assessed_this_week = np.bincount(org[assessed], minlength=orgs.size)
     model.book.waiting.append(family=fam, sector=sec, org=org, since=np.full(len(fam), week),
@@ -59,3 +60,4 @@ def take_in(model: CoordinationModel) -> None:
         led.assessments_duplicate += float(duplicate.sum())
         led.assessment_spend += float(cost.sum())
         led.assessment_spend_duplicate += float(cost[duplicate].sum())
+        led.add_by_org(spent, org[duplicate])

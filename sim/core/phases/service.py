@@ -162,6 +162,7 @@ def _charge_week(model: CoordinationModel, paid: np.ndarray) -> None:
         led.service_weeks_duplicate += float(dup.sum())
         led.service_spend += float(spend.sum())
         led.service_spend_duplicate += float(cases.weekly_cost[paid][dup].sum())
+        led.add_by_org(spend, cases.org[paid][dup])
     done = cases.weeks_left <= 0
     if done.any():
         pairs = sorted_unique(cases.pair[done])
