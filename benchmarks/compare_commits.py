@@ -4,7 +4,8 @@ On a shared, noisy machine two separate runs minutes apart can differ by 30% or 
 code. This script removes most of that noise: it copies ``sim/`` as it is at ``--base`` (a git
 revision) and as it is in the working tree into a temporary folder as two packages (``sim_base``,
 ``sim_work``; their imports rewritten), builds the same scenario with each (the base city with
-every mechanism on, ``--families`` families), runs ``--warmup`` steps, then steps the two models
+every mechanism on, ``--families`` families; as a sweep worker runs it, without the
+per-organisation table), runs ``--warmup`` steps, then steps the two models
 alternately, ``--steps`` steps per turn, for ``--rounds`` rounds (which goes first alternates),
 so both see the same machine state. It prints each version's median and best seconds per step,
 the per-round ratio work / base (median: the figure to quote) and whether the two models' run
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import io
 import re
 import shutil
@@ -55,10 +57,12 @@ def _checkout(revision: str, folder: Path) -> Path:
 
 
 def _model(package: str, families: int, years: float):
-    config = importlib.import_module(f"{package}.config")
-    model = importlib.import_module(f"{package}.model")
+    config = importlib.import_module(f"{package}.scenario.loading")
+    model = importlib.import_module(f"{package}.core.model")
     scenario = config.load_scenario(BASE, overrides(families, years), coordination=COORDINATION)
-    return model.CoordinationModel(scenario)
+    # the step as a sweep worker runs it: no per-organisation table (where the version has one)
+    quiet = "organisation_reporters" in inspect.signature(model.CoordinationModel).parameters
+    return model.CoordinationModel(scenario, **({"organisation_reporters": False} if quiet else {}))
 
 
 def compare(base: str, families: int, rounds: int, steps: int, warmup: int) -> dict:

@@ -92,7 +92,7 @@ def measure(families: int) -> dict:
     """Build the model, time its steps, then time the limit pass on the same arrays."""
     from sim.core.model import CoordinationModel
 
-    model = CoordinationModel(load(families, years_for(40)))
+    model = CoordinationModel(load(families, years_for(40)), organisation_reporters=False)
     out = {"families": families, **step_stats(time_steps(model.step), families)}
     out["limit"] = measure_limit(model)
     out["ratio"] = out["seconds_per_step"] / out["limit"]["seconds_per_pass"]

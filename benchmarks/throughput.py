@@ -45,7 +45,7 @@ def measure_model(families: int, limit: bool = False) -> dict:
 
     scenario = load(families, years_for(WARMUP_STEPS + TIMED_STEPS))
     t0 = time.perf_counter()
-    model = CoordinationModel(scenario)
+    model = CoordinationModel(scenario, organisation_reporters=False)  # as a sweep worker
     build = time.perf_counter() - t0
     out = {"families": families, "build_seconds": build,
            **step_stats(time_steps(model.step), families),
@@ -66,7 +66,7 @@ def measure_memory(families: int, steps: int = FULL_RUN_STEPS, limit: bool = Tru
     gc.collect()
     baseline = proc_status("VmRSS")
     t0 = time.perf_counter()
-    model = sim.core.model.CoordinationModel(scenario)
+    model = sim.core.model.CoordinationModel(scenario, organisation_reporters=False)
     build = time.perf_counter() - t0
     seconds = []
     for _ in range(steps):

@@ -49,12 +49,15 @@ RUN_COLUMNS = {"run_id", "index", "arm_id", "arm", "scenario", "replication", "s
 
 @dataclass
 class RunOutput:
-    """One run: ``summary`` (metric -> value), ``timeseries`` (one row per week), provenance."""
+    """One run: ``summary`` (metric -> value), ``timeseries`` (one row per week), provenance,
+    ``organisations`` (one row per organisation per week: caseload, waiting, budget left,
+    spending, duplicates)."""
 
     summary: pd.Series
     timeseries: pd.DataFrame
     config: dict = field(repr=False)
     manifest: dict = field(repr=False)
+    organisations: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def __repr__(self) -> str:
         m = self.manifest
@@ -113,7 +116,7 @@ def run(scenario: str | Path = "base", *, coordination: str | None = None, seed:
     check_scenario(loaded, str(path), None)  # refused (ConfigError) if it cannot fit in memory
     result = run_scenario(loaded)
     summary = pd.Series(result.summary, name=loaded.name, dtype=float)
-    return RunOutput(summary, result.timeseries, result.config, result.manifest)
+    return RunOutput(summary, result.timeseries, result.config, result.manifest, result.organisations)
 
 
 def sweep(scenario: str | Path | list[str | Path] = "base", *, factors: dict[str, list] | None = None,

@@ -1,8 +1,12 @@
 """Mesa agents: Department, NGO and PrivateProvider, plus the Family view.
 
-Organisation agents are registered with the model (``model.agents_by_type``); their live state
-(budget, capacity, caseload) is read from the model's arrays. Families are far too many to be
-objects in the step: :class:`Family` is a read-only view of one row of the population arrays.
+Organisation agents are registered with the model (``model.agents_by_type``). The step works on
+the model's arrays, not on agents; the agents' job is to report: :data:`REPORTERS` are the Mesa
+DataCollector's agent reporters (caseload, waiting list, budget left, spending, duplicates), each
+one element of a per-organisation array computed once per week (``model.book.by_org()``, the
+ledger's ``org_spend`` and ``org_duplicates``), never a count of rows per agent. Families are far
+too many to be objects in the step: :class:`Family` is a read-only view of one row of the
+population arrays.
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ class Organisation(Agent):
         self.name = model.orgs.names[index]
 
     @property
+    def week(self) -> int:
+        return self.model.week
+
+    @property
     def budget(self) -> float:
         return float(self.model.orgs.budget[self.index])
 
@@ -36,12 +44,33 @@ class Organisation(Agent):
         return int(self.model.orgs.capacity[self.index])
 
     @property
+    def kind(self) -> str:
+        return self.model.orgs.kind[self.index].value
+
+    @property
     def caseload(self) -> int:
-        return int(np.count_nonzero(self.model.book.cases.org == self.index))
+        """Cases open now."""
+        return int(self.model.book.by_org()[0][self.index])
 
     @property
     def waiting(self) -> int:
-        return int(np.count_nonzero(self.model.book.waiting.org == self.index))
+        """Families on the waiting list now."""
+        return int(self.model.book.by_org()[1][self.index])
+
+    @property
+    def budget_left(self) -> float:
+        """Budget not yet spent; NaN for a fee-financed provider (no budget limit)."""
+        return self.budget if self.model.orgs.funded[self.index] else float("nan")
+
+    @property
+    def spending(self) -> float:
+        """Service and assessment money spent since warm-up."""
+        return float(self.model.ledger.org_spend[self.index])
+
+    @property
+    def duplicates(self) -> int:
+        """Duplicate contacts (assessments and service weeks) since warm-up."""
+        return int(self.model.ledger.org_duplicates[self.index])
 
     @property
     def sectors(self) -> list[str]:
@@ -67,6 +96,9 @@ class NGO(Organisation):
 class PrivateProvider(Organisation):
     """A private provider: fee-financed (no budget limit); may hold a public quota."""
 
+
+# the DataCollector's agent reporters (attribute names), in the order of organisations.csv
+REPORTERS = ("week", "caseload", "waiting", "budget_left", "spending", "duplicates")
 
 AGENT_CLASSES = {OrgKind.DEPARTMENT: Department, OrgKind.NGO: NGO, OrgKind.PRIVATE: PrivateProvider}
 

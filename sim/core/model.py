@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from mesa import DataCollector, Model
 
-from sim.core.agents import Family, make_organisation_agents
+from sim.core.agents import REPORTERS, Family, make_organisation_agents
 from sim.core.casebook import CaseBook
 from sim.core.coordination.registry import build_mechanisms
 from sim.core.invariants import check_invariants
@@ -34,16 +35,26 @@ class CoordinationModel(Model):
     5. service      capacity- and budget-limited service by a priority rule; needs are met
     6. referral     providers spot other needs and refer; hand-offs complete or are lost
     7. coordination mechanisms meet, reconcile, train; their weekly cost is booked
-    8. accounting   unmet need-weeks, then the DataCollector records every metric
+    8. accounting   unmet need-weeks, then the DataCollector records every metric (and each
+                    organisation agent's reporters, :data:`sim.core.agents.REPORTERS`)
+
+    Randomness: every draw goes through the named streams (``self.streams``,
+    :mod:`sim.core.streams`); Mesa's ``rng`` and ``random`` are seeded but never used.
 
     Args:
         scenario: a validated :class:`~sim.scenario.params.Scenario`.
         seed: run seed (defaults to ``scenario.seed``); every random stream derives from it.
         check: verify the model's invariants after every step (raises ``InvariantError``).
+        organisation_reporters: collect the organisation agents' reporters every week (``sim run``,
+            ``sim.run``, the workshop page); sweep workers and benchmarks turn it off (a sweep keeps
+            one row of scalars per run; the collection costs about 1.5% of a step).
     """
 
-    def __init__(self, scenario: Scenario, *, seed: int | None = None, check: bool = False):
+    def __init__(self, scenario: Scenario, *, seed: int | None = None, check: bool = False,
+                 organisation_reporters: bool = True):
         seed = int(scenario.seed if seed is None else seed)
+        # Mesa's rng/random are seeded for completeness only: the model owns all of its
+        # randomness through the named streams below (tests/test_organisations.py checks it)
         super().__init__(rng=seed)
         self.params = scenario
         self.seed = seed
@@ -64,7 +75,8 @@ class CoordinationModel(Model):
         self.planning_support = 0.0  # >= 0, raised by an expert pool
         self.refresh_access()
         self.book = CaseBook(self.pop, self.orgs.size)  # waiting lists, caseloads, applications
-        self.ledger = Ledger(len(self.sector_names), scenario.time.warmup_weeks, self.city.size)
+        self.ledger = Ledger(len(self.sector_names), scenario.time.warmup_weeks, self.city.size,
+                             self.orgs.size)
         self.last_need_events = np.zeros(0, dtype=np.int64)
         needs.schedule_needs(self, np.flatnonzero(self.pop.eligible), first_week=0)
         self.organisations = make_organisation_agents(self)
@@ -72,8 +84,9 @@ class CoordinationModel(Model):
         for mechanism in self.mechanisms:
             mechanism.setup(self)
         self.metrics: dict[str, float] = summarise(self.ledger, self.sector_names)
-        self.datacollector = DataCollector(model_reporters={
-            name: _reporter(name) for name in ("week", *self.metrics)})
+        self.datacollector = DataCollector(
+            model_reporters={name: _reporter(name) for name in ("week", *self.metrics)},
+            agent_reporters={name: name for name in REPORTERS} if organisation_reporters else None)
         self.running = True
 
     # ----------------------------------------------------------------- the step
@@ -161,6 +174,17 @@ class CoordinationModel(Model):
     def timeseries(self):
         """One row per step: the week and every metric (a pandas DataFrame)."""
         return self.datacollector.get_model_vars_dataframe()
+
+    def organisation_table(self) -> pd.DataFrame:
+        """One row per organisation per step: week, organisation, kind and the agents' reporters
+        (empty without ``organisation_reporters``)."""
+        columns = ["week", "organisation", "kind", *REPORTERS[1:]]
+        if not self.datacollector.agent_reporters:
+            return pd.DataFrame(columns=columns)
+        frame = self.datacollector.get_agent_vars_dataframe().reset_index()
+        frame["organisation"] = frame["AgentID"].map({a.unique_id: a.name for a in self.organisations})
+        frame["kind"] = frame["AgentID"].map({a.unique_id: a.kind for a in self.organisations})
+        return frame[columns]
 
     @property
     def years_elapsed(self) -> float:

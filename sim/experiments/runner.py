@@ -44,7 +44,8 @@ def simulate(config: dict, seed: int, timeseries: list[str]) -> dict:
     from sim.experiments.single_run import run_model
     from sim.scenario.loading import scenario_from_dict
 
-    model = run_model(scenario_from_dict(config, "plan"), seed=seed)
+    # a sweep keeps one row of scalars per run: no per-organisation table
+    model = run_model(scenario_from_dict(config, "plan"), seed=seed, organisation_reporters=False)
     out: dict = dict(model.summary())
     frame = model.timeseries()
     for name in timeseries:

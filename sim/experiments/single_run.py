@@ -18,15 +18,19 @@ from sim.scenario.params import Scenario
 
 @dataclass
 class RunResult:
-    """What one run produced: the summary metrics, one row per step, and provenance."""
+    """What one run produced: the summary metrics, one row per step, provenance, and one row per
+    organisation per step (the organisation agents' reporters)."""
 
     summary: dict[str, float]
     timeseries: pd.DataFrame
     config: dict
     manifest: dict = field(default_factory=dict)
+    organisations: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def write(self, folder: str | Path, overwrite: bool = False) -> Path:
-        """Write summary.json, timeseries.csv, config.yaml and manifest.json (all or nothing).
+        """Write summary.json, timeseries.csv, organisations.csv, config.yaml and manifest.json
+        (all or nothing; the two tables only when ``outputs.timeseries`` is on and, for
+        organisations.csv, when the run collected it).
 
         ``folder`` must be new or empty, or (with ``overwrite``) hold an earlier run and nothing
         else; anything else raises ConfigError before a file is touched.
@@ -36,6 +40,8 @@ class RunResult:
             write_json(tmp / "summary.json", self.summary)
             if self.config["outputs"]["timeseries"]:
                 self.timeseries.to_csv(tmp / "timeseries.csv", index_label="step")
+                if len(self.organisations):
+                    self.organisations.to_csv(tmp / "organisations.csv", index=False)
             (tmp / "config.yaml").write_text(
                 yaml.safe_dump(self.config, sort_keys=False, allow_unicode=True))
             write_json(tmp / "manifest.json", self.manifest)
@@ -43,7 +49,7 @@ class RunResult:
         return write_folder(Path(folder), fill, is_run_folder, overwrite)
 
 
-RUN_FILES = ("summary.json", "timeseries.csv", "config.yaml", "manifest.json")
+RUN_FILES = ("summary.json", "timeseries.csv", "organisations.csv", "config.yaml", "manifest.json")
 MANIFEST_KEYS = ("scenario", "coordination", "seed", "config_hash")
 
 
@@ -58,7 +64,7 @@ def check_run_folder(folder: Path, overwrite: bool = False) -> None:
 
 
 def run_model(scenario: Scenario, *, seed: int | None = None, check: bool = False,
-              progress=None) -> CoordinationModel:
+              progress=None, organisation_reporters: bool = True) -> CoordinationModel:
     """Build the model of ``scenario`` and run it to its horizon: the one place a scenario is run
     (by ``sim run`` and ``sim.run`` through :func:`run_scenario`, by sweeps and the EMA adapter
     through :func:`sim.experiments.runner.simulate`).
@@ -68,8 +74,10 @@ def run_model(scenario: Scenario, *, seed: int | None = None, check: bool = Fals
         seed: run seed (default: ``scenario.seed``).
         check: check invariants every step.
         progress: optional callable ``progress(week)`` called after every step.
+        organisation_reporters: collect the per-organisation table (off in sweep workers).
     """
-    model = CoordinationModel(scenario, seed=seed, check=check)
+    model = CoordinationModel(scenario, seed=seed, check=check,
+                              organisation_reporters=organisation_reporters)
     model.run(progress=progress)
     return model
 
@@ -104,4 +112,5 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, check: bool = F
         "started_utc": started.isoformat(timespec="seconds"),
         "wall_seconds": round(wall, 3),
     }
-    return RunResult(model.summary(), model.timeseries(), config, manifest)
+    return RunResult(model.summary(), model.timeseries(), config, manifest,
+                     model.organisation_table())
