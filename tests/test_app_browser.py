@@ -186,6 +186,8 @@ def test_workshop_page_offline(page, server):
     after = _headlines(page)
     assert after != before, "the headline numbers did not change after five steps"
     assert all(v != "n/a" for v in after), after
+    organisations = page.locator(".organisations tr").all_inner_texts()  # header + one per organisation
+    assert len(organisations) == 11 and "health department" in organisations[1], organisations
     _assert_no_error(page)
     _save(page.screenshot(), "workshop-page.png")
 
@@ -208,6 +210,7 @@ def test_workshop_page_offline(page, server):
     page.locator(".comparison-phrase").first.wait_for()
     _step(page, 3)
     assert len(_headlines(page)) == 10
+    assert page.locator(".organisations table").count() == 2  # one table per way of working
     phrases = page.locator(".comparison-phrase").all_inner_texts()
     assert any("points of coverage for marginalised families" in p for p in phrases), phrases
     assert any("duplication" in p for p in phrases), phrases

@@ -6,7 +6,8 @@ offline (the front-end comes from the ``solara-assets`` package installed by ``m
 The sidebar is Mesa's SolaraViz: Reset / Play / Step, the play speed, and the page's settings
 (city, way of working, levers, comparison, seed; they take effect on Reset). The main area is
 this module's :func:`Dashboard`: headline cards, the comparison in words, the city map, the
-time series and plain-language explanations. Each browser session builds its own model.
+time series, a small table of the organisations (the Mesa agents' reporters, latest week) and
+plain-language explanations. Each browser session builds its own model.
 The model and the texts are in ``sim/app/workshop.py``, the figures in ``sim/app/charts.py`` (the map
 is drawn by matplotlib on the server, the time series by ECharts in the browser).
 """
@@ -14,6 +15,8 @@ is drawn by matplotlib on the server, the time series by ECharts in the browser)
 from __future__ import annotations
 
 import ctypes
+import html
+import math
 import os
 
 import solara
@@ -35,6 +38,7 @@ from sim.app.workshop import (
     format_value,
     list_scenarios,
 )
+from sim.core.model import CoordinationModel
 from sim.scenario.presets import PRESETS
 
 TITLE = "Coordination lab - workshop page"
@@ -111,6 +115,45 @@ def Differences(model: WorkshopModel, tick: int):
               "font-size: 12px; color: #555; margin-top: 6px;")
 
 
+ORG_COLUMNS = ("Organisation", "Cases open", "Waiting", "Budget left", "Spent", "Duplicates")
+
+
+def organisation_rows(model: CoordinationModel) -> list[tuple[str, ...]]:
+    """The organisations table's rows (ORG_COLUMNS): each organisation agent's reporters
+    (``sim.core.agents.REPORTERS``) now, i.e. the DataCollector's latest row, read off the agents
+    rather than by rebuilding its whole table every step; spending and duplicates count since
+    warm-up."""
+    return [(a.name.replace("_", " "), f"{a.caseload:,}", f"{a.waiting:,}",
+             "fees" if math.isnan(a.budget_left) else f"{a.budget_left:,.0f}",
+             f"{a.spending:,.0f}", f"{a.duplicates:,}") for a in model.organisations]
+
+
+def organisation_table_html(rows: list[tuple[str, ...]]) -> str:
+    """The rows as one small HTML table (one widget, not one per cell: cheap to redraw)."""
+    def row(tag: str, values) -> str:
+        return "<tr>" + "".join(f'<{tag} style="padding: 1px 8px; text-align: {"right" if j else "left"}">'
+                                f"{html.escape(v)}</{tag}>" for j, v in enumerate(values)) + "</tr>"
+    return ('<table style="font-size: 12px; border-collapse: collapse;">' + row("th", ORG_COLUMNS)
+            + "".join(row("td", r) for r in rows) + "</table>")
+
+
+@solara.component
+def Organisations(model: WorkshopModel, tick: int):
+    """Each organisation now: one compact table per run (``tick`` redraws it after a step)."""
+    tables = solara.use_memo(lambda: [organisation_table_html(organisation_rows(run.model))
+                                      for run in model.runs], [model, tick])
+    with solara.Card("The organisations this week", style={"margin": "0"}):
+        _text("div", "Cases open and families waiting now; budget not yet spent (private "
+              "providers live on fees); money spent and duplicate contacts since warm-up.",
+              "font-size: 12px; color: #444; margin-bottom: 4px;")
+        with solara.Row(style={"flex-wrap": "wrap", "gap": "16px", "align-items": "flex-start"}):
+            for i, run in enumerate(model.runs):
+                with solara.Column(style={"gap": "2px"}):
+                    if model.comparing:
+                        _text("div", f"\u25a0 {run.label}", f"color: {RUN_COLOURS[i]}; font-weight: 600;")
+                    solara.HTML(tag="div", unsafe_innerHTML=tables[i], classes=["organisations"])
+
+
 @solara.component
 def Explanations(model: WorkshopModel):
     with solara.Card("The ways of working"):
@@ -170,6 +213,7 @@ def Dashboard(model: WorkshopModel):
                 solara.FigureEcharts(option=ts_option, responsive=True,
                                      attributes={"style": "height: 430px; width: 100%;",
                                                  "class": "timeseries"})
+        Organisations(model, tick)
         Explanations(model)
 
 
