@@ -47,7 +47,7 @@ class CoordinationModel(Model):
         check: verify the model's invariants after every step (raises ``InvariantError``).
         organisation_reporters: collect the organisation agents' reporters every week (``sim run``,
             ``sim.run``, the workshop page); sweep workers and benchmarks turn it off (a sweep keeps
-            one row of scalars per run; the collection costs about 1.5% of a step).
+            one row of scalars per run; the collection costs 0.5-2% of a step).
     """
 
     def __init__(self, scenario: Scenario, *, seed: int | None = None, check: bool = False,
