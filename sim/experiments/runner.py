@@ -161,7 +161,8 @@ class DaskExecutor:
         import dask
         from dask.distributed import Client, LocalCluster
 
-        # the nanny's default MALLOC_TRIM_THRESHOLD_ slows NumPy-heavy runs 1.7x (ENVIRONMENT.md)
+        # the nanny's default MALLOC_TRIM_THRESHOLD_ slows NumPy-heavy runs 1.7x (BENCHMARKS.md,
+        # "Planning measurements")
         # and its statistical profiler samples every worker's stack: costly for short runs
         dask.config.set({DASK_MALLOC_TRIM: 2**30, "distributed.worker.profile.enabled": False})
         self.cluster = None
