@@ -168,7 +168,8 @@ def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder) -> str:
 
 def _incomplete(plan, ok) -> list[str]:
     """A line naming the arms without any successful run (left out of every table), if any."""
-    missing = [a.label for a in plan.arms if a.label not in set(ok["arm"])]
+    present = set(ok["arm"])
+    missing = [a.label for a in plan.arms if a.label not in present]
     if not missing:
         return []
     return [f"- **incomplete**: {len(missing)} of {len(plan.arms)} arms have no successful run yet "
