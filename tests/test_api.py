@@ -20,6 +20,7 @@ from tests.conftest import BASE
 TINY = {"city.families": 300, "time.warmup_weeks": 6}
 
 
+@pytest.mark.slow
 def test_import_sim_is_light():
     code = ("import sys, sim; heavy = [m for m in sys.modules if m.split('.')[0] in "
             "('mesa', 'numpy', 'pandas', 'matplotlib', 'sim.core.model')]; assert not heavy, heavy; "

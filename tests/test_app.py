@@ -32,6 +32,7 @@ from sim.scenario.loading import load_scenario
 from tests.tally import tally
 
 
+@pytest.mark.slow
 def test_sim_does_not_import_the_page_machinery():
     code = ("import sys, sim, sim.cli, sim.experiments.single_run, sim.app.server; "
             "bad = [m for m in sys.modules if m.startswith(('solara', 'mesa.visualization'))]; "
@@ -198,6 +199,7 @@ def test_page_renders_for_every_scenario(name):
     assert f"week {m.week} of" in status
 
 
+@pytest.mark.slow
 def test_each_session_builds_its_own_model(monkeypatch):
     import solara
 

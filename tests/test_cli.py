@@ -48,16 +48,19 @@ def test_resolved_config_reproduces_the_run(tmp_path):
     assert (tmp_path / "a" / "summary.json").read_bytes() == (tmp_path / "b" / "summary.json").read_bytes()
 
 
+SLOW = pytest.mark.slow  # each case is a fresh process (~2 s); two stay in the quick loop
+
+
 @pytest.mark.parametrize("args", [
     ["run", "missing.yaml"],
-    ["run", BASE, "--set", "city.families=-1"],
+    pytest.param(["run", BASE, "--set", "city.families=-1"], marks=SLOW),
     ["run", BASE, "--set", "city.nope=1"],
-    ["run", BASE, "--set", "junk"],
-    ["run", BASE, "--coordination", "anarchy"],
-    ["run", BASE, "--steps", "0"],
-    ["run", BASE, "--seed", "x"],
-    ["validate", "missing.yaml"],
-    ["frobnicate"],
+    pytest.param(["run", BASE, "--set", "junk"], marks=SLOW),
+    pytest.param(["run", BASE, "--coordination", "anarchy"], marks=SLOW),
+    pytest.param(["run", BASE, "--steps", "0"], marks=SLOW),
+    pytest.param(["run", BASE, "--seed", "x"], marks=SLOW),
+    pytest.param(["validate", "missing.yaml"], marks=SLOW),
+    pytest.param(["frobnicate"], marks=SLOW),
 ])
 def test_bad_input_is_one_line_and_exit_2(args):
     done = sim(*args, check=False)
@@ -67,6 +70,7 @@ def test_bad_input_is_one_line_and_exit_2(args):
     assert done.stdout == ""
 
 
+@pytest.mark.slow
 def test_bad_input_does_not_touch_earlier_results(tmp_path):
     out = tmp_path / "r"
     assert main(["run", str(BASE), *SMALL, "--out", str(out)]) == 0
@@ -75,6 +79,7 @@ def test_bad_input_does_not_touch_earlier_results(tmp_path):
     assert (out / "summary.json").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_list_coordination_names_every_preset():
     from sim.scenario.mechanisms import SUMMARIES
     from sim.scenario.presets import PRESETS

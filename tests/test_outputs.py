@@ -46,6 +46,7 @@ def refused_before_running(capsys, argv: list[str]) -> str:
     return err
 
 
+@pytest.mark.slow
 @given(user_files=st.lists(NAMES, min_size=1, max_size=4, unique=True), as_run=st.booleans(),
        overwrite=st.booleans())
 def test_a_folder_holding_user_files_is_never_touched(tmp_path_factory, capsys, no_simulation,

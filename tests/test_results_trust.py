@@ -241,6 +241,7 @@ def test_a_resume_removes_temporaries_left_by_a_crash(finished, tmp_path):
 
 
 # ------------------------------------------------------------------ half-finished and damaged
+@pytest.mark.slow
 def test_report_on_a_half_finished_sweep_says_what_is_missing(tmp_path, capsys):
     exp = tmp_path / "exp.yaml"
     exp.write_text(EXPERIMENT)
