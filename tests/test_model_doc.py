@@ -13,7 +13,7 @@ from sim.scenario import params
 from sim.scenario.coordination import MECHANISM_ORDER, CoordinationSpec
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "model.md").read_text()
-SKIP = {"enabled", "kind"}
+SKIP = {"enabled", "kind", "start_week", "end_week", "paid_by"}  # common keys: own table
 
 
 def section(title_start: str) -> str:
@@ -119,3 +119,21 @@ def test_metrics_table_matches_metrics():
 def test_limits_section_is_kept():
     assert "## Limits of this model" in DOC
     assert len(section("Limits of this model").split("\n- ")) > 10
+
+
+def test_common_mechanism_keys_are_in_their_table():
+    from sim.scenario.mechanisms import MechanismParams
+
+    table = rows(section("Every mechanism: start, end and who pays"))
+    for name in SKIP - {"enabled", "kind"}:
+        field = MechanismParams.model_fields[name]
+        assert name in table, f"{name} is not in model.md's table of keys every mechanism takes"
+        assert default_matches(table[name]["default"], field.default), name
+
+
+def test_presets_payers_are_documented():
+    from sim.scenario.presets import PAYERS
+
+    text = section("Coordination models (presets)")
+    for kind, payer in PAYERS.items():
+        assert f"| `{kind}` | `{payer}` |" in text, f"{kind}'s payer is not in the presets' payer table"

@@ -386,7 +386,7 @@ def needs_waiting_now(model: CoordinationModel) -> np.ndarray:
 
 def hub_neighbourhoods(model: CoordinationModel) -> np.ndarray:
     """Neighbourhoods with a family hub (integrated platform), empty without one."""
-    hubs = [m.hubs for m in model.mechanisms if m.name == "integrated_platform"]
+    hubs = [m.hubs for m in model.all_mechanisms if m.name == "integrated_platform"]
     return np.unique(np.concatenate(hubs)) if hubs else np.zeros(0, dtype=np.int64)
 
 

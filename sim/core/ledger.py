@@ -33,6 +33,7 @@ class Ledger:
     service_spend: float = 0.0
     service_spend_duplicate: float = 0.0
     coordination_spend: dict[str, float] = field(default_factory=dict)
+    coordination_from_budgets: float = 0.0  # the part organisations paid (not an outside funder)
     appropriated: float = 0.0
     lapsed_budget: float = 0.0
     referrals_made: float = 0.0
@@ -86,8 +87,11 @@ class Ledger:
         index = np.asarray(sector, dtype=np.int64) * 2 + marginalised
         return np.bincount(index, minlength=self.n_sectors * 2).reshape(self.n_sectors, 2)
 
-    def add_coordination(self, mechanism: str, amount: float) -> None:
+    def add_coordination(self, mechanism: str, amount: float, from_budgets: bool = False) -> None:
+        """Book ``mechanism``'s cost this week (``from_budgets``: organisations pay it)."""
         self.coordination_spend[mechanism] = self.coordination_spend.get(mechanism, 0.0) + amount
+        if from_budgets:
+            self.coordination_from_budgets += amount
 
     def open_episodes(self) -> np.ndarray:
         """(S, 2) episodes started in the window and neither met nor lapsed yet."""

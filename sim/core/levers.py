@@ -55,6 +55,12 @@ class Lever:
         self.factors[mechanism] = np.asarray(factor)
         self.compose()
 
+    def withdraw(self, mechanism: str) -> None:
+        """Remove ``mechanism``'s addition and factor (it has stopped)."""
+        self.additions.pop(mechanism, None)
+        self.factors.pop(mechanism, None)
+        self.compose()
+
     def compose(self) -> None:
         """Write ``clip((base + additions) x factors, low, high)`` into the live array."""
         value = self.base
@@ -74,3 +80,8 @@ class Levers:
         self.outreach = Lever("outreach", orgs.outreach, 0.0, 1.0)
         self.capacity = Lever("capacity", orgs.capacity, 0, None)
         self.fee_marginalised = Lever("fee_marginalised", orgs.fee_marginalised, 0.0, None)
+
+    def withdraw(self, mechanism: str) -> None:
+        """Remove every adjustment ``mechanism`` made (it has stopped)."""
+        for lever in (self.outreach, self.capacity, self.fee_marginalised):
+            lever.withdraw(mechanism)

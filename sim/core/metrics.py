@@ -76,6 +76,12 @@ def coordination_cost(ledger: Ledger) -> float:
     return float(sum(ledger.coordination_spend.values()))
 
 
+def coordination_cost_from_budgets(ledger: Ledger) -> float:
+    """The part of coordination_cost paid from organisations' budgets (``paid_by``), not by an
+    outside funder."""
+    return ledger.coordination_from_budgets
+
+
 def total_cost(ledger: Ledger) -> float:
     """service_cost + assessment_cost + coordination_cost."""
     return service_cost(ledger) + assessment_cost(ledger) + coordination_cost(ledger)
@@ -191,6 +197,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("coordination_cost", "money", coordination_cost, "Coordination cost", "lower",
            "Money spent on working together: meetings, hubs, the pooled fund's administration, "
            "registries, coordinators."),
+    Metric("coordination_cost_from_budgets", "money", coordination_cost_from_budgets,
+           "Coordination paid from service budgets", None,
+           "The part of the coordination cost that came out of the departments' and NGOs' own "
+           "budgets (and so competed with services), not from an outside funder."),
     Metric("total_cost", "money", total_cost, "Total cost"),
     Metric("cost_per_need_met", "money per need", cost_per_need_met, "Cost per need met", "lower",
            "Everything spent (services, assessments, coordination) divided by needs met."),

@@ -8,6 +8,7 @@ from mesa import DataCollector, Model
 
 from sim.core.agents import REPORTERS, Family, make_organisation_agents
 from sim.core.casebook import CaseBook
+from sim.core.coordination.members import payer_shares
 from sim.core.coordination.registry import build_mechanisms
 from sim.core.invariants import check_invariants
 from sim.core.ledger import Ledger
@@ -80,18 +81,23 @@ class CoordinationModel(Model):
         self.last_need_events = np.zeros(0, dtype=np.int64)
         needs.schedule_needs(self, np.flatnonzero(self.pop.eligible), first_week=0)
         self.organisations = make_organisation_agents(self)
-        self.mechanisms = build_mechanisms(scenario.coordination)
-        for mechanism in self.mechanisms:
+        self.all_mechanisms = build_mechanisms(scenario.coordination, scenario.time.warmup_weeks)
+        for mechanism in self.all_mechanisms:
             mechanism.setup(self)
+        self.payers = {m.name: payer_shares(self, m.params) for m in self.all_mechanisms}
+        self.mechanisms: list = []  # those running this week, in step order
         self.metrics: dict[str, float] = summarise(self.ledger, self.sector_names)
+        running = {f"running.{m.name}": _running_reporter(m) for m in self.all_mechanisms}
         self.datacollector = DataCollector(
-            model_reporters={name: _reporter(name) for name in ("week", *self.metrics)},
+            model_reporters={**{name: _reporter(name) for name in ("week", *self.metrics)},
+                             **running},
             agent_reporters={name: name for name in REPORTERS} if organisation_reporters else None)
         self.running = True
 
     # ----------------------------------------------------------------- the step
     def step(self) -> None:
         """Advance one week (the phase order is in the class docstring)."""
+        self._start_and_stop_mechanisms()
         budgets.fund(self)
         for m in self.mechanisms:
             m.on_budgets(self)
@@ -122,16 +128,32 @@ class CoordinationModel(Model):
             if progress is not None:
                 progress(self.week)
 
+    def _start_and_stop_mechanisms(self) -> None:
+        """Start the mechanisms whose start week this is, stop those whose end week it is."""
+        for m in self.all_mechanisms:
+            if self.week == m.start_at:
+                m.start(self)
+            if m.end_at is not None and self.week == m.end_at:
+                m.stop(self)
+        self.mechanisms = [m for m in self.all_mechanisms if m.running(self.week)]
+
     def _account(self) -> None:
         led = self.ledger
-        if led.counts(self.week):
+        counted = led.counts(self.week)
+        if counted:
             led.unmet_need_weeks += float(len(self.book.unserved_pairs()))
             led.child_weeks += float(self.pop.children.count)
             led.weeks += 1
-            first_week = self.week == led.warmup
-            for m in self.mechanisms:
-                setup = m.setup_cost(self) if first_week else 0.0
-                led.add_coordination(m.name, m.weekly_cost(self) + setup)
+        for m in self.mechanisms:
+            # set-up money is booked in the first week its costs count (set-up work done before
+            # measured time is included), and paid by the payers in that week too
+            first_booked = self.week == max(m.start_at, led.warmup)
+            cost = m.weekly_cost(self) + (m.setup_cost(self) if first_booked else 0.0)
+            shares = self.payers[m.name]
+            if shares is not None:
+                self.orgs.coordination_due += cost * shares
+            if counted:
+                led.add_coordination(m.name, cost, from_budgets=shares is not None)
         self.metrics = summarise(led, self.sector_names)
         self.datacollector.collect(self)
 
@@ -200,6 +222,10 @@ class CoordinationModel(Model):
                             1.0 - orgs.fee_marginalised * fp.fee_sensitivity_marginalised])
         eligible = np.stack([~orgs.marginalised_only, np.ones(orgs.size, dtype=bool)])
         self.access = distance[:, None, :] * (take_up * eligible)[None, :, :]
+
+
+def _running_reporter(mechanism):
+    return lambda model: int(mechanism.running(model.week))
 
 
 def _reporter(name: str):

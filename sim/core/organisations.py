@@ -54,6 +54,8 @@ class OrgTable:
         self.renewal_probability = np.array([o.funding.renewal_probability for o in specs])
         self.budget = np.where(self.funded, 0.0, np.inf)
         self.arrived = np.zeros(self.size)  # funding paid in this week
+        self.coordination_due = np.zeros(self.size)  # mechanisms' costs owed, paid from funding
+        self.coordination_paid = np.zeros(self.size)  # mechanisms' costs paid so far
         self.assessed_this_week = np.zeros(self.size, dtype=np.int64)
         self.started_this_week = np.zeros(self.size, dtype=np.int64)
         self.site = np.zeros((self.size, city.size), dtype=bool)

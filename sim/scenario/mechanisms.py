@@ -12,22 +12,81 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from sim.scenario.members import Members, check_members
-from sim.scenario.schema import NonNeg, Share, Strict
+from sim.scenario.members import GROUPS, Members, check_members
+from sim.scenario.schema import NonNeg, OrgKind, Share, Strict
+
+FUNDER = "funder"  # paid_by: an outside funder, in no organisation's budget
+MEMBERS = "members"  # paid_by: the mechanism's own members, pro rata to their yearly budgets
 
 
 class MechanismParams(Strict):
-    """Base of every mechanism's parameter block: on unless ``enabled: false``."""
+    """Base of every mechanism's parameter block: on unless ``enabled: false``.
+
+    Every mechanism is a programme with a life cycle and a payer:
+
+    - ``start_week``: when it starts, in weeks from the start of measured time (the end of the
+      warm-up; negative: already running that many weeks before it, at most the whole warm-up);
+      before it starts it costs nothing, draws no random numbers and does nothing.
+    - ``end_week``: when it stops (None: never), on the same clock; it then stops acting and
+      costing, and its adjustments to the organisations' levers are withdrawn.
+    - ``paid_by``: who pays its set-up and running costs: ``funder`` (an outside funder, in no
+      budget), ``members`` (its own member organisations), a group of organisations
+      (``departments``, ``ngos``, ``public_and_ngos``, ``all``) or one organisation's name. Payers
+      share a cost pro rata to their yearly budgets; it comes out of their budgets before the next
+      week's services (what a budget cannot pay is owed and paid from the next funding).
+    """
 
     enabled: bool = True
+    start_week: int = Field(0, ge=-10_000_000, le=10_000_000)
+    end_week: int | None = Field(None, ge=-10_000_000, le=10_000_000)
+    paid_by: str = FUNDER
     behaviour: ClassVar[str] = ""  # "module:Class" of the mechanism (named, never imported here)
     summary: ClassVar[str] = ""  # the mechanism in plain words (one description, used everywhere)
     member_fields: ClassVar[tuple[str, ...]] = ()  # fields naming organisations (groups or names)
 
     def check(self, scenario) -> None:
-        """Check references to organisations (the ``member_fields``) once the scenario is known."""
+        """Check references to organisations (the ``member_fields``), the dates against the
+        warm-up and the payer, once the scenario is known."""
+        where = f"coordination.{self.kind}"
         for name in self.member_fields:
-            check_members(scenario, getattr(self, name), f"coordination.{self.kind}.{name}")
+            check_members(scenario, getattr(self, name), f"{where}.{name}")
+        warmup = scenario.time.warmup_weeks
+        if self.start_week < -warmup:
+            raise ValueError(f"{where}.start_week: {self.start_week} is before the run begins "
+                             f"(expected >= -{warmup}, the warm-up's length)")
+        if self.end_week is not None and self.end_week <= self.start_week:
+            raise ValueError(f"{where}.end_week: {self.end_week} must be after start_week "
+                             f"({self.start_week})")
+        self._check_payer(scenario, f"{where}.paid_by")
+
+    @property
+    def member_orgs(self) -> Members | None:
+        """The organisations that take part (the first member field), None if it names none."""
+        return getattr(self, self.member_fields[0]) if self.member_fields else None
+
+    def payers(self) -> Members | None:
+        """The organisations ``paid_by`` names (None: the outside funder)."""
+        if self.paid_by == FUNDER:
+            return None
+        if self.paid_by == MEMBERS:
+            return self.member_orgs
+        return self.paid_by if self.paid_by in GROUPS else [self.paid_by]
+
+    def _check_payer(self, scenario, where: str) -> None:
+        if self.paid_by == MEMBERS and not self.member_fields:
+            raise ValueError(f"{where}: this mechanism has no members; expected '{FUNDER}', a "
+                             f"group ({', '.join(GROUPS)}) or an organisation's name")
+        payers = self.payers()
+        if payers is None:
+            return
+        if isinstance(payers, list) and self.paid_by != MEMBERS:
+            check_members(scenario, payers, where)
+        names = ([n for n, o in scenario.organisations.items() if GROUPS[payers](o.kind)]
+                 if isinstance(payers, str) else payers)
+        if not any(scenario.organisations[n].kind != OrgKind.PRIVATE for n in names):
+            raise ValueError(f"{where}: {self.paid_by!r} names no department or NGO (private "
+                             "providers' budgets are not modelled); expected 'funder', a group or "
+                             "a department's or NGO's name")
 
 
 class FocalPointParams(MechanismParams):

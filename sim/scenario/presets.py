@@ -1,20 +1,34 @@
-"""Named coordination models: each preset is a set of mechanism blocks (parameters default)."""
+"""Named coordination models: each preset is a set of mechanism blocks (parameters default,
+except who pays, which every preset names: see :data:`PAYERS`)."""
+
+# who pays each mechanism in the presets, and why (docs/model.md, "Who pays")
+PAYERS: dict[str, str] = {
+    "focal_point": "departments",  # officials on the city's payroll, shared by its departments
+    "community_network": "funder",  # a project grant (Flanders' networks were a funded project)
+    "shared_registry": "funder",  # national or donor money builds and runs single registries
+    "cross_sector_training": "departments",  # departments release and pay for their staff
+    "ppp_quota": "departments",  # the public subsidy for quota places comes from the city
+    "integrated_platform": "funder",  # hub programmes are funded by national grants
+    "pooled_budget": "members",  # the pool's administration comes out of the members' money
+    "council": "members",  # members' staff time and a secretariat they share
+}
+
+
+def _blocks(*kinds: str) -> dict:
+    return {kind: {"paid_by": PAYERS[kind]} for kind in kinds}
+
 
 PRESETS: dict[str, dict] = {
     "silos": {},
-    "council": {"council": {}},
-    "integrated_platform": {"integrated_platform": {}},
-    "pooled_budget": {"pooled_budget": {}},
-    "shared_registry": {"shared_registry": {}},
-    "ppp_quota": {"ppp_quota": {}},
-    "community_network": {"community_network": {}},
-    "council+pooled_budget": {"council": {}, "pooled_budget": {}},
-    "council+focal_point": {"council": {}, "focal_point": {}},
-    "full_integration": {
-        "focal_point": {}, "community_network": {}, "shared_registry": {},
-        "cross_sector_training": {}, "ppp_quota": {}, "integrated_platform": {},
-        "pooled_budget": {}, "council": {},
-    },
+    "council": _blocks("council"),
+    "integrated_platform": _blocks("integrated_platform"),
+    "pooled_budget": _blocks("pooled_budget"),
+    "shared_registry": _blocks("shared_registry"),
+    "ppp_quota": _blocks("ppp_quota"),
+    "community_network": _blocks("community_network"),
+    "council+pooled_budget": _blocks("council", "pooled_budget"),
+    "council+focal_point": _blocks("council", "focal_point"),
+    "full_integration": _blocks(*PAYERS),
 }
 
 DESCRIPTIONS: dict[str, str] = {

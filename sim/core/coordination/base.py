@@ -49,15 +49,41 @@ class ModelView(Protocol):
 
 
 class Mechanism:
-    """Base class: every hook does nothing, so a mechanism overrides only what it changes."""
+    """Base class: every hook does nothing, so a mechanism overrides only what it changes.
+
+    The life cycle (the model drives it): :meth:`setup` when the model is built (work out who
+    and where; change nothing), :meth:`start` in the week ``start_at`` (change state: quotas,
+    supports), the hooks every week while running, :meth:`stop` in the week ``end_at`` (withdraw
+    what it changed). ``start_at`` and ``end_at`` are model weeks: the warm-up's length plus the
+    block's ``start_week`` / ``end_week`` (the one time origin, the start of measured time).
+    """
 
     name: ClassVar[str] = "mechanism"
 
-    def __init__(self, params):
+    def __init__(self, params, warmup_weeks: int = 0):
         self.params = params
+        self.start_at = warmup_weeks + getattr(params, "start_week", 0)
+        end = getattr(params, "end_week", None)
+        self.end_at = None if end is None else warmup_weeks + end
+
+    def running(self, week: int) -> bool:
+        """Whether the mechanism acts in model week ``week``."""
+        return self.start_at <= week and (self.end_at is None or week < self.end_at)
+
+    def weeks_running(self, model: ModelView) -> int:
+        """Whole weeks since the mechanism started (0 in its first week)."""
+        return model.week - self.start_at
 
     def setup(self, model: ModelView) -> None:
-        """Called once after the city and organisations exist."""
+        """Called once after the city and organisations exist: compute, change nothing."""
+
+    def start(self, model: ModelView) -> None:
+        """Called in the week the mechanism starts, before its hooks run that week."""
+
+    def stop(self, model: ModelView) -> None:
+        """Called in the week the mechanism ends: withdraw its adjustments to the levers (a
+        mechanism that changed other state undoes that too)."""
+        model.levers.withdraw(self.name)
 
     def on_budgets(self, model: ModelView) -> None:
         """Phase 1, after funding has arrived."""

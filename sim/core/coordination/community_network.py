@@ -36,8 +36,14 @@ class CommunityNetwork(Mechanism):
         else:
             self.area = np.isin(np.arange(city.size), p.neighbourhoods)
         self.slices = model.pop.area_slices(self.area)
-        model.planning_support += p.experts * p.planning_support_per_expert
         self.volunteers = int(self.area.sum()) * p.volunteers_per_neighbourhood
+
+    def start(self, model: ModelView) -> None:
+        model.planning_support += self.params.experts * self.params.planning_support_per_expert
+
+    def stop(self, model: ModelView) -> None:
+        super().stop(model)
+        model.planning_support -= self.params.experts * self.params.planning_support_per_expert
 
     def on_finding(self, model: ModelView) -> None:
         p, pop = self.params, model.pop

@@ -55,11 +55,12 @@ class Council(Mechanism):
         eff = group_efficiency(self.n, p.contention * friction, p.coherence * friction)
         return float(np.clip(p.active_share * eff, 0.0, 1.0))
 
-    def meets(self, week: int) -> bool:
-        return calendar.due(week, self.params.meetings_per_year)
+    def meets(self, model: ModelView) -> bool:
+        """Whether a meeting falls this week (the first in the week the council starts)."""
+        return calendar.due(self.weeks_running(model), self.params.meetings_per_year)
 
     def on_coordination(self, model: ModelView) -> None:
-        if not self.meets(model.week) or not self.members.any():
+        if not self.meets(model) or not self.members.any():
             return
         self.meetings += 1
         effect = self.effectiveness(model)
@@ -111,5 +112,5 @@ class Council(Mechanism):
     def weekly_cost(self, model: ModelView) -> float:
         p = self.params
         meeting = self.n * p.staff_hours_per_meeting * p.staff_hour_cost if (
-            self.meets(model.week) and self.n) else 0.0
+            self.meets(model) and self.n) else 0.0
         return meeting + p.secretariat_per_year / WEEKS_PER_YEAR

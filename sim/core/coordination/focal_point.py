@@ -48,6 +48,10 @@ class FocalPoint(Mechanism):
         self._in_post_mask = self.vacant_until <= model.week
         model.coordination_support = self.staffed_share() * p.support
 
+    def stop(self, model: ModelView) -> None:
+        super().stop(model)
+        model.coordination_support = 0.0
+
     def referral_completion(self, model, family, source, target, probability):
         rescue = self.params.follow_up * self.staffed_share()
         return probability + (1.0 - probability) * rescue

@@ -18,3 +18,16 @@ def member_mask(model: ModelView, members: Members) -> np.ndarray:
         rule = GROUPS[members]
         return np.array([rule(kind) for kind in model.orgs.kind], dtype=bool)
     return np.isin(np.array(model.orgs.names), members)
+
+
+def payer_shares(model: ModelView, params) -> np.ndarray | None:
+    """(O,) each organisation's share of a mechanism's costs (``params.paid_by``), pro rata to
+    the payers' yearly budgets (equal shares if none has one); None: an outside funder pays."""
+    payers = params.payers()
+    if payers is None:
+        return None
+    mask = member_mask(model, payers) & model.orgs.funded
+    weight = np.where(mask, model.orgs.budget_per_year, 0.0)
+    if weight.sum() <= 0:
+        weight = mask.astype(float)
+    return weight / weight.sum()

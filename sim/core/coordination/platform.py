@@ -54,7 +54,7 @@ class IntegratedPlatform(Mechanism):
         weeks = self.params.ramp_up_weeks
         if weeks == 0:
             return 1.0
-        return min(1.0, (model.week + 1) * (1.0 + model.coordination_support) / weeks)
+        return min(1.0, (self.weeks_running(model) + 1) * (1.0 + model.coordination_support) / weeks)
 
     def _covered(self, model, family, *orgs) -> np.ndarray:
         inside = self.catchment[model.pop.neighbourhood[family]]

@@ -8,7 +8,8 @@ allocated to members in proportion to the unmet need they face: (families on the
 + their share of families with an open, unserved need in their sectors) x unit cost x service
 weeks. The pool does not lapse at fiscal year ends, which smooths mismatched funding cycles.
 With ``effort_reduction`` > 0, members cut their own outreach while pooled money flows
-(dependency). Cost: the administration share of each allocation.
+(dependency). Cost: the administration share of each allocation, paid by ``paid_by`` (the
+preset: the members, from their budgets).
 """
 
 from __future__ import annotations
@@ -41,20 +42,29 @@ class PooledBudget(Mechanism):
         orgs.budget -= contribution
         self.pool += float(contribution.sum())
         self._admin_this_week = 0.0
-        active = model.week >= p.negotiation_lag_weeks
+        weeks = self.weeks_running(model)
+        active = weeks >= p.negotiation_lag_weeks
         if active and p.effort_reduction > 0 and self.name not in model.levers.outreach.factors:
             model.levers.outreach.scale(self.name, np.where(self.members, 1 - p.effort_reduction, 1.0))
-        due = (model.week - p.negotiation_lag_weeks) % p.allocation_every_weeks == 0
+        due = (weeks - p.negotiation_lag_weeks) % p.allocation_every_weeks == 0
         if not (active and due and self.pool > 0):
             return
         need = self.unmet_need_value(model)
         if need.sum() <= 0:
             return
-        self._admin_this_week = self.pool * p.administration_share
-        share = (self.pool - self._admin_this_week) * need / need.sum()
+        self._admin_this_week = self.pool * p.administration_share  # paid by ``paid_by``
+        share = self.pool * need / need.sum()
         orgs.budget += share
         self.allocated += share
         self.pool = 0.0
+
+    def stop(self, model: ModelView) -> None:
+        """Withdraw the effort reduction and give what is left in the pool back to the members."""
+        super().stop(model)
+        weight = np.where(self.members, model.orgs.budget_per_year, 0.0)
+        if self.pool > 0 and weight.sum() > 0:
+            model.orgs.budget += self.pool * weight / weight.sum()
+            self.pool = 0.0
 
     def unmet_need_value(self, model: ModelView) -> np.ndarray:
         """(O,) money needed to serve members' waiting and unserved families."""

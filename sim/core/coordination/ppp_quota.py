@@ -25,11 +25,19 @@ class PppQuota(Mechanism):
     name = "ppp_quota"
 
     def setup(self, model: ModelView) -> None:
+        self.providers = member_mask(model, self.params.providers)
+        self._before = (model.orgs.quota_share.copy(), model.orgs.priority.copy())
+
+    def start(self, model: ModelView) -> None:
         p, orgs = self.params, model.orgs
-        self.providers = member_mask(model, p.providers)
         orgs.quota_share[self.providers] = np.maximum(orgs.quota_share[self.providers], p.quota_share)
         orgs.priority[self.providers] = PRIORITY_CODES[Priority.QUOTA]
         model.levers.fee_marginalised.scale(self.name, np.where(self.providers, 1.0 - p.fee_waiver, 1.0))
+        model.refresh_access()
+
+    def stop(self, model: ModelView) -> None:
+        super().stop(model)
+        model.orgs.quota_share[:], model.orgs.priority[:] = self._before
         model.refresh_access()
 
     def subsidised_places(self, model: ModelView) -> int:

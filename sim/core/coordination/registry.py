@@ -22,6 +22,7 @@ def mechanism_class(kind: str) -> type[Mechanism]:
     return getattr(importlib.import_module(module), name)
 
 
-def build_mechanisms(spec: CoordinationSpec) -> list[Mechanism]:
-    """One mechanism object per enabled block of ``spec``, in step order."""
-    return [mechanism_class(params.kind)(params) for params in spec.mechanisms()]
+def build_mechanisms(spec: CoordinationSpec, warmup_weeks: int) -> list[Mechanism]:
+    """One mechanism object per enabled block of ``spec``, in step order (their dates count from
+    the end of the ``warmup_weeks``)."""
+    return [mechanism_class(params.kind)(params, warmup_weeks) for params in spec.mechanisms()]

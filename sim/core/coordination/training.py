@@ -38,14 +38,15 @@ class CrossSectorTraining(Mechanism):
         self.setup_spent = 0.0  # rounds held during warm-up: the initial training
         self.workers_trained = 0.0
 
-    def round_due(self, week: int) -> bool:
-        return calendar.due(week, self.params.rounds_per_year)
+    def round_due(self, model: ModelView) -> bool:
+        """Whether a training round falls this week (the first in the week training starts)."""
+        return calendar.due(self.weeks_running(model), self.params.rounds_per_year)
 
     def on_coordination(self, model: ModelView) -> None:
         p = self.params
         self.trained_share *= 1.0 - p.turnover_per_year / WEEKS_PER_YEAR
         self._cost_this_week = 0.0
-        if self.round_due(model.week):
+        if self.round_due(model):
             gap = np.where(self.participants, np.maximum(p.target_share - self.trained_share, 0), 0)
             workers = float((gap * self.staff).sum())
             self.trained_share += gap

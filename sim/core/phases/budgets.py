@@ -1,4 +1,5 @@
-"""Phase 1: funding arrives on each organisation's cycle; fiscal year ends lapse unspent money."""
+"""Phase 1: funding arrives on each organisation's cycle; fiscal year ends lapse unspent money;
+organisations pay what they owe for the coordination mechanisms they pay for."""
 
 from __future__ import annotations
 
@@ -30,6 +31,16 @@ def fund(model: CoordinationModel) -> None:
     amount = np.where(due, orgs.budget_per_year / orgs.tranches, 0.0)
     orgs.budget += amount
     orgs.arrived = amount
+    pay_coordination(orgs)
     if ledger.counts(week):
         ledger.lapsed_budget += float(lapsed)
         ledger.appropriated += float(amount.sum())
+
+
+def pay_coordination(orgs) -> None:
+    """Pay mechanisms' costs owed (``paid_by``) from budgets, before this week's services; what a
+    budget cannot pay stays owed and is paid from the next funding."""
+    paid = np.minimum(orgs.coordination_due, np.maximum(orgs.budget, 0.0))
+    orgs.budget -= paid
+    orgs.coordination_due -= paid
+    orgs.coordination_paid += paid
