@@ -33,9 +33,10 @@ def test_before_its_start_a_mechanism_leaves_the_run_identical_to_silos_and_afte
     shared = [c for c in silos.columns if c in late.columns]
     pd.testing.assert_frame_equal(silos.loc[before, shared], late.loc[before, shared])
     assert (late.loc[before, "coordination_cost"] == 0).all()
-    assert (late.loc[before, "running.integrated_platform"] == 0).all()
+    assert (late.loc[before, "strength.integrated_platform"] == 0).all()
     after = late.loc[WARMUP + START:]
-    assert (after["running.integrated_platform"] == 1).all()
+    ramp = after["strength.integrated_platform"].to_numpy()
+    assert ramp[0] == pytest.approx(0.25) and ramp[3:].min() == 1.0  # ramps up over 4 weeks
     assert after["coordination_cost"].iloc[-1] > 0
     assert not np.allclose(silos.loc[WARMUP + START:, "referral_completion"].to_numpy(),
                            after["referral_completion"].to_numpy())
@@ -70,8 +71,8 @@ def test_end_week_withdraws_the_mechanism_and_its_levers():
     assert ended.orgs.fee_marginalised[day_care] == ended.orgs.fee[day_care]  # back after the end
     assert ended.orgs.quota_share[day_care] == 0.0 < kept.orgs.quota_share[day_care]
     ts = frame(ended)
-    assert (ts.loc[WARMUP + START:, "running.ppp_quota"] == 0).all()
-    assert ts.loc[WARMUP + START - 1, "running.ppp_quota"] == 1
+    assert (ts.loc[WARMUP + START:, "strength.ppp_quota"] == 0).all()
+    assert ts.loc[WARMUP + START - 1, "strength.ppp_quota"] == 1
 
 
 def _budgets_and_cost(paid_by: str):
@@ -123,3 +124,11 @@ def test_members_pay_pro_rata_to_their_yearly_budgets():
 def test_bad_dates_and_payers_are_refused_naming_the_key(block, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
         city(block, time={"years": 1, "warmup_weeks": WARMUP})
+
+
+def test_the_workshop_chart_marks_a_late_start_and_not_a_start_with_measurement():
+    from sim.app.charts import mechanism_starts
+
+    late = dated({"integrated_platform": {"start_week": START}, "council": {}})
+    assert mechanism_starts(late) == [("integrated platform", WARMUP + START)]
+    assert mechanism_starts(dated({"council": {}})) == []

@@ -134,7 +134,8 @@ def _series_values(values: np.ndarray, percent: bool) -> list:
 def timeseries_option(runs: list[Run]) -> dict:
     """An ECharts option (drawn in the browser, so nothing to render on the server): four panels
     (needs met, for marginalised families, duplication, cost per need met), one line per run,
-    weeks since the end of the warm-up, from each model's DataCollector."""
+    model weeks after the warm-up, from each model's DataCollector, and a dotted line at the start
+    of each mechanism that starts after the first measured week."""
     titles = {name: METRIC_INFO[name].label for name in
               ("coverage", "coverage_marginalised", "duplication_rate", "cost_per_need_met")}
     option: dict = {
@@ -160,11 +161,26 @@ def timeseries_option(runs: list[Run]) -> dict:
         frame = run.model.timeseries()
         frame = frame[frame["week"] >= run.model.params.time.warmup_weeks]
         weeks = frame["week"].astype(int).tolist()
+        starts = mechanism_starts(run.model)
         for i, metric in enumerate(TIMESERIES_PANELS):
             values = _series_values(frame[metric].to_numpy(dtype=float), metric != "cost_per_need_met")
-            option["series"].append({
+            series = {
                 "name": run.label, "type": "line", "xAxisIndex": i, "yAxisIndex": i,
                 "showSymbol": False, "data": [list(p) for p in zip(weeks, values, strict=True)],
                 "lineStyle": {"width": 2, "type": "solid" if r == 0 else "dashed"},
-                "itemStyle": {"color": RUN_COLOURS[r % 2]}})
+                "itemStyle": {"color": RUN_COLOURS[r % 2]}}
+            if starts:
+                series["markLine"] = {
+                    "symbol": "none", "silent": True, "animation": False,
+                    "lineStyle": {"color": RUN_COLOURS[r % 2], "type": "dotted"},
+                    "label": {"formatter": "{b}", "fontSize": 9, "position": "insideEndTop"},
+                    "data": [{"xAxis": week, "name": f"{name} starts"} for name, week in starts]}
+            option["series"].append(series)
     return option
+
+
+def mechanism_starts(model) -> list[tuple[str, int]]:
+    """(mechanism, model week) of every mechanism that starts after the first measured week."""
+    warmup = model.params.time.warmup_weeks
+    return [(m.name.replace("_", " "), m.start_at) for m in model.all_mechanisms
+            if m.start_at > warmup]

@@ -87,7 +87,7 @@ class CoordinationModel(Model):
         self.payers = {m.name: payer_shares(self, m.params) for m in self.all_mechanisms}
         self.mechanisms: list = []  # those running this week, in step order
         self.metrics: dict[str, float] = summarise(self.ledger, self.sector_names)
-        running = {f"running.{m.name}": _running_reporter(m) for m in self.all_mechanisms}
+        running = {f"strength.{m.name}": _strength_reporter(m) for m in self.all_mechanisms}
         self.datacollector = DataCollector(
             model_reporters={**{name: _reporter(name) for name in ("week", *self.metrics)},
                              **running},
@@ -224,8 +224,8 @@ class CoordinationModel(Model):
         self.access = distance[:, None, :] * (take_up * eligible)[None, :, :]
 
 
-def _running_reporter(mechanism):
-    return lambda model: int(mechanism.running(model.week))
+def _strength_reporter(mechanism):
+    return lambda model: mechanism.strength(model) if mechanism.running(model.week) else 0.0
 
 
 def _reporter(name: str):

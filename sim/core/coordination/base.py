@@ -74,6 +74,11 @@ class Mechanism:
         """Whole weeks since the mechanism started (0 in its first week)."""
         return model.week - self.start_at
 
+    def strength(self, model: ModelView) -> float:
+        """How far the running mechanism has ramped up (0..1; 1 unless it has a ramp-up); the
+        time series' ``strength.<name>`` column (0 before its start and after its end)."""
+        return 1.0
+
     def setup(self, model: ModelView) -> None:
         """Called once after the city and organisations exist: compute, change nothing."""
 
