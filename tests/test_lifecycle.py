@@ -105,7 +105,8 @@ def test_the_payer_budget_falls_by_the_cost_and_an_outside_funder_leaves_budgets
 
 def test_members_pay_pro_rata_to_their_yearly_budgets():
     council = {"council": {"members": ["health_dept", "ngo"], "meetings_per_year": 0,
-                           "secretariat_per_year": 52_000.0, "paid_by": "members"}}
+                           "secretariat_per_member_per_year": 26_000.0,
+                           "paid_by": "members"}}  # 52,000 a year for two members
     model = dated(council)
     health, ngo = model.orgs.index("health_dept"), model.orgs.index("ngo")
     paid = model.orgs.coordination_paid + model.orgs.coordination_due

@@ -87,34 +87,27 @@ def test_auto_enrolment_brings_registered_families_in():
     assert on.summary()["mean_wait_weeks"] < off.summary()["mean_wait_weeks"]
 
 
-# -- council -----------------------------------------------------------------------------------
+# -- council (joint planning; reconciliation is the case conference's: tests/test_case_conference.py)
 def test_council_that_never_meets_changes_only_cost():
     silos = run(city())
-    idle = run(city({"council": {"meetings_per_year": 0, "secretariat_per_year": 5200.0}}))
+    idle = run(city({"council": {"meetings_per_year": 0,
+                                 "secretariat_per_member_per_year": 1300.0}}))
     a, b = silos.summary(), idle.summary()
     money = {"coordination_cost", "total_cost", "cost_per_need_met", "cost_per_child_reached"}
     assert {k: v for k, v in a.items() if k not in money} == {
         k: v for k, v in b.items() if k not in money}
-    assert b["coordination_cost"] == pytest.approx(5200.0 / WEEKS_PER_YEAR * WEEKS)
+    # three members (two departments and the NGO) x 1,300 a year
+    assert b["coordination_cost"] == pytest.approx(3 * 1300.0 / WEEKS_PER_YEAR * WEEKS)
     assert b["total_cost"] == pytest.approx(a["total_cost"] + b["coordination_cost"])
 
 
-def test_council_meetings_stop_known_duplicates():
-    silos = run(city())
-    council = run(city({"council": {"meetings_per_year": 12, "active_share": 1.0,
-                                    "members": "all"}}))
-    stopped = mechanism(council, "council").duplicates_stopped
-    assert stopped > 0
-    assert council.ledger.service_weeks_duplicate < silos.ledger.service_weeks_duplicate
-
-
-def test_council_costs_staff_hours_per_meeting_and_secretariat():
+def test_council_costs_staff_hours_per_meeting_and_secretariat_per_member():
     p = {"meetings_per_year": 4, "members": "all", "staff_hours_per_meeting": 5.0,
-         "staff_hour_cost": 20.0, "secretariat_per_year": 1040.0}
+         "staff_hour_cost": 20.0, "secretariat_per_member_per_year": 260.0}
     model = run(city({"council": p}))
     meetings = mechanism(model, "council").meetings
     assert meetings == 8  # 4 a year for two years
-    expected = meetings * 4 * 5.0 * 20.0 + 1040.0 / WEEKS_PER_YEAR * WEEKS
+    expected = meetings * 4 * 5.0 * 20.0 + 4 * 260.0 / WEEKS_PER_YEAR * WEEKS
     assert spend(model, "council") == pytest.approx(expected)
 
 
@@ -130,14 +123,22 @@ def test_council_effectiveness_falls_with_size_and_inactive_members():
 
 
 # -- integrated platform -----------------------------------------------------------------------
-def test_hubs_raise_referral_completion_in_their_catchment():
+def test_hubs_raise_coverage_in_their_catchment_and_warm_their_users_referrals():
+    """Families near a hub are assessed there and put forward to partners; hub users' referrals
+    between partners are warm, other families' are not."""
     hubs = {"integrated_platform": {"hubs": [0, 1], "ramp_up_weeks": 0,
                                     "awareness_gain_per_week": 0.0}}
     without, with_hubs = run(city()), run(city(hubs))
     from sim.core.metrics import by_neighbourhood
 
     a, b = by_neighbourhood(without.ledger), by_neighbourhood(with_hubs.ledger)
-    assert (b["referral_completion"][[0, 1]] > a["referral_completion"][[0, 1]]).all()
+    assert (b["coverage"][[0, 1]] > a["coverage"][[0, 1]]).all()
+    platform = mechanism(with_hubs, "integrated_platform")
+    user, other = np.flatnonzero(platform.users)[0], np.flatnonzero(~platform.users)[0]
+    family, org, p = np.array([user, other]), np.zeros(2, dtype=int), np.full(2, 0.4)
+    warm = platform.referral_completion(with_hubs, family, org, org, p)
+    assert warm[0] == pytest.approx(0.85) and warm[1] == 0.4
+    assert platform.fast_track(with_hubs, family, org, org).tolist() == [True, False]
 
 
 def _referral_behind_a_queue(platform: bool):
@@ -153,9 +154,12 @@ def _referral_behind_a_queue(platform: bool):
         "organisations": {"clinic_a": {"identify_probability": 1.0, "referral_completion": 1.0},
                           "clinic_b": {"sectors": ["nutrition"], "capacity": 1}},
     }
-    if platform:
-        changes["coordination"] = {"integrated_platform": {"hubs": [0], "ramp_up_weeks": 0}}
+    if platform:  # a hub that sees nobody new: family 19 used it before
+        changes["coordination"] = {"integrated_platform": {
+            "hubs": [0], "ramp_up_weeks": 0, "assessment_slots_per_week": 0}}
     model = CoordinationModel(hand_built(**changes), check=True)
+    if platform:
+        mechanism(model, "integrated_platform").users[19] = True
     queue = np.arange(19)
     model.book.apply(queue, np.ones(19, int), np.ones(19, int), SOURCE_SEEKING)
     model.book.apply(np.array([19]), np.array([0]), np.array([0]), SOURCE_SEEKING)
@@ -174,7 +178,8 @@ def test_hub_warm_referral_skips_the_queue():
 
 
 def test_hubs_cost_running_cost_per_hub():
-    model = run(city({"integrated_platform": {"hubs": 2, "running_cost_per_hub_per_year": 5200.0}}))
+    hubs = {"hubs": 2, "running_cost_per_hub_per_year": 5200.0, "assessment_slots_per_week": 0}
+    model = run(city({"integrated_platform": hubs}))
     assert spend(model, "integrated_platform") == pytest.approx(2 * 5200.0 / WEEKS_PER_YEAR * WEEKS)
 
 

@@ -63,6 +63,8 @@ def waiting_list(counts: np.ndarray, n_sectors: int) -> Table:
 
 
 def caseload(counts: np.ndarray, n_sectors: int) -> Table:
-    """Families being served (one row per enrolment)."""
+    """Families being served (one row per enrolment); ``via_quota``: the place was one reserved by
+    a quota (service pass 1), the only places a quota subsidy pays for."""
     return Table(counts, n_sectors, family=np.int32, sector=np.int8, org=np.int16,
-                 weeks_left=np.int16, weekly_cost=np.float64, duplicate=np.bool_)
+                 weeks_left=np.int16, weekly_cost=np.float64, duplicate=np.bool_,
+                 via_quota=np.bool_)

@@ -28,6 +28,11 @@ class Ledger:
     assessments_duplicate: float = 0.0
     assessment_spend: float = 0.0
     assessment_spend_duplicate: float = 0.0
+    # assessments of a family already assessed this week or for an open episode in another
+    # sector (one multi-sector assessment could have covered them); repeats within a sector
+    # are the ``_duplicate`` fields above, and an assessment is never both
+    assessments_cross_sector: float = 0.0
+    assessment_spend_cross_sector: float = 0.0
     service_weeks: float = 0.0
     service_weeks_duplicate: float = 0.0
     service_spend: float = 0.0
@@ -62,6 +67,10 @@ class Ledger:
         # the organisation agents, sim/core/agents.py)
         self.org_spend = np.zeros(self.n_orgs)
         self.org_duplicates = np.zeros(self.n_orgs, dtype=np.int64)
+        # per organisation: revenue of providers (not in any budget): fees charged to families
+        # (private providers, service phase) and subsidies a mechanism paid them (ppp_quota)
+        self.org_fee_revenue = np.zeros(self.n_orgs)
+        self.org_subsidy_revenue = np.zeros(self.n_orgs)
 
     def add_by_org(self, spend: np.ndarray, duplicate_org: np.ndarray) -> None:
         """Add per-organisation ``spend`` (O,) and one duplicate contact per entry of ``duplicate_org``."""

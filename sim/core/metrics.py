@@ -61,6 +61,26 @@ def duplicated_spend(ledger: Ledger) -> float:
     return ledger.assessment_spend_duplicate + ledger.service_spend_duplicate
 
 
+def assessments_repeated(ledger: Ledger) -> float:
+    """Assessments repeating another provider's for the same (family, sector) episode."""
+    return ledger.assessments_duplicate
+
+
+def assessment_cost_repeated(ledger: Ledger) -> float:
+    """Money spent on assessments repeated within a sector (same episode)."""
+    return ledger.assessment_spend_duplicate
+
+
+def assessments_cross_sector(ledger: Ledger) -> float:
+    """Assessments of a family already assessed this week or for an open need in another sector."""
+    return ledger.assessments_cross_sector
+
+
+def assessment_cost_cross_sector(ledger: Ledger) -> float:
+    """Money spent on cross-sector assessments (one multi-sector assessment could have covered)."""
+    return ledger.assessment_spend_cross_sector
+
+
 def service_cost(ledger: Ledger) -> float:
     """Money spent on service weeks."""
     return ledger.service_spend
@@ -80,6 +100,11 @@ def coordination_cost_from_budgets(ledger: Ledger) -> float:
     """The part of coordination_cost paid from organisations' budgets (``paid_by``), not by an
     outside funder."""
     return ledger.coordination_from_budgets
+
+
+def provider_fee_revenue(ledger: Ledger) -> float:
+    """Fees private providers charged families for paid service weeks (not a public cost)."""
+    return float(ledger.org_fee_revenue.sum())
 
 
 def total_cost(ledger: Ledger) -> float:
@@ -192,6 +217,20 @@ METRICS: tuple[Metric, ...] = (
            "Share of all contacts (assessments and weeks of service) that repeat what another "
            "provider already does for the same child and need."),
     Metric("duplicated_spend", "money", duplicated_spend, "Money spent on duplicates", "lower"),
+    Metric("assessments_repeated", "assessments", assessments_repeated,
+           "Assessments repeated in a sector", "lower",
+           "Assessments of a child's need that another provider of the same service had already "
+           "assessed."),
+    Metric("assessment_cost_repeated", "money", assessment_cost_repeated,
+           "Money on repeated assessments", "lower"),
+    Metric("assessments_cross_sector", "assessments", assessments_cross_sector,
+           "Separate assessments across services", "lower",
+           "Assessments of a family that another service had already assessed for another open "
+           "need (or this week): one assessment covering every service could have replaced them."),
+    Metric("assessment_cost_cross_sector", "money", assessment_cost_cross_sector,
+           "Money on separate assessments across services", "lower",
+           "What those separate assessments cost: the most a single multi-sector assessment (a "
+           "family hub's) could save, before the hub's own cost."),
     Metric("service_cost", "money", service_cost, "Service cost"),
     Metric("assessment_cost", "money", assessment_cost, "Assessment cost"),
     Metric("coordination_cost", "money", coordination_cost, "Coordination cost", "lower",
@@ -201,6 +240,9 @@ METRICS: tuple[Metric, ...] = (
            "Coordination paid from service budgets", None,
            "The part of the coordination cost that came out of the departments' and NGOs' own "
            "budgets (and so competed with services), not from an outside funder."),
+    Metric("provider_fee_revenue", "money", provider_fee_revenue, "Fees paid to private providers",
+           None, "What families paid private providers in fees for their weeks of service (a quota "
+           "waives marginalised families' fees). Not counted in the total cost."),
     Metric("total_cost", "money", total_cost, "Total cost"),
     Metric("cost_per_need_met", "money per need", cost_per_need_met, "Cost per need met", "lower",
            "Everything spent (services, assessments, coordination) divided by needs met."),

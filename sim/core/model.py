@@ -154,6 +154,9 @@ class CoordinationModel(Model):
                 self.orgs.coordination_due += cost * shares
             if counted:
                 led.add_coordination(m.name, cost, from_budgets=shares is not None)
+                revenue = m.paid_to(self)  # the part of this week's cost paid to organisations
+                if revenue is not None:
+                    led.org_subsidy_revenue += revenue
         self.metrics = summarise(led, self.sector_names)
         self.datacollector.collect(self)
 

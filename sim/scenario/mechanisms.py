@@ -138,6 +138,13 @@ class SharedRegistryParams(MechanismParams):
     participants: Members = "all"
     consultation_rate: Share = 0.6
     auto_enrolment: Share = 0.0
+    # who is auto-enrolled: every registered family, marginalised ones only, or those a proxy
+    # means test classes among the poorest ``means_threshold`` share of the city's families
+    eligibility: Literal["all", "marginalised", "means_tested"] = "all"
+    means_threshold: Share = 0.3
+    means_test_noise: NonNeg = 0.5
+    registration_drive_per_week: Share = 0.0  # share of unregistered families registered a week
+    cost_per_registration: NonNeg = 3.0  # the drive's cost per family it registers
     setup_cost: NonNeg = 40_000.0
     maintenance_per_year: NonNeg = 8_000.0
     cost_per_record: NonNeg = 0.5
@@ -185,9 +192,14 @@ class PlatformParams(MechanismParams):
     """Parameters of an integrated service-delivery platform."""
 
     hubs: int | list[int] = Field(3)
+    families_per_hub: int | None = Field(None, ge=1, le=20_000_000)
     placement: Literal["informal", "spread"] = "informal"
     partners: Members = "all"
     running_cost_per_hub_per_year: NonNeg = 60_000.0
+    assessment_slots_per_week: int = Field(20, ge=0, le=10_000_000)
+    assessment_cost: NonNeg = 20.0
+    outreach_visits_per_week: int = Field(10, ge=0, le=10_000_000)
+    cost_per_outreach_visit: NonNeg = 15.0
     ramp_up_weeks: int = Field(26, ge=0, le=10_000_000)
     warm_referral_completion: Share = 0.85
     hub_identify_probability: Share = 0.5
@@ -196,8 +208,9 @@ class PlatformParams(MechanismParams):
     awareness_gain_per_week: Share = 0.02
     member_fields: ClassVar[tuple[str, ...]] = ("partners",)
     summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
-        "Family hubs in informal settlements: one assessment for all services, records shared, and "
-        "warm hand-offs between services so referred families are not lost.")
+        "Family hubs in informal settlements, each seeing a set number of families a week (who "
+        "come, or whom its outreach workers visit): one assessment for all services, records "
+        "shared, and warm hand-offs between services so referred families are not lost.")
     behaviour: ClassVar[str] = "sim.core.coordination.platform:IntegratedPlatform"
     kind: Literal["integrated_platform"] = "integrated_platform"
 
@@ -211,6 +224,9 @@ class PlatformParams(MechanismParams):
                                  f"does not exist (0..{h - 1})")
         elif self.hubs < 0:
             raise ValueError("coordination.integrated_platform.hubs: expected a count >= 0")
+        if self.families_per_hub is not None and isinstance(self.hubs, list):
+            raise ValueError("coordination.integrated_platform.families_per_hub: the hubs are "
+                             "already listed by neighbourhood; give a count or families_per_hub")
 
 
 class PooledBudgetParams(MechanismParams):
@@ -222,6 +238,11 @@ class PooledBudgetParams(MechanismParams):
     administration_share: Share = 0.05
     negotiation_lag_weeks: int = Field(13, ge=0, le=10_000_000)
     effort_reduction: Share = 0.0
+    allocation: Literal["need", "vulnerability", "neighbourhood"] = "need"
+    vulnerability_weight: float = Field(2.0, ge=1.0, le=100.0)
+    buy_places: bool = False
+    place_lead_weeks: int = Field(13, ge=0, le=520)
+    place_term_weeks: int = Field(52, ge=1, le=520)
     member_fields: ClassVar[tuple[str, ...]] = ("members",)
     summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
         "Departments put part of their money into one fund, shared out by where need is unmet, "
@@ -230,25 +251,50 @@ class PooledBudgetParams(MechanismParams):
     kind: Literal["pooled_budget"] = "pooled_budget"
 
 
-class CouncilParams(MechanismParams):
-    """Parameters of a coordination council."""
+class MeetingParams(MechanismParams):
+    """What every meeting body has: members and their representatives, the cost of their time,
+    and the friction of the group's size (Universal Scalability Law: ``contention``,
+    ``coherence``)."""
 
     members: Members = "public_and_ngos"
     representatives_per_member: int = Field(1, ge=1, le=10)
+    staff_hour_cost: NonNeg = 15.0
+    contention: NonNeg = 0.05
+    coherence: NonNeg = 0.005
+    member_fields: ClassVar[tuple[str, ...]] = ("members",)
+
+
+class CaseConferenceParams(MeetingParams):
+    """Parameters of a multi-agency case conference."""
+
+    meetings_per_year: float = Field(12.0, ge=0.0, le=52.0)
+    attendance: Share = 0.8
+    case_knowledge_per_representative: Share = 0.5
+    turnover_per_year: Share = 0.2
+    induction_weeks: int = Field(13, ge=0, le=520)
+    staff_hours_per_meeting: NonNeg = 4.0
+    secretariat_per_member_per_year: NonNeg = 540.0
+    summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
+        "Staff of departments and NGOs meet every month and go through their caseloads family by "
+        "family: a family that two of them serve for the same need is found and served once. The "
+        "more representatives, the more families they know; the more people, the slower the meeting.")
+    behaviour: ClassVar[str] = "sim.core.coordination.case_conference:CaseConference"
+    kind: Literal["case_conference"] = "case_conference"
+
+
+class CouncilParams(MeetingParams):
+    """Parameters of a coordination council (joint planning)."""
+
     meetings_per_year: float = Field(4.0, ge=0.0, le=52.0)
     active_share: Share = 0.7
     staff_hours_per_meeting: NonNeg = 8.0
-    staff_hour_cost: NonNeg = 15.0
-    secretariat_per_year: NonNeg = 6000.0
-    contention: NonNeg = 0.05
-    coherence: NonNeg = 0.005
+    secretariat_per_member_per_year: NonNeg = 750.0  # 6,000 a year for the base city's 8 members
     planning_shift: Share = 0.2
     outreach_boost: Share = 0.05
-    member_fields: ClassVar[tuple[str, ...]] = ("members",)
     summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
-        "A council (steering group) of departments and NGOs meets a few times a year: they spot "
-        "families that two of them serve for the same need, and move spare places and outreach to "
-        "where waiting lists are longest. Bigger councils work less well.")
+        "A council (steering group) of departments and NGOs meets a few times a year and plans "
+        "jointly: spare places and outreach move to where waiting lists are longest. It does not go "
+        "through families one by one. Bigger councils work less well.")
     behaviour: ClassVar[str] = "sim.core.coordination.council:Council"
     kind: Literal["council"] = "council"
 
@@ -257,6 +303,6 @@ class CouncilParams(MechanismParams):
 # they support); a scenario's coordination: section has one optional key per block
 BLOCKS: tuple[type[MechanismParams], ...] = (
     FocalPointParams, CommunityNetworkParams, SharedRegistryParams, TrainingParams, PppQuotaParams,
-    PlatformParams, PooledBudgetParams, CouncilParams)
+    PlatformParams, PooledBudgetParams, CaseConferenceParams, CouncilParams)
 KINDS: dict[str, type[MechanismParams]] = {block.model_fields["kind"].default: block for block in BLOCKS}
 SUMMARIES: dict[str, str] = {kind: block.summary for kind, block in KINDS.items()}

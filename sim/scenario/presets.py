@@ -10,6 +10,7 @@ PAYERS: dict[str, str] = {
     "ppp_quota": "departments",  # the public subsidy for quota places comes from the city
     "integrated_platform": "funder",  # hub programmes are funded by national grants
     "pooled_budget": "members",  # the pool's administration comes out of the members' money
+    "case_conference": "members",  # members' staff sit in the meetings; they share the convenor
     "council": "members",  # members' staff time and a secretariat they share
 }
 
@@ -20,6 +21,7 @@ def _blocks(*kinds: str) -> dict:
 
 PRESETS: dict[str, dict] = {
     "silos": {},
+    "case_conference": _blocks("case_conference"),
     "council": _blocks("council"),
     "integrated_platform": _blocks("integrated_platform"),
     "pooled_budget": _blocks("pooled_budget"),
@@ -33,14 +35,18 @@ PRESETS: dict[str, dict] = {
 
 DESCRIPTIONS: dict[str, str] = {
     "silos": "no coordination: each organisation works alone",
-    "council": "a steering group of departments and NGOs meeting 4 times a year",
+    "case_conference": "staff of departments and NGOs meet monthly to reconcile the families "
+                       "they share, one by one (operational)",
+    "council": "a steering group of departments and NGOs meeting 4 times a year to plan places "
+               "and outreach (strategic: no case-by-case reconciliation)",
     "integrated_platform": "3 family hubs in informal settlements: one assessment, warm referrals",
     "pooled_budget": "departments pool 15% of their funding, allocated by unmet need",
     "shared_registry": "a single registry every provider consults 60% of the time",
     "ppp_quota": "private providers reserve 30% of free places for marginalised families, subsidised",
     "community_network": "volunteers in informal settlements and a 3-person expert pool",
     "council+pooled_budget": "a council plus a pooled budget",
-    "council+focal_point": "a council kept working by a two-person coordination team",
-    "full_integration": "every mechanism: council, focal point, hubs, pool, registry, training, "
-                        "quotas, community network",
+    "council+focal_point": "a council kept working by a two-person coordination team (a "
+                           "strategic commission, as Brazil's: no case conference)",
+    "full_integration": "every mechanism: council, case conference, focal point, hubs, pool, "
+                        "registry, training, quotas, community network",
 }

@@ -5,7 +5,8 @@ through these hooks, through the composed levers (``model.levers``: ``outreach``
 ``fee_marginalised``; it states its own addition or factor, see :mod:`sim.core.levers`), and through
 the documented state it may change (organisations' ``quota_share``, ``priority``, ``budget``;
 families' ``awareness`` and ``trust``; the model's ``coordination_support`` and
-``planning_support``); it reports what it costs each week through :meth:`Mechanism.weekly_cost`.
+``planning_support``); it reports what it costs each week through :meth:`Mechanism.weekly_cost`
+(and, if that cost is paid to organisations, to whom through :meth:`Mechanism.paid_to`).
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ class ModelView(Protocol):
 
     params: Scenario  # read only
     week: int  # read only: the current week
-    streams: Streams  # draw only from the mechanism's own named stream (e.g. "council")
+    streams: Streams  # draw only from the mechanism's own named stream (e.g. "case_conference")
     city: City  # read only: neighbourhoods
     pop: Population  # read; a mechanism may change families' ``awareness`` and ``trust``
+    # (and a hub that assesses a family on a provider's behalf records it: ``assessed`` and
+    # ``last_sought`` of the pairs it puts forward, as intake and seeking would)
     orgs: OrgTable  # read; may change ``quota_share``, ``priority`` and ``budget``
     org_service_weeks: np.ndarray  # read only: mean service weeks of each organisation
     book: CaseBook  # read; may drop duplicate rows (``keep``) and queue applications (``apply``)
@@ -123,6 +126,11 @@ class Mechanism:
     def weekly_cost(self, model: ModelView) -> float:
         """Money this mechanism costs in the current week (booked after warm-up)."""
         return 0.0
+
+    def paid_to(self, model: ModelView) -> np.ndarray | None:
+        """The part of this week's :meth:`weekly_cost` paid to organisations as revenue (O,),
+        e.g. a quota's subsidy (called after ``weekly_cost`` in the same week); None: none."""
+        return None
 
     def setup_cost(self, model: ModelView) -> float:
         """One-off set-up money (including set-up work done during warm-up), booked once, in the

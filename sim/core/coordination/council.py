@@ -1,18 +1,19 @@
-"""Council / steering group / observatory.
+"""Council / steering group / observatory: joint planning of places and outreach.
 
 Seen in: CFCI steering groups of 6-25 people (Finland, Germany), Brazil's inter-sectoral
 commission, national ECD councils, Sion's youth observatory meeting 2-4 times a year.
 
-At each meeting, members reconcile who they serve: each duplicate known to two or more members
-(the same family and need held on two members' caseloads or waiting lists) stops with
-probability E, the council's effectiveness. They also plan jointly: a share of the spare places
-of members with nobody waiting moves, at equal cost, to members with the longest waiting lists
-(staff are redeployed: the move lasts until a later meeting moves them again),
-and members' outreach rises where their sectors' unmet need is highest. E falls with size (a
-Universal-Scalability-Law curve) and with inactive members; a focal point reduces the friction.
+A strategic body: it does not go through families one by one (that is the case conference's work,
+``case_conference.py``). At each meeting members plan jointly: a share of the spare places of
+members with nobody waiting moves, at equal cost, to members with the longest waiting lists
+(staff are redeployed: the move lasts until a later meeting moves them again), and members'
+outreach rises where their sectors' unmet need is highest. How much moves is E, the council's
+effectiveness, which falls with size (a Universal-Scalability-Law curve) and with inactive
+members; a focal point reduces the friction, an expert pool strengthens the planning.
 
 The group's size is the number of people: member organisations x representatives per member.
-Cost per meeting: people x staff hours per meeting x hourly cost; plus a secretariat each week.
+Cost per meeting: people x staff hours per meeting x hourly cost; plus a secretariat each week
+that grows with the number of member organisations.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.arrays import contains, sorted_unique
 from sim.core.coordination import calendar
 from sim.core.coordination.base import Mechanism
+from sim.core.coordination.meetings import friction, group_efficiency
 from sim.core.coordination.members import member_mask
 from sim.scenario.schema import WEEKS_PER_YEAR
 
@@ -31,13 +32,8 @@ if TYPE_CHECKING:
     from sim.core.coordination.base import ModelView
 
 
-def group_efficiency(n: int, contention: float, coherence: float) -> float:
-    """Per-member efficiency C(n)/n = 1 / (1 + a(n-1) + b n(n-1)) (Universal Scalability Law)."""
-    return 1.0 / (1.0 + contention * (n - 1) + coherence * n * (n - 1)) if n > 0 else 0.0
-
-
 class Council(Mechanism):
-    """Meets on its calendar, reconciles shared caseloads and plans outreach and capacity."""
+    """Meets on its calendar and plans places and outreach jointly (no reconciliation)."""
 
     name = "council"
 
@@ -45,14 +41,13 @@ class Council(Mechanism):
         self.members = member_mask(model, self.params.members)
         self.n = int(self.members.sum()) * self.params.representatives_per_member  # people
         self.meetings = 0
-        self.duplicates_stopped = 0
         self.capacity_shift = np.zeros(model.orgs.size, dtype=np.int64)  # places moved so far
 
     def effectiveness(self, model: ModelView) -> float:
-        """Share of known duplicates stopped at a meeting (0..1)."""
+        """How well a meeting plans (0..1): scales the share of spare places moved."""
         p = self.params
-        friction = 1.0 - 0.5 * model.coordination_support
-        eff = group_efficiency(self.n, p.contention * friction, p.coherence * friction)
+        f = friction(model.coordination_support)
+        eff = group_efficiency(self.n, p.contention * f, p.coherence * f)
         return float(np.clip(p.active_share * eff, 0.0, 1.0))
 
     def meets(self, model: ModelView) -> bool:
@@ -63,30 +58,7 @@ class Council(Mechanism):
         if not self.meets(model) or not self.members.any():
             return
         self.meetings += 1
-        effect = self.effectiveness(model)
-        self.reconcile(model, effect)
-        self.plan(model, effect)
-
-    def reconcile(self, model: ModelView, effect: float) -> None:
-        """Stop duplicates among members: keep the earliest case (or waiting row) of each need."""
-        n_cases = len(model.book.cases)
-        tables = (model.book.cases, model.book.waiting)
-        keys = np.concatenate([t.pair for t in tables])
-        orgs = np.concatenate([t.org for t in tables]).astype(np.int64)
-        member = self.members[orgs]
-        is_case = np.arange(len(keys)) < n_cases
-        rows = np.flatnonzero(member)
-        order = rows[np.lexsort((rows, ~is_case[rows], keys[rows]))]
-        dup = np.zeros(len(order), dtype=bool)
-        dup[1:] = keys[order][1:] == keys[order][:-1]
-        pairs_with_dup = sorted_unique(keys[order][dup])
-        detected = model.streams["council"].random(len(pairs_with_dup)) < effect
-        known = contains(pairs_with_dup[detected], keys[order])
-        drop = np.zeros(len(keys), dtype=bool)
-        drop[order[dup & known]] = True
-        self.duplicates_stopped += int(drop.sum())
-        model.book.cases.keep(~drop[:n_cases])
-        model.book.waiting.keep(~drop[n_cases:])
+        self.plan(model, self.effectiveness(model))
 
     def plan(self, model: ModelView, effect: float) -> None:
         """Move spare places (at equal cost) to long waiting lists; aim outreach at unmet need."""
@@ -113,4 +85,5 @@ class Council(Mechanism):
         p = self.params
         meeting = self.n * p.staff_hours_per_meeting * p.staff_hour_cost if (
             self.meets(model) and self.n) else 0.0
-        return meeting + p.secretariat_per_year / WEEKS_PER_YEAR
+        secretariat = p.secretariat_per_member_per_year * int(self.members.sum())
+        return meeting + secretariat / WEEKS_PER_YEAR

@@ -3,8 +3,9 @@
 Seen in: Brazil's municipal coordinator, Korea's team of at least two officials staying at least
 five years, France's municipal focal point.
 
-While staffed, the team lowers a council's friction and speeds a platform's ramp-up (through the
-model's ``coordination_support`` = share of posts filled x ``support``) and follows up referrals
+While staffed, the team lowers a council's and a case conference's friction and speeds a
+platform's ramp-up (through the model's ``coordination_support`` = share of posts filled x
+``support``) and follows up referrals
 (a referral that would be lost is rescued with probability ``follow_up`` x staffed share).
 Officials leave at the turnover rate; a post stays vacant ``vacancy_weeks`` before a successor
 arrives. Cost: salaries of the officials in post.

@@ -2,7 +2,8 @@
 
 Private providers take a public subsidy per child and in exchange reserve ``quota_share`` of
 their free places for marginalised families, whose fee is waived by ``fee_waiver`` (which raises
-their take-up). Cost: the subsidy for every marginalised family in a subsidised place each week.
+their take-up). Cost: the subsidy, paid to the provider, for every open case that started in a
+place the quota reserved (``via_quota`` in the caseload), each week.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class PppQuota(Mechanism):
 
     def setup(self, model: ModelView) -> None:
         self.providers = member_mask(model, self.params.providers)
+        self._paid = np.zeros(model.orgs.size)  # this week's subsidy per organisation
         self._before = (model.orgs.quota_share.copy(), model.orgs.priority.copy())
 
     def start(self, model: ModelView) -> None:
@@ -40,10 +42,16 @@ class PppQuota(Mechanism):
         model.orgs.quota_share[:], model.orgs.priority[:] = self._before
         model.refresh_access()
 
-    def subsidised_places(self, model: ModelView) -> int:
+    def subsidised_places(self, model: ModelView) -> np.ndarray:
+        """(O,) open cases at the chosen providers that came through the quota's reserved places."""
         cases = model.book.cases
-        marginalised = model.pop.marginalised[cases.family]
-        return int(np.count_nonzero(self.providers[cases.org] & marginalised))
+        org = cases.org[cases.via_quota]
+        return np.bincount(org[self.providers[org]], minlength=model.orgs.size)
 
     def weekly_cost(self, model: ModelView) -> float:
-        return self.subsidised_places(model) * self.params.subsidy_per_child_per_week
+        self._paid = self.subsidised_places(model) * self.params.subsidy_per_child_per_week
+        return float(self._paid.sum())
+
+    def paid_to(self, model: ModelView) -> np.ndarray:
+        """The subsidy goes to the providers holding the quota places."""
+        return self._paid

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from sim.core.model import CoordinationModel
 
 SOURCE_SEEKING, SOURCE_OUTREACH, SOURCE_REFERRAL = 0, 1, 2
+SOURCE_HUB = 3  # queued by a family hub after its multi-sector assessment (integrated platform)
 
 
 def seek_help(model: CoordinationModel) -> None:

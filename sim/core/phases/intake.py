@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.arrays import add_counts, cumsum_in_groups, first_of_each, pair_key, row_key, select
+from sim.core.arrays import (
+    add_counts,
+    cumsum_in_groups,
+    first_of_each,
+    pair_key,
+    row_key,
+    run_lengths,
+    run_starts,
+    select,
+)
 from sim.core.phases.finding import SOURCE_REFERRAL
 
 if TYPE_CHECKING:
@@ -48,6 +57,7 @@ def take_in(model: CoordinationModel) -> None:
     assessed = ~reuses_record
     earlier = pop.assessed.ravel()[pairs] > 0
     duplicate = assessed & (earlier | ~first_of_each(np.where(assessed, pairs, -1 - pairs)))
+    cross_sector = assessed & ~duplicate & _assessed_in_another_sector(pop, fam, sec, assessed)
     spent = np.bincount(org, weights=cost, minlength=orgs.size)
     orgs.budget -= spent
     add_counts(pop.assessed.reshape(-1), pairs[assessed])
@@ -60,4 +70,23 @@ def take_in(model: CoordinationModel) -> None:
         led.assessments_duplicate += float(duplicate.sum())
         led.assessment_spend += float(cost.sum())
         led.assessment_spend_duplicate += float(cost[duplicate].sum())
+        led.assessments_cross_sector += float(cross_sector.sum())
+        led.assessment_spend_cross_sector += float(cost[cross_sector].sum())
         led.add_by_org(spent, org[duplicate])
+
+
+def _assessed_in_another_sector(pop, fam: np.ndarray, sec: np.ndarray,
+                                assessed: np.ndarray) -> np.ndarray:
+    """Mask of this week's applications whose family was already assessed in another sector:
+    for an episode still open (earlier weeks, or a hub's assessment), or earlier in this batch
+    (its first assessed row in the batch sets the family's sector this week)."""
+    before = (pop.assessed[fam] > 0) & (pop.need_start[fam] >= 0)  # (n, S)
+    before[np.arange(len(fam)), sec] = False
+    other = before.any(axis=1)
+    rows = np.flatnonzero(assessed)
+    if len(rows):
+        order = rows[np.argsort(fam[rows], kind="stable")]
+        starts = run_starts(fam[order])
+        first_sector = np.repeat(sec[order[starts]], run_lengths(starts, len(order)))
+        other[order] |= sec[order] != first_sector
+    return other

@@ -44,12 +44,14 @@ def drop_seen_duplicates(model: CoordinationModel) -> None:
     w.keep(~(served & sees))
 
 
-def choose_new_cases(model: CoordinationModel) -> np.ndarray:
-    """Indices of waiting rows offered a place this week (capacity and priority rule)."""
+def choose_new_cases(model: CoordinationModel, with_quota: bool = False):
+    """Indices of waiting rows offered a place this week (capacity and priority rule); with
+    ``with_quota``, also the number of them (the first ones) offered a place a quota reserves."""
     w, orgs, pop = model.book.waiting, model.orgs, model.pop
     free = np.maximum(orgs.capacity - np.bincount(model.book.cases.org, minlength=orgs.size), 0)
     if len(w) == 0 or not free.any():
-        return np.zeros(0, dtype=np.int64)
+        none = np.zeros(0, dtype=np.int64)
+        return (none, 0) if with_quota else none
     org = w.org.astype(np.int64)
     marg = pop.marginalised[w.family]
     reserved = np.minimum(np.floor(orgs.quota_share * free + 0.5).astype(np.int64), free)
@@ -66,13 +68,14 @@ def choose_new_cases(model: CoordinationModel) -> np.ndarray:
     order = rest[np.lexsort((rest, w.since[rest], ~vulnerable_first[rest], ~w.fast_track[rest], org[rest]))]
     rank = rank_in_groups(org[order])
     second = order[rank < left[org[order]]]
-    return np.concatenate([first, second])
+    offered = np.concatenate([first, second])
+    return (offered, len(first)) if with_quota else offered
 
 
 def serve(model: CoordinationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run one week of service; return (family, sector, org) of the cases started this week."""
     drop_seen_duplicates(model)
-    offered = choose_new_cases(model)
+    offered, n_reserved = choose_new_cases(model, with_quota=True)
     pop, orgs, cases, w = model.pop, model.orgs, model.book.cases, model.book.waiting
     n_old = len(cases)
     fam, sec, org = w.family[offered], w.sector[offered].astype(np.int64), w.org[offered]
@@ -82,9 +85,11 @@ def serve(model: CoordinationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     paid = _within_budget(orgs, np.concatenate([cases.org, org]),
                           np.concatenate([cases.weekly_cost, weekly]))
     starts = paid[n_old:]
+    via_quota = np.arange(len(offered)) < n_reserved  # offered a place a quota reserves (pass 1)
     cases.append(family=fam[starts], sector=sec[starts], org=org[starts],
                  weeks_left=model.sectors.service_weeks[sec[starts]], weekly_cost=weekly[starts],
-                 duplicate=np.zeros(np.count_nonzero(starts), dtype=bool))
+                 duplicate=np.zeros(np.count_nonzero(starts), dtype=bool),
+                 via_quota=via_quota[starts])
     taken = offered[starts]
     _record_referral_waits(model, w.family[taken], w.since[taken], w.referred[taken])
     keep_waiting = np.ones(len(w), dtype=bool)
@@ -163,7 +168,21 @@ def _charge_week(model: CoordinationModel, paid: np.ndarray) -> None:
         led.service_spend += float(spend.sum())
         led.service_spend_duplicate += float(cases.weekly_cost[paid][dup].sum())
         led.add_by_org(spend, cases.org[paid][dup])
+        led.org_fee_revenue += _fee_revenue(model, paid)
     done = cases.weeks_left <= 0
     if done.any():
         pairs = sorted_unique(cases.pair[done])
         end_episodes(model, pairs, MET)
+
+
+def _fee_revenue(model: CoordinationModel, paid: np.ndarray) -> np.ndarray:
+    """(O,) fees private providers charge for this week's paid cases: ``fee x unit_cost`` per
+    paid service week, ``fee_marginalised x unit_cost`` for a marginalised family (a quota's
+    waiver); departments and NGOs charge none."""
+    orgs, cases = model.orgs, model.book.cases
+    if orgs.funded.all():
+        return np.zeros(orgs.size)
+    org = cases.org[paid]
+    fee = np.where(model.pop.marginalised[cases.family[paid]], orgs.fee_marginalised[org], orgs.fee[org])
+    charged = fee * orgs.unit_cost[org] * ~orgs.funded[org]
+    return np.bincount(org, weights=charged, minlength=orgs.size)
