@@ -115,7 +115,7 @@ class IntegratedPlatform(Mechanism):
     def _see_families(self, model: ModelView) -> None:
         """This week's families at the hubs: walk-ins and outreach, up to the slots; one
         multi-sector assessment each, then fast-tracked applications to partners."""
-        pop, week, fp = model.pop, model.week, model.params.families
+        pop, week = model.pop, model.week
         pairs = model.book.unserved_pairs(not_waiting=True)
         if not self.sectors.all():
             (pairs,) = select(self.sectors[pairs % pop.n_sectors], pairs)
@@ -128,13 +128,8 @@ class IntegratedPlatform(Mechanism):
         home = pop.neighbourhood[family]
         rng = model.streams["platform"]
         # walk-ins: as seeking a provider (7.3), the trip to the nearest hub instead of a provider's
-        sought = pop.last_sought.reshape(-1)[pairs]
-        ready = np.logical_or.reduceat((sought < 0) | (week - sought >= fp.patience_weeks), starts)
-        escalated = np.logical_or.reduceat(pop.escalated.reshape(-1)[pairs], starts)
-        willing = fp.seek_probability * pop.awareness[family] * pop.trust[family]
-        willing *= np.where(pop.marginalised[family], 1.0 - fp.stigma_marginalised, 1.0)
-        willing *= np.where(escalated, 2.0, 1.0)
-        comes = ready & (rng.random(len(family)) < np.minimum(willing, 1.0) * self.reach[home])
+        draw = rng.random(len(family))
+        comes = self._walk_ins(model, pairs, starts, lengths, family, home, draw)
         # outreach: the hub's workers visit families in need in its own neighbourhood, at random
         # (families are sorted by neighbourhood, so a random key within it orders each one)
         visited = np.zeros(len(family), dtype=bool)
@@ -160,6 +155,34 @@ class IntegratedPlatform(Mechanism):
         if model.ledger.counts(week):
             self.families_assessed += self.assessed_this_week
             self.outreach_visits += self.visits_this_week
+
+    def _walk_ins(self, model, pairs, first, lengths, family, home, draw) -> np.ndarray:
+        """Mask of the families (one per run of ``pairs``, starting at ``first``, ``lengths``
+        long) that walk in this week: ready (past
+        their patience), and ``draw`` below willingness x the trip's decay. Only families whose
+        draw is below the highest possible chance are looked at (the same result, less work)."""
+        pop, week, fp = model.pop, model.week, model.params.families
+        comes = np.zeros(len(family), dtype=bool)
+        most = 2.0 * fp.seek_probability * self.reach[home]  # escalated, fully aware and trusting
+        (maybe,) = np.nonzero(draw < most)
+        (keep,) = np.nonzero(draw[maybe] < most[maybe] * pop.awareness[family[maybe]]
+                             * pop.trust[family[maybe]])
+        maybe = maybe[keep]
+        if not len(maybe):
+            return comes
+        # the candidates' pairs: each family's run of ``pairs`` starts at ``first``
+        n = lengths[maybe]
+        starts = np.r_[0, np.cumsum(n)[:-1]]
+        rows = pairs[np.repeat(first[maybe] - starts, n) + np.arange(int(n.sum()))]
+        sought = pop.last_sought.reshape(-1)[rows]
+        ready = np.logical_or.reduceat((sought < 0) | (week - sought >= fp.patience_weeks), starts)
+        escalated = np.logical_or.reduceat(pop.escalated.reshape(-1)[rows], starts)
+        f = family[maybe]
+        willing = fp.seek_probability * pop.awareness[f] * pop.trust[f]
+        willing *= np.where(pop.marginalised[f], 1.0 - fp.stigma_marginalised, 1.0)
+        willing *= np.where(escalated, 2.0, 1.0)
+        comes[maybe] = ready & (draw[maybe] < np.minimum(willing, 1.0) * self.reach[home[maybe]])
+        return comes
 
     def _partner_access(self, model, family, orgs):
         return access_weights(model, family, orgs) * self.partners[orgs]

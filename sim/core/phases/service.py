@@ -180,9 +180,11 @@ def _fee_revenue(model: CoordinationModel, paid: np.ndarray) -> np.ndarray:
     paid service week, ``fee_marginalised x unit_cost`` for a marginalised family (a quota's
     waiver); departments and NGOs charge none."""
     orgs, cases = model.orgs, model.book.cases
-    if orgs.funded.all():
+    private = ~orgs.funded
+    if not private.any():
         return np.zeros(orgs.size)
-    org = cases.org[paid]
-    fee = np.where(model.pop.marginalised[cases.family[paid]], orgs.fee_marginalised[org], orgs.fee[org])
-    charged = fee * orgs.unit_cost[org] * ~orgs.funded[org]
-    return np.bincount(org, weights=charged, minlength=orgs.size)
+    (rows,) = np.nonzero(paid & private[cases.org])  # only private providers' cases are looked at
+    group = cases.org[rows].astype(np.int64) * 2 + model.pop.marginalised[cases.family[rows]]
+    weeks = np.bincount(group, minlength=2 * orgs.size).reshape(orgs.size, 2)
+    fee = weeks[:, 0] * orgs.fee + weeks[:, 1] * orgs.fee_marginalised
+    return np.where(private, fee * orgs.unit_cost, 0.0)
