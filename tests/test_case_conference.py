@@ -13,6 +13,10 @@ from sim.scenario.presets import PAYERS, PRESETS
 from sim.scenario.schema import WEEKS_PER_YEAR
 from tests.test_mechanisms import WEEKS, city, mechanism, run, spend
 
+# each mechanism's detailed pairs: in `make test`, not in the quick loop (`-m "not slow"`),
+# which keeps one test of each in tests/test_mechanisms.py
+pytestmark = pytest.mark.slow
+
 MONEY = {"coordination_cost", "total_cost", "cost_per_need_met", "cost_per_child_reached"}
 EVERYONE = {"members": "all", "meetings_per_year": 12, "attendance": 1.0,
             "case_knowledge_per_representative": 1.0, "turnover_per_year": 0.0}

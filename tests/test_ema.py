@@ -11,35 +11,35 @@ import pytest
 
 import sim
 from sim.core.metrics import METRIC_NAMES
+from sim.ema import UNCERTAINTIES, ema_model
 from sim.experiments.plan import replication_seeds
 from sim.scenario.presets import PRESETS
 
-pytest.importorskip("ema_workbench")
-warnings.filterwarnings("ignore", message="ipyparallel not installed")
+# the adapter's tests import the EMA Workbench (seconds): in `make test`, not in the quick loop
+pytestmark = pytest.mark.slow
 
-from ema_workbench import (  # noqa: E402
-    CategoricalParameter,
-    IntegerParameter,
-    RealParameter,
-    Sample,
-    SequentialEvaluator,
-)
 
-from sim.ema import UNCERTAINTIES, ema_model  # noqa: E402
+@pytest.fixture(scope="module")
+def ema():
+    """The EMA Workbench, imported when a test needs it (its import inspects the call stack for
+    seconds, which would slow the collection of every quick test run)."""
+    warnings.filterwarnings("ignore", message="ipyparallel not installed")
+    return pytest.importorskip("ema_workbench")
+
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {"city__families": 300, "time__warmup_weeks": 6}
 METRICS = ["coverage", "coverage_marginalised", "duplication_rate", "total_cost"]
 
 
-def test_model_declares_uncertainties_levers_and_outcomes():
+def test_model_declares_uncertainties_levers_and_outcomes(ema):
     model = ema_model("base", years=0.6, replications=3, seed=4, **TINY)
     names = [u.name for u in model.uncertainties]
     assert names == [k.replace(".", "__") for k in UNCERTAINTIES]
-    assert isinstance(model.uncertainties["families__patience_weeks"], IntegerParameter)
-    assert isinstance(model.uncertainties["families__seek_probability"], RealParameter)
+    assert isinstance(model.uncertainties["families__patience_weeks"], ema.IntegerParameter)
+    assert isinstance(model.uncertainties["families__seek_probability"], ema.RealParameter)
     lever = model.levers["coordination"]
-    assert isinstance(lever, CategoricalParameter)
+    assert isinstance(lever, ema.CategoricalParameter)
     assert [c.value for c in lever.categories] == list(PRESETS)
     assert [o.name for o in model.outcomes] == list(METRIC_NAMES)
     assert [r["seed"] for r in model.replications] == replication_seeds(4, 3)
@@ -55,11 +55,11 @@ def test_function_takes_numpy_values_and_runs_sims_own_code():
     assert out == pytest.approx({m: same.summary[m] for m in METRICS})
 
 
-def test_perform_experiments_with_emas_sequential_evaluator():
+def test_perform_experiments_with_emas_sequential_evaluator(ema):
     model = ema_model("base", years=0.6, replications=2, metrics=METRICS, **TINY)
-    policies = [Sample("silos", coordination="silos", funding__budget_scale=1.0),
-                Sample("registry", coordination="shared_registry", funding__budget_scale=1.0)]
-    with SequentialEvaluator(model) as evaluator:
+    policies = [ema.Sample("silos", coordination="silos", funding__budget_scale=1.0),
+                ema.Sample("registry", coordination="shared_registry", funding__budget_scale=1.0)]
+    with ema.SequentialEvaluator(model) as evaluator:
         experiments, outcomes = evaluator.perform_experiments(
             scenarios=3, policies=policies, uncertainty_sampling_kwargs={"rng": 1})
     assert len(experiments) == 6 and set(experiments["policy"]) == {"silos", "registry"}

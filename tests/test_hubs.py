@@ -16,6 +16,10 @@ from sim.scenario.schema import WEEKS_PER_YEAR
 from tests.conftest import hand_built
 from tests.test_mechanisms import WEEKS, city, mechanism, run, spend
 
+# the hubs' detailed pairs: in `make test`, not in the quick loop (`-m "not slow"`), which keeps
+# the platform's tests in tests/test_mechanisms.py
+pytestmark = pytest.mark.slow
+
 SECTORS = ("health", "nutrition", "early_learning")
 
 

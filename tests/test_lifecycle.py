@@ -50,6 +50,7 @@ def test_set_up_cost_is_paid_at_the_start_and_not_before():
     assert ts.loc[WARMUP + START, "coordination_cost"] == pytest.approx(5000.0)
 
 
+@pytest.mark.slow
 def test_ramp_up_counts_from_the_start_not_from_the_first_week_of_the_run():
     hubs = {"hubs": 2, "ramp_up_weeks": 10}
     early = mechanism(dated({"integrated_platform": {**hubs, "start_week": -WARMUP}}),
@@ -103,6 +104,7 @@ def test_the_payer_budget_falls_by_the_cost_and_an_outside_funder_leaves_budgets
     np.testing.assert_array_equal(payer_budget[others], silos.orgs.budget[others])
 
 
+@pytest.mark.slow
 def test_members_pay_pro_rata_to_their_yearly_budgets():
     council = {"council": {"members": ["health_dept", "ngo"], "meetings_per_year": 0,
                            "secretariat_per_member_per_year": 26_000.0,
@@ -127,6 +129,7 @@ def test_bad_dates_and_payers_are_refused_naming_the_key(block, message):
         city(block, time={"years": 1, "warmup_weeks": WARMUP})
 
 
+@pytest.mark.slow
 def test_the_workshop_chart_marks_a_late_start_and_not_a_start_with_measurement():
     from sim.app.charts import mechanism_starts
 

@@ -88,6 +88,15 @@ def test_auto_enrolment_brings_registered_families_in():
 
 
 # -- council (joint planning; reconciliation is the case conference's: tests/test_case_conference.py)
+def test_case_conference_stops_duplicates_and_one_that_never_meets_stops_none():
+    everyone = {"members": "all", "attendance": 1.0, "case_knowledge_per_representative": 1.0}
+    meets = run(city({"case_conference": everyone}))
+    idle = run(city({"case_conference": {**everyone, "meetings_per_year": 0}}))
+    assert mechanism(meets, "case_conference").duplicates_stopped > 0
+    assert mechanism(idle, "case_conference").duplicates_stopped == 0
+    assert meets.ledger.service_weeks_duplicate < idle.ledger.service_weeks_duplicate
+
+
 def test_council_that_never_meets_changes_only_cost():
     silos = run(city())
     idle = run(city({"council": {"meetings_per_year": 0,

@@ -12,6 +12,10 @@ from sim.core.model import CoordinationModel
 from sim.scenario.presets import PRESETS
 from tests.test_mechanisms import city, mechanism, run
 
+# each mechanism's detailed pairs: in `make test`, not in the quick loop (`-m "not slow"`),
+# which keeps one test of each in tests/test_mechanisms.py
+pytestmark = pytest.mark.slow
+
 LEAD, TERM, EVERY = 6, 10, 26
 # health is capacity-bound: plenty of money, few places, a long waiting list (2-week services)
 BOUND = {"organisations": {"health_dept": {"capacity": 10,

@@ -49,6 +49,7 @@ def test_the_pages_sliders_are_the_declared_ranges(slider, key):
         LEVERS[key].low, LEVERS[key].high, LEVERS[key].label)
 
 
+@pytest.mark.slow
 def test_the_ema_adapter_samples_the_declared_ranges():
     pytest.importorskip("ema_workbench")
     from sim.ema import LEVERS as EMA_LEVERS

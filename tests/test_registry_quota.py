@@ -12,6 +12,10 @@ from sim.core.coordination.shared_registry import means_test
 from sim.core.model import CoordinationModel
 from tests.test_mechanisms import city, mechanism, run, spend
 
+# each mechanism's detailed pairs: in `make test`, not in the quick loop (`-m "not slow"`),
+# which keeps one test of each in tests/test_mechanisms.py
+pytestmark = pytest.mark.slow
+
 
 def stepped(scenario, each_week) -> CoordinationModel:
     """Run ``scenario`` week by week, calling ``each_week(model)`` after every step."""
