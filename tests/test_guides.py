@@ -6,7 +6,7 @@ Each ``sh`` block line of docs/guide-*.md is classified and checked; nothing is 
 - ``sim validate``, ``sim report``, ``sim reproduce`` and ``sim run --list-coordination`` run as
   shown;
 - ``sim run`` runs as shown plus a small-city override (300 families, 6 warm-up weeks, at most
-  0.6 years);
+  0.6 years); ``sim patterns`` likewise (0.6 years, one worker);
 - ``sim sweep`` and ``sim sensitivity`` first validate the experiment file as shown, then run a
   shrunk copy of it (2 replications, the small city; Morris with 2 trajectories) on one worker
   into the folder the command names, so later ``report`` and ``reproduce`` lines have results;
@@ -117,6 +117,9 @@ class Runner:
                     continue
                 cleaned.append(word)
             assert main([*cleaned, *SMALL, *years, "--quiet"]) == 0, argv
+            return "ran (small city)"
+        if command == "patterns":
+            assert main([*argv, *SMALL, "--years", "0.6", "--workers", "1", "--quiet"]) == 0, argv
             return "ran (small city)"
         if command == "app":
             return "parsed"

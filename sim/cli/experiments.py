@@ -1,4 +1,4 @@
-"""The experiment commands of `sim`: sweep, sensitivity, report, reproduce."""
+"""The experiment commands of `sim`: sweep, sensitivity, report, reproduce, patterns."""
 
 from __future__ import annotations
 
@@ -42,6 +42,22 @@ def add_parsers(sub, positive_int) -> None:
     repro.add_argument("folder", help="results folder of a sweep")
     repro.add_argument("--sample", type=positive_int, help="re-run only K runs chosen at random")
     repro.add_argument("--workers", type=positive_int, default=1)
+
+    pat = sub.add_parser("patterns", help="check the patterns from the evidence (docs/model.md "
+                         "section 1) against a scenario: one row per pattern, holds or not")
+    pat.add_argument("scenario", help="scenario YAML file")
+    pat.add_argument("--replications", type=positive_int, default=10,
+                     help="replications per run (at least 2; default: 10)")
+    pat.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
+                     help="parallel workers (default: all cores)")
+    pat.add_argument("--years", type=float, help="simulated years (default: the scenario's)")
+    pat.add_argument("--seed", type=int, help="base seed of the replication seeds "
+                     "(default: the scenario's seed)")
+    pat.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override any parameter, e.g. city.families=2000 (repeatable)")
+    pat.add_argument("--json", action="store_true", help="print the rows as a JSON list")
+    pat.add_argument("--quiet", action="store_true", help="no progress output")
+    limits.add_options(pat)
 
 
 def experiment_folder(plan, out: str | None) -> Path:
@@ -104,6 +120,39 @@ def _run(plan, args):
     return store
 
 
+def cmd_patterns(args) -> int:
+    """Run the scenario (and the presets some patterns compare with silos) and print the rows.
+
+    Exit 0 whether or not patterns hold: it is a diagnosis, not a validation.
+    """
+    import json
+    import math
+
+    from sim.experiments.patterns import format_table, run_patterns
+
+    if not Path(args.scenario).is_file():
+        raise ConfigError(f"{args.scenario}: no such scenario file")
+    overrides = list(args.overrides)
+    if args.years is not None:
+        if not math.isfinite(args.years) or args.years <= 0:
+            raise ConfigError(f"--years: expected a positive number of years, got {args.years}")
+        overrides.append(f"time.years={args.years!r}")
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise ConfigError(f"--seed: expected 0 <= seed < 2^63, got {args.seed}")
+    progress = None if args.quiet else Progress(0, "patterns")
+    try:
+        record = run_patterns(args.scenario, overrides, args.replications, args.workers,
+                              args.seed, progress, args.max_memory)
+    finally:
+        if progress is not None:
+            progress.close()
+    if args.json:
+        print(json.dumps(record.rows, indent=2))
+    else:
+        print(format_table(record))
+    return 0
+
+
 def cmd_report(args) -> int:
     from sim.experiments.report import write_report
 
@@ -123,14 +172,15 @@ def cmd_reproduce(args) -> int:
 class Progress:
     """A tqdm bar on a terminal; plain log lines (every 10% or 30 s) otherwise."""
 
-    def __init__(self, total: int):
+    def __init__(self, total: int, label: str = "sweep"):
         self.total = total
+        self.label = label
         self.bar = None
         self.last = time.monotonic()
         if sys.stderr.isatty():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="run", desc="sweep")
+            self.bar = tqdm(total=total, unit="run", desc=label)
 
     def __call__(self, done: int, todo: int, row: dict) -> None:
         if self.bar is not None:
@@ -143,7 +193,7 @@ class Progress:
         step = max(todo // 10, 1)
         if done == todo or done % step == 0 or time.monotonic() - self.last > 30:
             self.last = time.monotonic()
-            print(f"sweep: {done}/{todo} runs done", file=sys.stderr, flush=True)
+            print(f"{self.label}: {done}/{todo} runs done", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -151,5 +201,5 @@ class Progress:
 
 
 COMMANDS = {"sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "report": cmd_report,
-            "reproduce": cmd_reproduce}
+            "reproduce": cmd_reproduce, "patterns": cmd_patterns}
 __all__ = ["COMMANDS", "ConfigError", "add_parsers"]
