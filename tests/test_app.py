@@ -306,3 +306,15 @@ def test_a_session_beyond_the_bound_closes_an_idle_one_or_is_refused(monkeypatch
     assert app.admit_session() and closed == [(idle, "evicted")]
     monkeypatch.setattr(kc, "contexts", {k: Context(kc.PageStatus.CONNECTED) for k in "abc"})
     assert not app.admit_session()
+
+
+def test_one_format_for_every_number_people_read():
+    from sim.core.metrics import format_value as table_format
+
+    assert table_format(0.12345, "share") == "0.123"
+    assert table_format(241.0, "assessments") == "241"
+    assert table_format(306.1353, "money per need") == "306.14"
+    assert table_format(7_247_448.0, "money") == "7,247,448"
+    assert table_format(float("nan"), "money") == "n/a"
+    assert table_format(0.042, "share points", style="card") == "+4.2"
+    assert format_value(0.042, "share points") == "+4.2"  # the cards use the same function

@@ -26,6 +26,7 @@ import numpy as np
 from mesa import Model
 
 from sim.core.metrics import METRIC_INFO, by_neighbourhood
+from sim.core.metrics import format_value as metric_format
 from sim.core.model import CoordinationModel
 from sim.errors import ConfigError
 from sim.scenario.loading import read_with_extends, scenario_from_dict, select_coordination
@@ -424,12 +425,8 @@ PRESET_TEXT: dict[str, str] = {name: DESCRIPTIONS.get(name, "") for name in PRES
 
 
 def format_value(value: float, kind: str) -> str:
-    """A headline number as shown on a card."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    if kind == "share":
-        return f"{100 * value:.1f}%"
-    return f"{value:,.0f}"
+    """A headline number as shown on a card (:func:`sim.core.metrics.format_value`, card style)."""
+    return metric_format(value, kind, style="card")
 
 
 def _amount(value: float) -> str:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from sim.cli import experiments as cli_experiments
-from sim.core.metrics import units
+from sim.core.metrics import format_value, units
 from sim.errors import ConfigError, InvariantError
 from sim.scenario import limits
 from sim.scenario.loading import load_scenario, read_yaml
@@ -212,17 +212,9 @@ def format_summary(summary: dict[str, float], sectors: list[str], manifest: dict
     width = max(map(len, summary))
     lines = [head, "", f"{'metric':<{width}}  {'value':>14}  unit", "-" * (width + 30)]
     for name, value in summary.items():
-        shown = "n/a" if value != value else _fmt(value, unit[name])
+        shown = format_value(value, unit[name])
         lines.append(f"{name:<{width}}  {shown:>14}  {unit[name]}")
     return "\n".join(lines)
-
-
-def _fmt(value: float, unit: str) -> str:
-    if unit.startswith("share"):
-        return f"{value:.3f}"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.2f}"
 
 
 def cmd_app(args) -> int:

@@ -6,6 +6,7 @@ Formulas and units are documented in ``docs/model.md``; ratios with an empty den
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -269,6 +270,28 @@ SECTOR_COVERAGE_PREFIX = "coverage."
 def sector_metric_name(sector: str) -> str:
     """Name of the coverage metric of one sector, e.g. ``coverage.health``."""
     return SECTOR_COVERAGE_PREFIX + sector
+
+
+def format_value(value: float | None, unit: str, style: str = "table") -> str:
+    """One number as people read it, the same everywhere (the run summary, the report, the
+    workshop's cards, ``sim patterns``): ``"n/a"`` when missing or not a number.
+
+    ``style="table"`` (printed tables): shares with 3 decimals, whole numbers and amounts of 1,000
+    or more without decimals (with thousands separators), other numbers with 2 decimals.
+    ``style="card"`` (for people who do not code): shares as percentages with 1 decimal, share
+    points signed (``+4.2``), other numbers whole with separators.
+    """
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if style == "card":
+        if unit == "share points":
+            return f"{100 * value:+.1f}"
+        if unit.startswith("share"):
+            return f"{100 * value:.1f}%"
+        return f"{value:,.0f}"
+    if unit.startswith("share"):
+        return f"{value:.3f}"
+    return f"{value:,.0f}" if abs(value) >= 1000 or float(value).is_integer() else f"{value:.2f}"
 
 
 def units(sectors: list[str]) -> dict[str, str]:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.core.metrics import format_value
 from sim.errors import ConfigError
 from sim.experiments.plan import replication_seeds
 from sim.experiments.stats import mean_ci
@@ -357,13 +358,8 @@ def _number(x: float) -> float | None:
 
 # ------------------------------------------------------------------------- table
 def fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "n/a"
-    if unit == "share":
-        return f"{100 * value:.1f}%"
-    if unit == "points":
-        return f"{100 * value:+.1f}"
-    return f"{value:,.0f}"
+    """A pattern's number, card style (``points``: share points, signed)."""
+    return format_value(value, "share points" if unit == "points" else unit, style="card")
 
 
 def format_table(record: PatternRun) -> str:

@@ -5,13 +5,13 @@ Reads only what the sweep wrote (plan.json and the Parquet parts); never runs th
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.core.metrics import METRIC_NAMES, SECTOR_COVERAGE_PREFIX, units
+from sim.core.metrics import format_value as _fmt
 from sim.errors import ConfigError
 from sim.experiments import plots
 from sim.experiments.plan import Plan
@@ -91,14 +91,6 @@ def write_report(folder: Path, reference: str | None = None) -> Path:
     path = folder / "report.md"
     _atomic_write(path, text.encode())
     return path
-
-
-def _fmt(value: float, unit: str) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    if unit.startswith("share"):
-        return f"{value:.3f}"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.2f}"
 
 
 def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder) -> str:
