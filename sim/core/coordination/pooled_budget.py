@@ -131,13 +131,11 @@ class PooledBudget(Mechanism):
         pay = np.minimum(places * orgs.unit_cost, self.committed)  # this week's running money
         self.committed -= pay
         orgs.budget += pay
-        # a closed place stays while a case is in it (no new case takes it)
-        caseload, _ = model.book.by_org()
-        others = orgs.capacity - self.places_added
-        added = np.maximum(places, np.clip(caseload - others, 0, self.places_added))
-        if (added != self.places_added).any():
-            self.places_added = added
-            model.levers.capacity.add(self.name, added)
+        # a closed place's case runs to its end; no new case starts while the member holds more
+        # cases than places (the service phase's rule)
+        if (places != self.places_added).any():
+            self.places_added = places
+            model.levers.capacity.add(self.name, places)
         keep = self._closes > week
         if not keep.all():
             self._org, self._places = self._org[keep], self._places[keep]
