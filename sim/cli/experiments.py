@@ -1,4 +1,4 @@
-"""The experiment commands of `sim`: sweep, sensitivity, report, reproduce, patterns."""
+"""The experiment commands of `sim`: sweep, sensitivity, report, reproduce, patterns, calibrate."""
 
 from __future__ import annotations
 
@@ -42,6 +42,23 @@ def add_parsers(sub, positive_int) -> None:
     repro.add_argument("folder", help="results folder of a sweep")
     repro.add_argument("--sample", type=positive_int, help="re-run only K runs chosen at random")
     repro.add_argument("--workers", type=positive_int, default=1)
+
+    cal = sub.add_parser("calibrate", help="fit a scenario's parameters to observed figures "
+                         "(Optuna, resumable) and write calibrated.yaml and calibration.md")
+    cal.add_argument("scenario", help="scenario YAML file")
+    cal.add_argument("targets", help="targets YAML file (figures, parameters with bounds)")
+    cal.add_argument("--trials", type=positive_int, default=100, help="trials (default: 100)")
+    cal.add_argument("--replications", type=positive_int, default=3,
+                     help="replications per trial, the same seeds in every trial (default: 3)")
+    cal.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
+                     help="parallel workers (default: all cores)")
+    cal.add_argument("--executor", choices=["local", "dask"], default="local")
+    cal.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler (default: LocalCluster)")
+    cal.add_argument("--out", help="results folder (default: results/<targets name>)")
+    cal.add_argument("--seed", type=int, help="seed of the sampler and the replications "
+                     "(default: the targets file's)")
+    cal.add_argument("--quiet", action="store_true", help="no progress output")
+    limits.add_options(cal)
 
     pat = sub.add_parser("patterns", help="check the patterns from the evidence (docs/model.md "
                          "section 1) against a scenario: one row per pattern, holds or not")
@@ -97,27 +114,36 @@ def cmd_sensitivity(args) -> int:
 
 def _run(plan, args):
     """Run ``plan`` into its results folder with the executor chosen on the command line."""
-    from sim.experiments.runner import make_executor, run_plan
+    from sim.experiments.runner import run_plan
     from sim.experiments.store import ResultStore
 
     limits.check_plan(plan, args.max_memory, args.workers, local=args.scheduler is None)
     store = ResultStore(experiment_folder(plan, args.out))
-    store.check_new_or_own()
-    with store.lock():  # refused before any worker starts if another sweep holds the folder
-        progress = None if args.quiet else Progress(len(plan.runs))
-        executor = make_executor(args.executor, args.workers, args.scheduler)
-        try:
-            manifest = run_plan(plan, store, executor, progress)
-        finally:
-            executor.close()
-            if progress is not None:
-                progress.close()
+    manifest, executor = _locked_run(args, store, len(plan.runs), "sweep",
+                                     lambda executor, progress: run_plan(plan, store, executor, progress))
     rate = manifest["runs_per_second"]
     print(f"{plan.spec.name}: {manifest['runs_ok']} runs ok, {manifest['runs_error']} errors, "
           f"{manifest['runs_this_invocation']} run now in {manifest['seconds_this_invocation']:.1f} s"
           + (f" ({rate:.2f} runs/s on {executor.workers} {executor.name} workers)" if rate else "")
           + f" -> {store.folder}/")
     return store
+
+
+def _locked_run(args, store, runs: int, label: str, work):
+    """Hold ``store``'s folder (refused before any worker starts if another run holds it), start
+    the executor and the progress bar, and return ``work(executor, progress)`` and the executor."""
+    from sim.experiments.runner import make_executor
+
+    store.check_new_or_own()
+    with store.lock():
+        progress = None if args.quiet else Progress(runs, label)
+        executor = make_executor(args.executor, args.workers, args.scheduler)
+        try:
+            return work(executor, progress), executor
+        finally:
+            executor.close()
+            if progress is not None:
+                progress.close()
 
 
 def cmd_patterns(args) -> int:
@@ -150,6 +176,40 @@ def cmd_patterns(args) -> int:
         print(json.dumps(record.rows, indent=2))
     else:
         print(format_table(record))
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    """Run (or resume) a calibration into its folder, then write its outputs."""
+    import shlex
+
+    from sim.experiments.calibration import (
+        CalibrationStore,
+        load_calibration,
+        run_calibration,
+        write_outputs,
+    )
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise ConfigError(f"--seed: expected 0 <= seed < 2^63, got {args.seed}")
+    command = "sim " + shlex.join(sys.argv[1:] if sys.argv[1:2] == ["calibrate"] else
+                                  ["calibrate", args.scenario, args.targets])
+    cal = load_calibration(args.scenario, args.targets, args.trials, args.replications,
+                           args.seed, command)
+    worst = max(cal.configs, key=lambda config: sum(limits.estimate(config).values()))
+    limits.check(limits.estimate(worst), args.scenario, args.max_memory, args.workers,
+                 args.scheduler is None)
+    store = CalibrationStore(Path(args.out) if args.out else DEFAULT_ROOT / cal.name)
+    runs = (cal.trials + 1) * cal.replications * len(cal.windows)
+    manifest, _ = _locked_run(args, store, runs, "calibrate", lambda executor, progress:
+                              run_calibration(cal, store, executor, progress))
+    outcome = write_outputs(cal, store.folder)
+    best = outcome.best
+    print(f"{cal.name}: {len(outcome.trials)} trials, {len(outcome.accepted)} accepted; best trial "
+          f"{int(best['trial'])} (distance {best['distance']:.4g}): "
+          + ", ".join(f"{k}={best[k]:.4g}" for k in cal.parameters)
+          + f"; {manifest['runs_this_invocation']} runs now in "
+          f"{manifest['seconds_this_invocation']:.1f} s -> {store.folder}/ (calibration.md, "
+          "calibrated.yaml)")
     return 0
 
 
@@ -201,5 +261,5 @@ class Progress:
 
 
 COMMANDS = {"sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "report": cmd_report,
-            "reproduce": cmd_reproduce, "patterns": cmd_patterns}
+            "reproduce": cmd_reproduce, "patterns": cmd_patterns, "calibrate": cmd_calibrate}
 __all__ = ["COMMANDS", "ConfigError", "add_parsers"]

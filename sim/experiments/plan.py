@@ -162,6 +162,7 @@ class ExperimentSpec(Strict):
     timeseries: list[str] = ["coverage", "coverage_marginalised", "duplication_rate",
                              "total_cost", "coordination_cost"]
     metrics: list[str] = []
+    posterior: str | None = None  # a calibration folder: parameter sets drawn per replication
     # a guard, not part of the design: left out of plan.json so plans do not change
     max_runs: Annotated[int, Field(ge=1, exclude=True)] = DEFAULT_MAX_RUNS
 
@@ -211,6 +212,8 @@ class Run:
     arm_id: str
     replication: int
     seed: int
+    draw: int | None = None  # the posterior draw (None without posterior:)
+    params: dict[str, Any] | None = None  # the drawn parameter set
 
 
 @dataclass
@@ -251,7 +254,8 @@ class Plan:
     def fingerprint(self) -> str:
         """Hash of what determines the results (arms' configs, runs and seeds)."""
         body = {"arms": [(a.arm_id, a.config) for a in self.arms],
-                "runs": [(r.run_id, r.arm_id, r.seed) for r in self.runs]}
+                "runs": [(r.run_id, r.arm_id, r.seed, *((r.params,) if r.params else ()))
+                         for r in self.runs]}
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -265,11 +269,15 @@ def _digest(data: Any, length: int = 12) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:length]
 
 
-def _resolve_scenario_path(name: str, experiment_file: Path) -> Path:
+def _candidates(name: str, experiment_file: Path) -> list[Path]:
+    """Where a relative name in an experiment file may be: beside it, one folder up, here."""
     path = Path(name)
-    candidates = [path] if path.is_absolute() else [
+    return [path] if path.is_absolute() else [
         base / path for base in (experiment_file.parent, experiment_file.parent.parent, Path.cwd())]
-    for candidate in candidates:
+
+
+def _resolve_scenario_path(name: str, experiment_file: Path) -> Path:
+    for candidate in _candidates(name, experiment_file):
         if candidate.is_file():
             return candidate
     raise ConfigError(f"{experiment_file}: scenario: no scenario file {name!r}")
@@ -396,10 +404,53 @@ def plan_from_dict(raw: dict, path: Path, source: str | None = None,
                     raise ConfigError(_same_configuration(spec, source, resolved[same], arm))
                 resolved[same] = arm
                 arms.append(arm)
+    draws = posterior_draws(spec, path, source, arms) if spec.posterior else {}
     runs = [Run(run_id=f"{arm.arm_id}-r{k:04d}", index=i * len(seeds) + k, arm_id=arm.arm_id,
-                replication=k, seed=seed)
+                replication=k, seed=seed, **draws.get(k, {}))
             for i, arm in enumerate(arms) for k, seed in enumerate(seeds)]
     return Plan(spec=spec, source=source, arms=arms, runs=runs, seeds=seeds)
+
+
+POSTERIOR_STREAM = 0x706F7374  # "post": the draws' own seed sequence, apart from the runs' seeds
+REPLICATIONS_PER_DRAW = 2  # replications 2d and 2d+1 share draw d: chance measured within draws
+
+
+def posterior_draws(spec: ExperimentSpec, path: Path, source: str, arms: list[Arm]) -> dict:
+    """Replication k -> its parameter set drawn from a calibration's accepted set.
+
+    Draw d (with replacement, uniform, from ``SeedSequence([seed, POSTERIOR_STREAM])``) serves
+    replications ``2d`` and ``2d + 1`` in every arm, so arms stay paired, and the report can
+    tell the variance between draws (parameters) from that within them (chance). Every arm is
+    validated with every drawn set here.
+    """
+    from sim.experiments.calibration import read_posterior
+
+    folder = _resolve_folder(spec.posterior, path)
+    names, frame = read_posterior(folder, source)
+    varied = {**spec.set, **spec.factors, **(spec.sample.parameters if spec.sample else {}),
+              **(spec.sensitivity.parameters if spec.sensitivity else {})}
+    for key in names:
+        if key in varied or key == "time.years" and spec.years is not None:
+            raise ConfigError(f"{source}: posterior: {key} is fitted by the calibration and also "
+                              "set or varied by the experiment; drop one of them")
+    count = math.ceil(spec.replications / REPLICATIONS_PER_DRAW)
+    rng = np.random.default_rng(np.random.SeedSequence([spec.seed, POSTERIOR_STREAM]))
+    rows = rng.integers(len(frame), size=count)
+    sets = [{k: frame.at[int(r), k] for k in names} for r in rows]
+    sets = [{k: v.item() if hasattr(v, "item") else v for k, v in s.items()} for s in sets]
+    for d, params in enumerate(sets):
+        overrides = [_override_text(k, v) for k, v in params.items()]
+        trial = int(frame.at[int(rows[d]), "trial"])
+        for arm in arms:
+            where = f"{source} (posterior draw {d}, trial {trial}, {arm.label})"
+            validate(Scenario, apply_preset(apply_overrides(arm.config, overrides)), where)
+    return {k: {"draw": k // REPLICATIONS_PER_DRAW, "params": sets[k // REPLICATIONS_PER_DRAW]}
+            for k in range(spec.replications)}
+
+
+def _resolve_folder(name: str, experiment_file: Path) -> Path:
+    candidates = _candidates(name, experiment_file)
+    return next((c for c in candidates if c.is_dir()), candidates[-1])
 
 
 def _same_configuration(spec: ExperimentSpec, source: str, first: Arm, second: Arm) -> str:

@@ -7,6 +7,7 @@ runs finish; a second invocation on the same folder runs only what is missing.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import sys
@@ -22,6 +23,7 @@ from sim.experiments.lifeline import watch_driver
 from sim.experiments.plan import Plan
 from sim.experiments.provenance import git_commit, package_versions
 from sim.experiments.store import ResultStore
+from sim.scenario.loading import apply_overrides
 
 FLUSH_SECONDS = 2.0
 DASK_MALLOC_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
@@ -57,6 +59,9 @@ def _row_head(task: dict) -> dict:
     row = {k: task[k] for k in ("run_id", "index", "arm_id", "arm", "scenario", "replication",
                                 "seed")}
     row.update(task["values"])
+    if task.get("draw") is not None:  # a posterior draw: its number and parameter set
+        row["draw"] = task["draw"]
+        row.update(task["params"])
     return row
 
 
@@ -241,9 +246,12 @@ def tasks_for(plan: Plan, skip: set[str]) -> Iterator[dict]:
         if run.run_id in skip:
             continue
         arm = arms[run.arm_id]
+        config = arm.config
+        if run.params:  # a posterior draw, validated with every arm when the plan was built
+            config = apply_overrides(config, [f"{k}={json.dumps(v)}" for k, v in run.params.items()])
         yield {"run_id": run.run_id, "index": run.index, "arm_id": arm.arm_id, "arm": arm.label,
                "scenario": arm.config["name"], "replication": run.replication, "seed": run.seed,
-               "values": arm.values, "config": arm.config,
+               "values": arm.values, "config": config, "draw": run.draw, "params": run.params,
                "timeseries": list(plan.spec.timeseries)}
 
 
@@ -298,21 +306,7 @@ def _run_locked(plan: Plan, store: ResultStore, executor, progress) -> dict:
     manifest = _manifest(plan, executor, started)
     store.write_json("manifest.json", manifest)
     clock = time.perf_counter()
-    buffer: list[dict] = []
-    last_flush = time.perf_counter()
-    finished = 0
-    try:
-        for row in executor.map_unordered(execute, tasks_for(plan, done)):
-            buffer.append(row)
-            finished += 1
-            if progress is not None:
-                progress(finished, todo, row)
-            due = time.perf_counter() - last_flush > FLUSH_SECONDS
-            if due or len(buffer) >= max(executor.workers, 1) * 2:
-                store.append(buffer)
-                buffer, last_flush = [], time.perf_counter()
-    finally:
-        store.append(buffer)
+    finished = len(stream(executor, tasks_for(plan, done), store, progress, todo=todo, keep=False))
     elapsed = time.perf_counter() - clock
     table = store.read(["status"])  # only what the counts need: memory stays flat
     manifest.update({
@@ -325,6 +319,30 @@ def _run_locked(plan: Plan, store: ResultStore, executor, progress) -> dict:
     })
     store.write_json("manifest.json", manifest)
     return manifest
+
+
+def stream(executor, tasks: Iterable[dict], store: ResultStore, progress=None, done: int = 0,
+           todo: int = 0, keep: bool = True) -> list[dict]:
+    """Run ``tasks`` on ``executor`` and append their rows to ``store`` in parts as they finish
+    (every ``FLUSH_SECONDS`` or two rows per worker); return the rows (only their run ids
+    unless ``keep``). ``progress(done, todo, row)`` is called after each run."""
+    buffer: list[dict] = []
+    rows: list[dict] = []
+    last_flush = time.perf_counter()
+    try:
+        for row in executor.map_unordered(execute, tasks):
+            buffer.append(row)
+            rows.append(row if keep else {"run_id": row["run_id"]})
+            done += 1
+            if progress is not None:
+                progress(done, todo, row)
+            due = time.perf_counter() - last_flush > FLUSH_SECONDS
+            if due or len(buffer) >= max(executor.workers, 1) * 2:
+                store.append(buffer)
+                buffer, last_flush = [], time.perf_counter()
+    finally:
+        store.append(buffer)
+    return rows
 
 
 def _manifest(plan: Plan, executor, started: datetime) -> dict:

@@ -56,3 +56,41 @@ def paired_differences(runs: pd.DataFrame, metrics: list[str], pairs: dict[str, 
                          "low": low, "high": high, "n": n,
                          "relative": mean / base if base not in (0.0,) and np.isfinite(base) else np.nan})
     return pd.DataFrame(rows)
+
+
+def parameter_share(values, groups) -> float:
+    """Share of the variance of ``values`` due to parameters, from runs grouped by parameter draw.
+
+    One-way random-effects analysis of variance: the variance within draws is chance
+    (replications that share a parameter set), the excess variance between draw means is the
+    parameters'; share = parameter variance / (parameter + chance variance), in [0, 1]. NaN with
+    fewer than two draws or no replicated draw.
+    """
+    frame = pd.DataFrame({"y": np.asarray(values, dtype=float), "g": np.asarray(groups)})
+    frame = frame[np.isfinite(frame["y"])]
+    sizes = frame.groupby("g")["y"].size()
+    n, a = len(frame), len(sizes)
+    if a < 2 or n - a < 1:
+        return float("nan")
+    means = frame.groupby("g")["y"].transform("mean")
+    within = float(((frame["y"] - means) ** 2).sum()) / (n - a)
+    between = float(((means - frame["y"].mean()) ** 2).sum()) / (a - 1)
+    n0 = (n - float((sizes**2).sum()) / n) / (a - 1)
+    parameters = max((between - within) / n0, 0.0)
+    total = parameters + within
+    scale = max(abs(float(frame["y"].mean())), 1.0)
+    return parameters / total if total > (1e-9 * scale) ** 2 else float("nan")  # else: constant
+
+
+def parameter_shares(runs: pd.DataFrame, metrics: list[str], by: str = "arm") -> pd.DataFrame:
+    """One row per (arm, metric): the parameters' share of the variance (runs with a ``draw``)."""
+    rows = [{by: arm, "metric": metric, "parameter_share": parameter_share(group[metric], group["draw"])}
+            for arm, group in runs.groupby(by, sort=False) for metric in metrics]
+    return pd.DataFrame(rows, columns=[by, "metric", "parameter_share"])
+
+
+def by_draw(runs: pd.DataFrame, metrics: list[str], by: str = "arm") -> pd.DataFrame:
+    """Each (arm, draw)'s mean over its replications, with ``replication`` = the draw, so that
+    intervals and paired differences are over parameter draws (chance and parameters)."""
+    table = runs.groupby([by, "draw"], sort=False)[metrics].mean().reset_index()
+    return table.rename(columns={"draw": "replication"})

@@ -46,6 +46,8 @@ class ResultStore:
     read, so a made-up or foreign row is never counted.
     """
 
+    RECORD = "plan.json"  # the file that marks a folder as this kind of store's
+
     def __init__(self, folder: str | Path, planned: set[str] | None = None):
         self.folder = Path(folder)
         self.parts = self.folder / PARTS
@@ -64,7 +66,7 @@ class ResultStore:
             return
         if not self.folder.is_dir():
             raise ConfigError(f"--out {self.folder}: is a file, not a folder")
-        if (self.folder / "plan.json").exists():
+        if (self.folder / self.RECORD).exists():
             return
         leftovers = [p for p in self.folder.iterdir() if p.name != LOCK and not p.match(TEMPORARY)]
         if leftovers:
