@@ -205,3 +205,19 @@ def test_a_sweep_draws_parameters_from_the_posterior_and_reports_their_share(rec
     shares = [float(cell.strip().rstrip("%")) for line in report.splitlines()
               if line.startswith("| needs_met |") for cell in [line.split("|")[-2]]]
     assert shares and max(shares) > 0
+
+
+def test_a_target_over_a_window_of_years_is_measured_by_runs_of_its_own(tmp_path):
+    targets = [{"metric": "needs_met", "value": 50.0, "se": 5.0, "source": "s"},
+               {"metric": "needs_met", "years": [0.5, 1.5], "value": 60.0, "se": 5.0, "source": "s"}]
+    cal = load_calibration(str(BASE), str(write_targets(tmp_path, targets)), 1, 1)
+    assert cal.windows == [None, (0.5, 1.5)]
+    plain, window = (load_scenario_dict(c) for c in cal.configs)
+    assert window.time.warmup_weeks == plain.time.warmup_weeks + 26
+    assert window.time.steps - window.time.warmup_weeks == 52
+
+
+def load_scenario_dict(config: dict):
+    from sim.scenario.loading import scenario_from_dict
+
+    return scenario_from_dict(config, "test")

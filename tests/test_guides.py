@@ -5,6 +5,10 @@ Each ``sh`` block line of docs/guide-*.md is classified and checked; nothing is 
 - every ``sim`` command line must parse with the real ``sim`` parser;
 - ``sim validate``, ``sim report``, ``sim reproduce`` and ``sim run --list-coordination`` run as
   shown;
+- ``sim calibrate`` first checks the targets file as shown against its scenario, then runs a
+  shrunk copy (the small city for 0.6 years, every target's uncertainty widened a hundredfold so
+  that a short fit accepts trials; 4 trials of 2 replications) on one worker into the folder the
+  command names;
 - ``sim run`` runs as shown plus a small-city override (300 families, 6 warm-up weeks, at most
   0.6 years); ``sim patterns`` likewise (0.6 years, one worker);
 - ``sim sweep`` and ``sim sensitivity`` first validate the experiment file as shown, then run a
@@ -118,6 +122,16 @@ class Runner:
                 cleaned.append(word)
             assert main([*cleaned, *SMALL, *years, "--quiet"]) == 0, argv
             return "ran (small city)"
+        if command == "calibrate":
+            from sim.experiments.calibration import load_calibration
+
+            cal = load_calibration(args.scenario, args.targets, args.trials, args.replications)
+            out = args.out or f"results/{cal.name}"
+            small = self.shrink_targets(Path(args.targets))
+            argv = ["calibrate", args.scenario, str(small), "--trials", "4", "--replications", "2",
+                    "--workers", "1", "--quiet", "--out", out]
+            assert main(argv) == 0, argv
+            return "ran a shrunk copy"
         if command == "patterns":
             assert main([*argv, *SMALL, "--years", "0.6", "--workers", "1", "--quiet"]) == 0, argv
             return "ran (small city)"
@@ -136,6 +150,21 @@ class Runner:
         data["set"] = {**data.get("set", {}), **SHRINK}
         if "sensitivity" in data:
             data["sensitivity"]["n"] = 2
+        if "posterior" in data:
+            data["posterior"] = str((path.parent / data["posterior"]).resolve())
+        small = self.folder / f"small-{path.name}"
+        small.write_text(yaml.safe_dump(data, sort_keys=False))
+        return small
+
+    def shrink_targets(self, path: Path) -> Path:
+        data = read_with_extends(path)
+        data["fixed"] = {**data.get("fixed", {}), **SHRINK, "time.years": 0.6}
+        data["batch"] = 2
+        for target in data["targets"]:
+            low, high = target.pop("range", (None, None))
+            if low is not None:
+                target["value"], target["se"] = (low + high) / 2, (high - low) / 3.92
+            target["se"] = 100 * target["se"]
         small = self.folder / f"small-{path.name}"
         small.write_text(yaml.safe_dump(data, sort_keys=False))
         return small

@@ -118,11 +118,20 @@ class Calibration:
 
 
 def _window(base: dict, window) -> dict:
+    """The scenario measured over ``window`` = (a, b): measured years a to b, counted from the end
+    of its warm-up (the warm-up grows by a years; b - a years are measured)."""
+    scenario = scenario_from_dict(base, "scenario")
     if window is None:
-        return scenario_from_dict(base, "scenario").model_dump(mode="json")
+        return scenario.model_dump(mode="json")
     start, end = window
-    data = apply_overrides(base, [f"time.years={end!r}", f"time.warmup_weeks={round(start * 52)}"])
-    return scenario_from_dict(data, f"targets window years {start:g}-{end:g}").model_dump(mode="json")
+    warmup = scenario.time.warmup_weeks + round(start * 52)
+    where = f"targets window years {start:g}-{end:g}"
+    probe = scenario_from_dict(apply_overrides(base, [f"time.warmup_weeks={warmup}", "time.years=1"]),
+                               where)
+    # time.years is measured time after the warm-up (before 2026-12: the whole run)
+    years = end - start if probe.time.steps == warmup + 52 else (warmup + round((end - start) * 52)) / 52
+    data = apply_overrides(base, [f"time.warmup_weeks={warmup}", f"time.years={years!r}"])
+    return scenario_from_dict(data, where).model_dump(mode="json")
 
 
 def load_calibration(scenario: str, targets: str, trials: int, replications: int,

@@ -162,11 +162,11 @@ def write_report(cal, folder: Path, table: pd.DataFrame, accepted: pd.DataFrame,
         lines += ["", "| parameter | bounds | before | after | accepted set (min - max) |",
                   "|---|---|---|---|---|"]
         for key, b in spec.parameters.items():
-            original = before.get(key, "-")
+            original = before.get(key, math.nan)
             spread = (f"{accepted[key].min():.4g} - {accepted[key].max():.4g}" if len(accepted)
                       else "-")
             lines.append(f"| {key} | [{b.low:g}, {b.high:g}]{' (log)' if b.log else ''} | "
-                         f"{original} | {best[key]:.4g} | {spread} |")
+                         f"{original:.4g} | {best[key]:.4g} | {spread} |")
         lines += ["", "![fit before and after, per target](figures/fit.png)", ""]
     lines += ["![trial history](figures/trial_history.png)", "",
               "![fitted parameters](figures/parameters.png)", ""]

@@ -10,7 +10,7 @@ the file and key)::
       - metric: coverage              # any key of the run summary
         sector: social_protection     # optional: the metric in one sector (coverage.<sector>)
         group: marginalised           # optional: marginalised or other families (<metric>_<group>)
-        years: [1, 3]                 # optional: over simulated years 1 to 3 (else the scenario's)
+        years: [1, 3]                 # optional: over measured years 1 to 3 (else the scenario's)
         range: [0.23, 0.33]           # the figure's 95% range, or: value: 0.28 with se: 0.025
         source: "..."                 # where the figure comes from
     parameters:                       # dotted scenario keys, as for --set
@@ -19,6 +19,9 @@ the file and key)::
       sectors.health.need_rate_per_year: {low: 0.2, high: 1.0, log: true}
     fixed:                            # optional overrides held during the fit
       city.families: 5000
+
+A target with ``years: [a, b]`` is measured by runs of their own: the scenario's warm-up grows by
+``a`` years and ``b - a`` years are measured (years counted from the end of the warm-up).
 
 A target given as ``range: [low, high]`` is read as a 95% interval: its value is the midpoint and
 its standard error ``(high - low) / (2 x 1.96)``; one given as ``value`` and ``se`` has the
