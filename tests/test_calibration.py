@@ -205,6 +205,25 @@ def test_a_sweep_draws_parameters_from_the_posterior_and_reports_their_share(rec
     shares = [float(cell.strip().rstrip("%")) for line in report.splitlines()
               if line.startswith("| needs_met |") for cell in [line.split("|")[-2]]]
     assert shares and max(shares) > 0
+    assert main(["reproduce", str(out), "--sample", "2"]) == 0  # the draws are in the plan
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"factors": {"families.seek_probability": [0.3, 0.4]}},
+     "posterior: families.seek_probability is fitted by the calibration and also set or varied"),
+    ({"posterior": "no_such_folder"}, "posterior: no_such_folder is not a finished calibration"),
+])
+def test_a_bad_posterior_is_one_line(recovery, tmp_path, change, expected):
+    from sim.errors import ConfigError
+    from sim.experiments.plan import load_experiment
+
+    _, _, _, outcome = recovery
+    experiment = {"name": "bad", "scenario": str(BASE), "replications": 2, "years": 0.5,
+                  "posterior": str(outcome.folder), "set": {"city.families": 300}, **change}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(experiment))
+    with pytest.raises(ConfigError, match=expected):
+        load_experiment(path)
 
 
 def test_a_target_over_a_window_of_years_is_measured_by_runs_of_its_own(tmp_path):

@@ -449,8 +449,7 @@ def posterior_draws(spec: ExperimentSpec, path: Path, source: str, arms: list[Ar
 
 
 def _resolve_folder(name: str, experiment_file: Path) -> Path:
-    candidates = _candidates(name, experiment_file)
-    return next((c for c in candidates if c.is_dir()), candidates[-1])
+    return next((c for c in _candidates(name, experiment_file) if c.is_dir()), Path(name))
 
 
 def _same_configuration(spec: ExperimentSpec, source: str, first: Arm, second: Arm) -> str:
