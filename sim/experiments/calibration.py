@@ -19,7 +19,8 @@ gives ``m_j``, the mean over the trial's replications. The **distance** is the s
 standardised errors ``sum_j ((m_j - y_j) / s_j)^2``, minimised by the search. A trial is
 **accepted** when every ``m_j`` lies inside its target's 95% interval (``|m_j - y_j| <= 1.96
 s_j``, the range itself for a range); the accepted trials are the posterior (``posterior.parquet``)
-that `sim sweep` draws parameter sets from (``posterior: DIR``).
+that `sim sweep` draws parameter sets from (``posterior: DIR``). It is the search's trials that
+fit, not a Bayesian posterior sample: TPE spends more trials where fits are good.
 
 Before the trials, the scenario as given (with the file's ``fixed`` overrides) runs on the same
 seeds: the "before" of the report.
@@ -46,7 +47,7 @@ from sim.experiments.provenance import git_commit, package_versions
 from sim.experiments.runner import stream
 from sim.experiments.stats import mean_ci
 from sim.experiments.store import ResultStore, _atomic_write
-from sim.experiments.targets import Z95, TargetsSpec, load_targets, override_text
+from sim.experiments.targets import Z95, TargetsSpec, load_targets, lookup, override_text
 from sim.scenario.loading import apply_overrides, scenario_from_dict
 
 RECORD = "calibration.json"
@@ -215,7 +216,7 @@ def column(target) -> str:
 
 def _tasks(cal: Calibration, trial: int, params: dict, skip: set[str]) -> list[dict]:
     tasks = []
-    values = params if trial != BEFORE else {k: _lookup(cal.configs[0], k) for k in cal.parameters}
+    values = params if trial != BEFORE else {k: lookup(cal.configs[0], k) for k in cal.parameters}
     for w in range(len(cal.windows)):
         try:
             config = cal.configs[w] if trial == BEFORE else cal.config(w, params)
@@ -234,16 +235,6 @@ def _tasks(cal: Calibration, trial: int, params: dict, skip: set[str]) -> list[d
                 task["error"] = error
             tasks.append(task)
     return tasks
-
-
-def _lookup(config: dict, key: str):
-    """The value of a dotted key in a resolved configuration (None if absent)."""
-    node = config
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def _failed_rows(tasks: list[dict]) -> list[dict]:

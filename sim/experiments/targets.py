@@ -253,7 +253,7 @@ def _check_key(base: dict, key: str, where: str) -> None:
             prefix.append(part)
             continue
         if getattr(node, "__origin__", None) is dict:
-            names = _lookup(base, prefix)
+            names = lookup(base, prefix)
             if isinstance(names, dict) and part not in names:
                 raise ConfigError(f"{where}: unknown key (no {part!r} in {'.'.join(prefix)}; known: "
                                   f"{', '.join(map(str, names))})")
@@ -265,9 +265,10 @@ def _check_key(base: dict, key: str, where: str) -> None:
         raise ConfigError(f"{where}: names a section, not a value")
 
 
-def _lookup(data: dict, parts: list[str]):
+def lookup(data: dict, key: str | list[str]):
+    """The value at a dotted key (or list of parts) of a mapping; None where there is none."""
     node = data
-    for part in parts:
+    for part in key.split(".") if isinstance(key, str) else key:
         if not isinstance(node, dict):
             return None
         node = node.get(part)
