@@ -202,6 +202,7 @@ def test_a_sweep_draws_parameters_from_the_posterior_and_reports_their_share(rec
     assert (runs.groupby("draw")["replication"].nunique() == 2).all()
     report = (out / "report.md").read_text()
     assert "from parameters" in report and "parameters drawn from the calibration" in report
+    assert "| difference [95% CI] | relative | from parameters |" in report
     shares = [float(cell.strip().rstrip("%")) for line in report.splitlines()
               if line.startswith("| needs_met |") for cell in [line.split("|")[-2]]]
     assert shares and max(shares) > 0

@@ -16,7 +16,13 @@ from sim.errors import ConfigError
 from sim.experiments import plots
 from sim.experiments.plan import Plan
 from sim.experiments.runner import recorded_plan
-from sim.experiments.stats import arm_summary, by_draw, paired_differences, parameter_shares
+from sim.experiments.stats import (
+    arm_summary,
+    by_draw,
+    difference_shares,
+    paired_differences,
+    parameter_shares,
+)
 from sim.experiments.store import ResultStore, _atomic_write
 
 DIFFERENCE_METRICS = ["coverage", "coverage_marginalised", "equity_gap", "duplication_rate",
@@ -78,7 +84,10 @@ def write_report(folder: Path, reference: str | None = None) -> Path:
     present = set(ok["arm"])  # a half-finished sweep compares only the arms it has
     pairs = {arm: ref for arm, ref in reference_pairs(plan, reference).items()
              if arm in present and ref in present}
-    diffs = paired_differences(units_of, [m for m in DIFFERENCE_METRICS if m in metrics], pairs)
+    compared = [m for m in DIFFERENCE_METRICS if m in metrics]
+    diffs = paired_differences(units_of, compared, pairs)
+    if posterior and not diffs.empty:
+        diffs = diffs.merge(difference_shares(ok, compared, pairs), on=["arm", "metric"], how="left")
     figures = folder / "figures"
     figures.mkdir(exist_ok=True)
     made = [  # the same helpers as the Python API's (sim.experiments.plots.plot_*)
@@ -140,14 +149,16 @@ def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder) -> str:
                   "Arm minus its reference, replication by replication; relative = difference / "
                   "reference mean.", "",
                   "![paired differences](figures/differences.png)", "",
-                  "| arm | reference | metric | difference [95% CI] | relative |",
-                  "|---|---|---|---|---|"]
+                  "| arm | reference | metric | difference [95% CI] | relative |"
+                  + (" from parameters |" if "parameter_share" in diffs else ""),
+                  "|---|---|---|---|---|" + ("---|" if "parameter_share" in diffs else "")]
         for _, r in diffs.iterrows():
             u = unit[r["metric"]]
             rel = "n/a" if not np.isfinite(r["relative"]) else f"{r['relative']:+.1%}"
+            share = f" {_share(r['parameter_share'])} |" if "parameter_share" in r else ""
             lines.append(f"| {r['arm']} | {r['reference']} | {r['metric']} | "
                          f"{_fmt(r['difference'], u)} [{_fmt(r['low'], u)}, {_fmt(r['high'], u)}] "
-                         f"| {rel} |")
+                         f"| {rel} |{share}")
         lines.append("")
     shares = "parameter_share" in summary
     lines += ["## Every metric, arm by arm", ""]

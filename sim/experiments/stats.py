@@ -42,12 +42,7 @@ def paired_differences(runs: pd.DataFrame, metrics: list[str], pairs: dict[str, 
         pairs: arm -> its reference arm.
     """
     rows = []
-    indexed = runs.set_index([by, "replication"])
-    for arm, reference in pairs.items():
-        if arm == reference:
-            continue
-        a, b = indexed.loc[arm], indexed.loc[reference]
-        common = a.index.intersection(b.index)
+    for arm, reference, a, b, common in _pairs(runs, pairs, by):
         for metric in metrics:
             diff = a.loc[common, metric].astype(float) - b.loc[common, metric].astype(float)
             mean, low, high, n = mean_ci(diff)
@@ -56,6 +51,15 @@ def paired_differences(runs: pd.DataFrame, metrics: list[str], pairs: dict[str, 
                          "low": low, "high": high, "n": n,
                          "relative": mean / base if base not in (0.0,) and np.isfinite(base) else np.nan})
     return pd.DataFrame(rows)
+
+
+def _pairs(runs: pd.DataFrame, pairs: dict[str, str], by: str):
+    """(arm, reference, arm's runs, reference's runs, common replications) of each pair."""
+    indexed = runs.set_index([by, "replication"])
+    for arm, reference in pairs.items():
+        if arm != reference:
+            a, b = indexed.loc[arm], indexed.loc[reference]
+            yield arm, reference, a, b, a.index.intersection(b.index)
 
 
 def parameter_share(values, groups) -> float:
@@ -94,3 +98,16 @@ def by_draw(runs: pd.DataFrame, metrics: list[str], by: str = "arm") -> pd.DataF
     intervals and paired differences are over parameter draws (chance and parameters)."""
     table = runs.groupby([by, "draw"], sort=False)[metrics].mean().reset_index()
     return table.rename(columns={"draw": "replication"})
+
+
+def difference_shares(runs: pd.DataFrame, metrics: list[str], pairs: dict[str, str],
+                      by: str = "arm") -> pd.DataFrame:
+    """One row per (arm, metric): the parameters' share of the variance of the run-by-run paired
+    differences against the reference arm (runs with a ``draw``; see :func:`parameter_share`)."""
+    rows = []
+    for arm, _, a, b, common in _pairs(runs, pairs, by):
+        for metric in metrics:
+            diff = a.loc[common, metric].astype(float) - b.loc[common, metric].astype(float)
+            rows.append({by: arm, "metric": metric,
+                         "parameter_share": parameter_share(diff, a.loc[common, "draw"])})
+    return pd.DataFrame(rows, columns=[by, "metric", "parameter_share"])
