@@ -241,3 +241,8 @@ def load_scenario_dict(config: dict):
     from sim.scenario.loading import scenario_from_dict
 
     return scenario_from_dict(config, "test")
+
+
+def test_validate_recognises_a_targets_file(capsys):
+    assert main(["validate", str(ROOT / "experiments" / "targets" / "calibrate_base.yaml")]) == 0
+    assert "valid targets file (3 targets, 3 parameters)" in capsys.readouterr().out

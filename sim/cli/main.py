@@ -123,7 +123,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_validate(args) -> int:
-    if "scenario" in read_yaml(args.file):  # an experiment names its scenario(s)
+    data = read_yaml(args.file)
+    if "targets" in data and "scenario" not in data:  # a targets file of sim calibrate
+        from sim.experiments.targets import TargetsSpec
+        from sim.scenario.loading import validate
+
+        spec = validate(TargetsSpec, data, args.file)
+        print(f"{args.file}: valid targets file ({len(spec.targets)} targets, "
+              f"{len(spec.parameters)} parameters); sim calibrate SCENARIO {args.file} checks its "
+              "metrics, keys and bounds against the scenario before anything runs")
+        return 0
+    if "scenario" in data:  # an experiment names its scenario(s)
         from sim.experiments.plan import load_experiment
 
         plan = load_experiment(args.file, args.max_runs)
