@@ -142,6 +142,8 @@ BAD_TARGETS = {
     "parameters.funding.budget_scale: log: true needs low > 0": lambda d: d["parameters"].update(
         {"funding.budget_scale": {"low": 0, "high": 2, "log": True}}),
     "targts: unknown key": lambda d: d.update(targts=[]),
+    "parameters.city.neighbourhoods: integer: no whole number between": lambda d: d[
+        "parameters"].update({"city.neighbourhoods": {"low": 10.2, "high": 10.8, "integer": True}}),
     "targets.0: expected range: [low, high], or value with se": lambda d: d["targets"][0].pop("se"),
     "fixed.city.familes: unknown key": lambda d: d["fixed"].update({"city.familes": 3}),
     "parameters: Dictionary should have at least 1 item": lambda d: d.update(parameters={}),

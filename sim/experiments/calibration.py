@@ -141,8 +141,8 @@ def load_calibration(scenario: str, targets: str, trials: int, replications: int
     spec, base = load_targets(targets, scenario)
     cal = Calibration(spec, str(targets), str(scenario), base, trials, replications,
                       spec.seed if seed is None else seed, command)
-    for bounds_side in ("low", "high"):  # every window's run with every bound is valid
-        params = {k: _value(b, getattr(b, bounds_side)) for k, b in spec.parameters.items()}
+    for end, bounds_side in enumerate(("low", "high")):  # every window's run at every bound is valid
+        params = {k: b.ends()[end] for k, b in spec.parameters.items()}
         for w in range(len(cal.windows)):
             try:
                 cal.config(w, params)
@@ -179,10 +179,9 @@ def _distributions(spec: TargetsSpec) -> dict:
 
     out = {}
     for key, b in spec.parameters.items():
-        if b.integer:
-            out[key] = IntDistribution(int(math.ceil(b.low)), int(math.floor(b.high)), log=b.log)
-        else:
-            out[key] = FloatDistribution(b.low, b.high, log=b.log)
+        low, high = b.ends()
+        out[key] = (IntDistribution(low, high, log=b.log) if b.integer
+                    else FloatDistribution(low, high, log=b.log))
     return out
 
 

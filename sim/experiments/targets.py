@@ -129,7 +129,15 @@ class Bounds(Strict):
             raise ValueError(f"empty bounds: expected low < high, got low={self.low}, high={self.high}")
         if self.log and self.low <= 0:
             raise ValueError(f"log: true needs low > 0, got low={self.low}")
+        if self.integer and math.ceil(self.low) > math.floor(self.high):
+            raise ValueError(f"integer: no whole number between low={self.low} and high={self.high}")
         return self
+
+    def ends(self) -> tuple[float, float]:
+        """The lowest and highest values searched (whole numbers inside the bounds if integer)."""
+        if self.integer:
+            return (math.ceil(self.low), math.floor(self.high))
+        return (float(self.low), float(self.high))
 
 
 class TargetsSpec(Strict):
@@ -214,9 +222,7 @@ def load_targets(path: str | Path, scenario_path: str | Path) -> tuple[TargetsSp
     for key, bounds in spec.parameters.items():
         where = f"{source}: parameters.{key}"
         _check_key(base, key, where)
-        for side in ("low", "high"):
-            value = getattr(bounds, side)
-            value = int(round(value)) if bounds.integer else value
+        for side, value in zip(("low", "high"), bounds.ends(), strict=True):
             trial = _overridden(data, [override_text(key, value)], where)
             try:
                 validate(Scenario, apply_preset(trial), where)
