@@ -221,8 +221,9 @@ def test_a_bad_posterior_is_one_line(recovery, tmp_path, change, expected):
     from sim.experiments.plan import load_experiment
 
     _, _, _, outcome = recovery
-    experiment = {"name": "bad", "scenario": str(BASE), "replications": 2, "years": 0.5,
-                  "posterior": str(outcome.folder), "set": {"city.families": 300}, **change}
+    experiment = {"name": "bad", "scenario": str(BASE), "replications": 2,
+                  "years": SMALL["time.years"], "posterior": str(outcome.folder),
+                  "set": {"city.families": 300, "time.warmup_weeks": 6}, **change}
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(experiment))
     with pytest.raises(ConfigError, match=expected):
