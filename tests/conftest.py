@@ -42,7 +42,7 @@ def hand_built(**changes):
     data = {
         "name": "hand_built",
         "seed": 7,
-        "time": {"years": 1, "warmup_weeks": 0},
+        "time": {"years": 1, "warmup_weeks": 0, "follow_up_weeks": 0},
         "city": {"families": 1, "neighbourhoods": 1, "informal_neighbourhoods": 0,
                  "informal_family_share": 0.0, "max_children": 1, "mean_children": 1.0,
                  "births_per_family_per_year": 0.0},

@@ -32,7 +32,7 @@ def test_a_family_served_once_has_no_duplicate():
     model = one_step_with_applications(hand_built(), [1])
     assert model.ledger.assessments == 1 and model.ledger.assessments_duplicate == 0
     assert model.summary()["duplication_rate"] == 0.0
-    assert model.summary()["coverage"] == 1.0
+    assert model.summary()["coverage"] == 1.0  # served in its start week (follow-up 0 weeks)
 
 
 def test_capacity_limits_service():
@@ -81,6 +81,7 @@ def test_completed_referral_reaches_the_other_provider():
             "clinic_a": {"identify_probability": 1.0, "referral_completion": 1.0},
             "clinic_b": {"sectors": ["nutrition"]},
         },
+        "time": {"follow_up_weeks": 1},  # served the week after the need arose: within it
     }
     model = one_step_with_applications(hand_built(**two_sectors), [0])
     assert model.summary()["referrals_made"] == 1 and model.summary()["referrals_lost"] == 0

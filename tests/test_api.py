@@ -34,7 +34,7 @@ def test_run_returns_pandas_and_matches_the_cli_path():
                   coordination="council")
     assert isinstance(out.summary, pd.Series) and isinstance(out.timeseries, pd.DataFrame)
     assert out.manifest["families"] == 300 and out.manifest["coordination"] == "council"
-    assert len(out.timeseries) == round(0.6 * 52)
+    assert len(out.timeseries) == 6 + round(0.6 * 52)  # warm-up, then the measured years
     same = run_scenario(load_scenario(BASE, ["city.families=300", "time.warmup_weeks=6",
                                              "time.years=0.6"], coordination="council", seed=3))
     assert out.summary.to_dict() == pytest.approx(same.summary, nan_ok=True)

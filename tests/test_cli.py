@@ -28,7 +28,7 @@ def test_run_writes_the_four_files(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert {"seed", "packages", "git_commit", "config_hash", "wall_seconds"} <= set(manifest)
     lines = (out / "timeseries.csv").read_text().splitlines()
-    assert len(lines) == 1 + 40
+    assert len(lines) == 1 + 8 + 40  # header, warm-up weeks, measured weeks
     assert "families: 800" in (out / "config.yaml").read_text()
 
 

@@ -48,7 +48,7 @@ def test_set_overrides_nested_keys():
     ("city.informal_neighbourhoods=40", "informal_neighbourhoods (40) exceeds neighbourhoods"),
     ("city.marginalised_share_formal=2", "city.marginalised_share_formal"),
     ("organisations.health_department.sectors=[dentistry]", "unknown sector 'dentistry'"),
-    ("time.warmup_weeks=1000", "warmup_weeks"),
+    ("time.warmup_weeks=20000", "warmup_weeks"),
     ("families.trust_mean=.nan", "families.trust_mean"),
     ("outputs.dir=../elsewhere", "outputs.dir"),
 ])

@@ -194,9 +194,16 @@ def test_bad_experiments_are_refused(tmp_path, capsys, key, value):
     if (key == "reference" and isinstance(value, str)) or (key in ("years", "sample")
                                                           and value is None):
         return  # any name is a valid reference label; years and sample are optional
+    if key == "name" and value == "abc":
+        return  # a plain name is a valid name (the experiment itself runs: see the next test)
     refused(capsys, ["sweep", write(tmp_path, data, "e.yaml"), "--out", str(tmp_path / "o")],
             "e.yaml")
     assert not (tmp_path / "o").exists()
+
+
+def test_the_fuzzed_experiment_is_valid_before_it_is_broken(tmp_path, capsys):
+    """The refusals above come from the key changed, not from the experiment itself."""
+    assert main(["sweep", write(tmp_path, EXPERIMENT, "e.yaml"), "--out", str(tmp_path / "o")]) == 0
 
 
 # -- generated valid scenarios run and keep every invariant -----------------------------------

@@ -91,13 +91,13 @@ def test_the_payer_budget_falls_by_the_cost_and_an_outside_funder_leaves_budgets
     payer, payer_budget, cost = _budgets_and_cost("health_dept")
     health = payer.orgs.index("health_dept")
     np.testing.assert_array_equal(funder_budget, silos.orgs.budget)
-    # every week since its start (the start of measured time), less what is still owed
-    weeks = payer.week - WARMUP
+    # paid every week since its start (the run's first week, by default), less what is still
+    # owed; counted in the cost of the measured weeks only
     owed = payer.orgs.coordination_due[health]
     paid = silos.orgs.budget[health] - payer_budget[health]
-    assert paid == pytest.approx(2 * 52_000.0 / 52 * weeks - owed)
+    assert paid == pytest.approx(2 * 52_000.0 / 52 * payer.week - owed)
     assert payer.orgs.coordination_paid[health] == pytest.approx(paid)
-    assert cost == pytest.approx(2 * 52_000.0 / 52 * weeks)
+    assert cost == pytest.approx(2 * 52_000.0 / 52 * (payer.week - WARMUP))
     assert payer.summary()["coordination_cost_from_budgets"] == pytest.approx(cost)
     assert funder.summary()["coordination_cost_from_budgets"] == 0.0
     others = np.arange(payer.orgs.size) != health
@@ -112,7 +112,7 @@ def test_members_pay_pro_rata_to_their_yearly_budgets():
     model = dated(council)
     health, ngo = model.orgs.index("health_dept"), model.orgs.index("ngo")
     paid = model.orgs.coordination_paid + model.orgs.coordination_due
-    assert paid.sum() == pytest.approx(52_000.0 / 52 * (model.week - WARMUP))
+    assert paid.sum() == pytest.approx(52_000.0 / 52 * model.week)  # from the run's first week
     assert paid[health] / paid[ngo] == pytest.approx(400_000 / 150_000)
     assert paid[[model.orgs.index("education_dept"), model.orgs.index("day_care")]].tolist() == [0, 0]
 

@@ -168,7 +168,7 @@ def _referral_behind_a_queue(platform: bool):
             "hubs": [0], "ramp_up_weeks": 0, "assessment_slots_per_week": 0}}
     model = CoordinationModel(hand_built(**changes), check=True)
     if platform:
-        mechanism(model, "integrated_platform").users[19] = True
+        mechanism(model, "integrated_platform").last_seen[19] = 0  # a hub user
     queue = np.arange(19)
     model.book.apply(queue, np.ones(19, int), np.ones(19, int), SOURCE_SEEKING)
     model.book.apply(np.array([19]), np.array([0]), np.array([0]), SOURCE_SEEKING)

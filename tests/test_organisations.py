@@ -69,9 +69,9 @@ def test_sim_run_writes_organisations_csv(tmp_path):
     table = pd.read_csv(out / "organisations.csv")
     summary = pd.read_json(out / "summary.json", typ="series")
     n = len(load_scenario(BASE).organisations)
-    assert len(table) == 40 * n and table["week"].tolist() == sorted(table["week"])
+    assert len(table) == (8 + 40) * n and table["week"].tolist() == sorted(table["week"])
     assert list(table.columns) == ["week", "organisation", "kind", *REPORTERS[1:]]
-    last = table[table["week"] == 39]
+    last = table[table["week"] == 8 + 39]
     assert last["spending"].sum() == pytest.approx(
         summary["service_cost"] + summary["assessment_cost"], abs=1e-6)
     assert last.loc[last["kind"] == "private", "budget_left"].isna().all()
@@ -98,7 +98,7 @@ def test_api_run_returns_the_table():
     import sim
 
     out = sim.run("base", city__families=500, years=0.5, time__warmup_weeks=4)
-    assert len(out.organisations) == 26 * len(load_scenario(BASE).organisations)
+    assert len(out.organisations) == (4 + 26) * len(load_scenario(BASE).organisations)
 
 
 class Refuses:

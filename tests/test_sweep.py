@@ -23,7 +23,7 @@ EXPERIMENT = f"""
 name: tiny
 description: a small test sweep
 scenario: {BASE}
-years: 0.5
+years: 0.6                  # 31 measured weeks: the follow-up (26) and 5 weeks of cohort
 replications: {{replications}}
 seed: 42
 set:
@@ -138,11 +138,11 @@ def test_reproduce_detects_a_changed_number(tmp_path):
     assert reproduce(folder).ok
     part = sorted((folder / "parts").glob("part-*.parquet"))[0]
     table = pq.read_table(part).to_pandas()
-    table.loc[0, "coverage"] += 0.01
+    table.loc[0, "total_cost"] += 0.01
     table.to_parquet(part)
     result = reproduce(folder)
     assert not result.ok
-    assert result.mismatches[0][1] == "coverage"
+    assert result.mismatches[0][1] == "total_cost"
 
 
 def test_sweep_refuses_a_folder_holding_another_experiment(tmp_path):

@@ -21,7 +21,7 @@ from sim.core.metrics import METRIC_INFO
 from sim.scenario.schema import OrgKind
 
 MAP_COLOURINGS = {
-    "coverage": ("Needs met since warm-up (%)", "RdYlGn"),
+    "coverage": ("Needs served in time, since warm-up (%)", "RdYlGn"),
     "waiting": ("Needs waiting now, per 100 families", "OrRd"),
 }
 RUN_COLOURS = ("#1f5fa8", "#d9541e")

@@ -169,7 +169,7 @@ def Explanations(model: WorkshopModel):
             "so the numbers settle as the weeks pass.",
             "The map: each patch is a neighbourhood; hatched patches are informal settlements. "
             "Squares are government offices, triangles NGOs, circles private providers, stars "
-            "family hubs. Colour shows needs met since warm-up, or needs waiting right now.",
+            "family hubs. Colour shows needs served in time since warm-up, or needs waiting right now.",
             "Money is in the scenario's currency (US dollars in the base city).",
             "Settings in the sidebar take effect when you press Reset. A slider left where it "
             "started keeps the scenario's own value; 'Settings in use' below shows what runs.",

@@ -46,7 +46,12 @@ from sim.scenario.schema import WEEKS_PER_YEAR, OrgKind
 AS_WRITTEN = "as in the scenario file"
 DEFAULT_CITY = "base"
 DEFAULT_COMPARISON = "full_integration"
-HEAD_START_WEEKS = 13  # counted weeks run before the page shows (a quarter)
+
+
+def head_start_weeks(model) -> int:
+    """Measured weeks run before the page shows: the follow-up and one week, so the first
+    coverage shown is a number (not "n/a")."""
+    return model.ledger.follow_up + 1
 
 
 class ModelCount:
@@ -322,7 +327,7 @@ class WorkshopModel(Model):
         if warm_up:
             for run in self.runs:
                 t = run.model.params.time
-                run.model.run(min(t.warmup_weeks + HEAD_START_WEEKS, t.steps - 1))
+                run.model.run(min(t.warmup_weeks + head_start_weeks(run.model), t.steps - 1))
         self.running = all(run.model.running for run in self.runs)
 
     def _run(self, city: str, coordination: str, levers: Levers, seed: int) -> Run:

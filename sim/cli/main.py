@@ -73,8 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", nargs="?", help="scenario YAML file")
     run.add_argument("--seed", type=_seed, help="run seed (default: the scenario's)")
     horizon = run.add_mutually_exclusive_group()
-    horizon.add_argument("--years", type=_years, help="simulated years")
-    horizon.add_argument("--steps", type=_positive_int, help="simulated weeks")
+    horizon.add_argument("--years", type=_years, help="measured years (after the warm-up)")
+    horizon.add_argument("--steps", type=_positive_int,
+                         help="measured weeks (after the warm-up)")
     run.add_argument("--coordination", metavar="NAME", help="coordination model (preset)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="override any parameter, e.g. city.families=2000 (repeatable)")
@@ -213,17 +214,24 @@ def _progress(scenario, quiet: bool):
 
 
 def format_summary(summary: dict[str, float], sectors: list[str], manifest: dict) -> str:
-    """A readable table: metric, value, unit."""
-    unit = units(sectors)
+    """A readable table: metric, value, unit (money in the scenario's currency), and why a
+    coverage figure is not available when the run was shorter than its follow-up."""
+    unit = units(sectors, manifest.get("currency"))
+    measured = manifest["steps"] - manifest["warmup_weeks"]
     head = (f"{manifest['scenario']}: coordination={manifest['coordination']}, "
             f"seed={manifest['seed']}, {manifest['families']} families, "
-            f"{manifest['steps']} weeks ({manifest['warmup_weeks']} warm-up), "
+            f"{manifest['steps']} weeks ({manifest['warmup_weeks']} warm-up, {measured} measured), "
             f"{manifest['wall_seconds']:.1f} s")
     width = max(map(len, summary))
     lines = [head, "", f"{'metric':<{width}}  {'value':>14}  unit", "-" * (width + 30)]
     for name, value in summary.items():
         shown = format_value(value, unit[name])
         lines.append(f"{name:<{width}}  {shown:>14}  {unit[name]}")
+    follow_up = manifest.get("follow_up_weeks", 0)
+    if measured <= follow_up:
+        lines += ["", f"n/a coverage: each need is followed {follow_up} weeks "
+                      f"(time.follow_up_weeks) and this run measured {measured}; run longer "
+                      f"(--years) to see it"]
     return "\n".join(lines)
 
 

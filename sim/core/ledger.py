@@ -1,8 +1,15 @@
 """The model's accounting records: counts and money after warm-up, the input of every metric.
 
-Episodes are counted by the step they started: an episode that started during warm-up is outside
-the measurement window even if it ends after it. Contacts, money and referrals are counted when
-they happen, from the first step after warm-up.
+Contacts, money, referrals and needs met or lapsed are counted when they happen, from the first
+step after warm-up (flows over the measured window). ``episodes_started``/``episodes_ended`` count
+episodes by the step they started (an episode that started during warm-up is outside them even if
+it ends after it): the accounting identity the invariants check.
+
+Coverage reads a **cohort with a fixed follow-up**: the episodes that started in measured time
+and have been followed for ``follow_up`` weeks, and of them those whose service started within
+it. A start week joins the cohort once its follow-up is over (a ring buffer holds the start weeks
+still being followed), so coverage at any week, and at the end of a run of any length, estimates
+the same share.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ class Ledger:
     warmup: int
     n_neighbourhoods: int = 1
     n_orgs: int = 1
+    follow_up: int = 0  # weeks each need-episode is followed for coverage
     episodes_started: np.ndarray = field(init=False)  # (S, 2) by marginalised
     episodes_ended: np.ndarray = field(init=False)  # (2 outcomes, S, 2)
     assessments: float = 0.0
@@ -51,18 +59,28 @@ class Ledger:
     child_weeks: float = 0.0
     weeks: float = 0.0
     escalations: float = 0.0
-    children_reached: float = 0.0
+    children_reached: float = 0.0  # distinct children served, counted afresh each measured year
     need_events: float = 0.0
+    needs_met: float = 0.0  # episodes met in measured weeks, whenever they started
+    needs_lapsed: float = 0.0  # episodes lapsed unmet in measured weeks, whenever they started
 
     def __post_init__(self):
         self.episodes_started = np.zeros((self.n_sectors, 2))
         self.episodes_ended = np.zeros((2, self.n_sectors, 2))
-        h = self.n_neighbourhoods
-        # per neighbourhood: episodes started, met; waits; referrals made, completed
-        self.area = {k: np.zeros(h) for k in ("started", "met", "wait_weeks_total",
-                                              "first_services", "referrals_made",
-                                              "referrals_completed", "referral_wait_weeks_total",
-                                              "referrals_started")}
+        s, h = self.n_sectors, self.n_neighbourhoods
+        # the cohort: episodes whose follow-up is over, (S, 2) by marginalised and (S, H) by area
+        self.cohort_started = np.zeros((s, 2))
+        self.cohort_served = np.zeros((s, 2))
+        self.cohort_area_started = np.zeros((s, h))
+        self.cohort_area_served = np.zeros((s, h))
+        # start weeks still being followed, by start week modulo the ring's length
+        self._ring = self.follow_up + 1
+        self._pending = {k: np.zeros((self._ring, s, w)) for k, w in
+                         (("started", 2), ("served", 2), ("area_started", h), ("area_served", h))}
+        # per neighbourhood: waits; referrals made, completed (coverage: the cohort above)
+        self.area = {k: np.zeros(h) for k in ("wait_weeks_total", "first_services",
+                                              "referrals_made", "referrals_completed",
+                                              "referral_wait_weeks_total", "referrals_started")}
         # per organisation: service and assessment money, duplicate contacts (the reporters of
         # the organisation agents, sim/core/agents.py)
         self.org_spend = np.zeros(self.n_orgs)
@@ -85,16 +103,61 @@ class Ledger:
         """Whether events at ``step`` fall in the measurement window."""
         return step >= self.warmup
 
-    def start_episodes(self, sector: np.ndarray, marginalised: np.ndarray) -> None:
-        self.episodes_started += self._by_sector_and_group(sector, marginalised)
+    def start_episodes(self, week: int, sector: np.ndarray, marginalised: np.ndarray,
+                       neighbourhood: np.ndarray) -> None:
+        """Episodes starting in measured ``week``: counted, and followed for the cohort."""
+        counts = self._by_sector_and_group(sector, marginalised)
+        self.episodes_started += counts
+        slot = week % self._ring
+        self._pending["started"][slot] += counts
+        self._pending["area_started"][slot] += self._by_sector_and_area(sector, neighbourhood)
 
-    def end_episodes(self, outcome: int, sector: np.ndarray, marginalised: np.ndarray) -> None:
-        self.episodes_ended[outcome] += self._by_sector_and_group(sector, marginalised)
+    def served_first(self, week: int, start: np.ndarray, sector: np.ndarray,
+                       marginalised: np.ndarray, neighbourhood: np.ndarray) -> None:
+        """Episodes (started in measured weeks ``start``) getting their first service week in
+        ``week``: those within the follow-up count as served in their start week's cohort."""
+        within = week - start <= self.follow_up
+        slot = start[within] % self._ring
+        sector = np.asarray(sector[within], dtype=np.int64)
+        pending, h = self._pending, self.n_neighbourhoods
+        pending["served"] += _tally(slot, sector * 2 + marginalised[within], pending["served"].shape)
+        pending["area_served"] += _tally(slot, sector * h + neighbourhood[within],
+                                         pending["area_served"].shape)
+
+    def end_episodes(self, outcome: int, start: np.ndarray, sector: np.ndarray,
+                     marginalised: np.ndarray) -> None:
+        """Episodes (started at weeks ``start``) ending with ``outcome``; call in measured weeks."""
+        if outcome == MET:
+            self.needs_met += float(len(start))
+        else:
+            self.needs_lapsed += float(len(start))
+        counted = start >= self.warmup
+        self.episodes_ended[outcome] += self._by_sector_and_group(sector[counted],
+                                                                  marginalised[counted])
+
+    def close_follow_up(self, week: int) -> None:
+        """At the end of ``week``: start week ``week - follow_up`` has been followed for the whole
+        follow-up, so it joins the cohort (and its ring row is freed)."""
+        started = week - self.follow_up
+        if started < self.warmup:
+            return
+        slot = started % self._ring
+        for key, total in (("started", self.cohort_started), ("served", self.cohort_served),
+                           ("area_started", self.cohort_area_started),
+                           ("area_served", self.cohort_area_served)):
+            total += self._pending[key][slot]
+            self._pending[key][slot] = 0.0
 
     def _by_sector_and_group(self, sector: np.ndarray, marginalised: np.ndarray) -> np.ndarray:
         """(S, 2) counts of episodes by sector and marginalised status."""
         index = np.asarray(sector, dtype=np.int64) * 2 + marginalised
         return np.bincount(index, minlength=self.n_sectors * 2).reshape(self.n_sectors, 2)
+
+    def _by_sector_and_area(self, sector: np.ndarray, neighbourhood: np.ndarray) -> np.ndarray:
+        """(S, H) counts of episodes by sector and neighbourhood."""
+        h = self.n_neighbourhoods
+        index = np.asarray(sector, dtype=np.int64) * h + neighbourhood
+        return np.bincount(index, minlength=self.n_sectors * h).reshape(self.n_sectors, h)
 
     def add_coordination(self, mechanism: str, amount: float, from_budgets: bool = False) -> None:
         """Book ``mechanism``'s cost this week (``from_budgets``: organisations pay it)."""
@@ -105,3 +168,10 @@ class Ledger:
     def open_episodes(self) -> np.ndarray:
         """(S, 2) episodes started in the window and neither met nor lapsed yet."""
         return self.episodes_started - self.episodes_ended.sum(axis=0)
+
+
+def _tally(slot: np.ndarray, cell: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """Counts by (ring ``slot``, flat ``cell`` of the other two axes), as an array of ``shape``."""
+    per_slot = shape[1] * shape[2]
+    index = slot.astype(np.int64) * per_slot + cell
+    return np.bincount(index, minlength=shape[0] * per_slot).reshape(shape)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.core.ledger import LAPSED, MET, Ledger
+from sim.core.ledger import Ledger
+from sim.scenario.schema import WEEKS_PER_YEAR
 
 NAN = float("nan")
 
@@ -22,12 +23,14 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 
 def _coverage(ledger: Ledger, sectors=slice(None), marginalised=slice(None)) -> float:
-    met = ledger.episodes_ended[MET][sectors, marginalised].sum()
-    return _ratio(met, ledger.episodes_started[sectors, marginalised].sum())
+    served = ledger.cohort_served[sectors, marginalised].sum()
+    return _ratio(served, ledger.cohort_started[sectors, marginalised].sum())
 
 
 def coverage(ledger: Ledger) -> float:
-    """Need-episodes met / need-episodes started (both since warm-up)."""
+    """Share of need-episodes served within the follow-up: of the episodes that started in
+    measured time and have been followed for ``time.follow_up_weeks``, those whose service
+    started within it. NaN until the first start week's follow-up is over."""
     return _coverage(ledger)
 
 
@@ -47,8 +50,9 @@ def equity_gap(ledger: Ledger) -> float:
 
 
 def children_reached(ledger: Ledger) -> float:
-    """Distinct children who received at least one service week since warm-up."""
-    return ledger.children_reached
+    """Distinct children who received at least one service week, per measured year (each
+    year's distinct children, averaged over the measured years)."""
+    return _ratio(ledger.children_reached, ledger.weeks / WEEKS_PER_YEAR)
 
 
 def duplication_rate(ledger: Ledger) -> float:
@@ -114,23 +118,23 @@ def total_cost(ledger: Ledger) -> float:
 
 
 def needs_met(ledger: Ledger) -> float:
-    """Need-episodes started since warm-up that were met."""
-    return float(ledger.episodes_ended[MET].sum())
+    """Need-episodes met in measured weeks, whenever they started."""
+    return ledger.needs_met
 
 
 def needs_lapsed(ledger: Ledger) -> float:
-    """Need-episodes started since warm-up that lapsed unmet."""
-    return float(ledger.episodes_ended[LAPSED].sum())
+    """Need-episodes that lapsed unmet in measured weeks, whenever they started."""
+    return ledger.needs_lapsed
 
 
 def cost_per_need_met(ledger: Ledger) -> float:
-    """total_cost / needs_met."""
+    """total_cost / needs_met: both over the measured weeks."""
     return _ratio(total_cost(ledger), needs_met(ledger))
 
 
 def cost_per_child_reached(ledger: Ledger) -> float:
-    """total_cost / children_reached."""
-    return _ratio(total_cost(ledger), children_reached(ledger))
+    """Yearly cost / children reached per year (both over the measured weeks)."""
+    return _ratio(total_cost(ledger), ledger.children_reached)
 
 
 def unspent_budget_share(ledger: Ledger) -> float:
@@ -177,9 +181,11 @@ def escalations(ledger: Ledger) -> float:
 def by_neighbourhood(ledger: Ledger) -> dict[str, np.ndarray]:
     """Per-neighbourhood coverage, waits and referral completion (NaN where undefined)."""
     a = ledger.area
+    started = ledger.cohort_area_started.sum(axis=0)
+    served = ledger.cohort_area_served.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return {
-            "coverage": np.where(a["started"] > 0, a["met"] / a["started"], np.nan),
+            "coverage": np.where(started > 0, served / started, np.nan),
             "mean_wait_weeks": np.where(a["first_services"] > 0,
                                         a["wait_weeks_total"] / a["first_services"], np.nan),
             "referral_completion": np.where(a["referrals_made"] > 0,
@@ -204,16 +210,17 @@ class Metric:
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("coverage", "share", coverage, "Needs met", "higher",
+    Metric("coverage", "share", coverage, "Needs served in time", "higher",
            "Of every 100 needs that arose (a child needing health care, food, a preschool place, "
-           "protection or income support), how many were met."),
+           "protection or income support), how many got the service within half a year."),
     Metric("coverage_marginalised", "share", coverage_marginalised,
-           "Needs met, marginalised families", "higher",
+           "Needs served in time, marginalised families", "higher",
            "The same, counting only the poorest and most excluded families."),
-    Metric("coverage_other", "share", coverage_other, "Needs met, other families", "higher"),
+    Metric("coverage_other", "share", coverage_other, "Needs served in time, other families", "higher"),
     Metric("equity_gap", "share points", equity_gap, "Equity gap", "lower",
-           "Needs met for other families minus needs met for marginalised families."),
-    Metric("children_reached", "children", children_reached, "Children reached", "higher"),
+           "Needs served in time for other families minus the same for marginalised families."),
+    Metric("children_reached", "children a year", children_reached, "Children reached a year",
+           "higher", "Different children who received at least one week of service in a year."),
     Metric("duplication_rate", "share of contacts", duplication_rate, "Duplication", "lower",
            "Share of all contacts (assessments and weeks of service) that repeat what another "
            "provider already does for the same child and need."),
@@ -255,8 +262,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("referral_completion", "share", referral_completion, "Referrals completed", "higher"),
     Metric("mean_wait_weeks", "weeks", mean_wait_weeks, "Wait for a first service", "lower"),
     Metric("referral_wait_weeks", "weeks", referral_wait_weeks, "Wait after a referral", "lower"),
-    Metric("needs_met", "episodes", needs_met, "Needs met (count)", "higher"),
-    Metric("needs_lapsed", "episodes", needs_lapsed, "Needs that lapsed unmet", "lower"),
+    Metric("needs_met", "episodes", needs_met, "Needs met (count)", "higher",
+           "Needs whose service was completed during the measured years."),
+    Metric("needs_lapsed", "episodes", needs_lapsed, "Needs that lapsed unmet", "lower",
+           "Needs that went away unmet during the measured years."),
     Metric("unmet_need_weeks", "weeks per child", unmet_need_weeks, "Weeks of unmet need per child",
            "lower"),
     Metric("escalations", "episodes", escalations, "Needs that escalated", "lower"),
@@ -294,10 +303,14 @@ def format_value(value: float | None, unit: str, style: str = "table") -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 or float(value).is_integer() else f"{value:.2f}"
 
 
-def units(sectors: list[str]) -> dict[str, str]:
-    """Unit of every metric that :func:`summarise` returns."""
+def units(sectors: list[str], currency: str | None = None) -> dict[str, str]:
+    """Unit of every metric that :func:`summarise` returns; with a ``currency`` (the scenario's
+    ISO code), money units name it ("USD", "USD per need")."""
     out = {m.name: m.unit for m in METRICS}
     out.update({sector_metric_name(s): "share" for s in sectors})
+    if currency:
+        out = {k: (currency + v[len("money"):] if v.startswith("money") else v)
+               for k, v in out.items()}
     return out
 
 

@@ -77,7 +77,8 @@ class CoordinationModel(Model):
         self.refresh_access()
         self.book = CaseBook(self.pop, self.orgs.size)  # waiting lists, caseloads, applications
         self.ledger = Ledger(len(self.sector_names), scenario.time.warmup_weeks, self.city.size,
-                             self.orgs.size)
+                             self.orgs.size,
+                             follow_up=scenario.time.follow_up_weeks)
         self.last_need_events = np.zeros(0, dtype=np.int64)
         needs.schedule_needs(self, np.flatnonzero(self.pop.eligible), first_week=0)
         self.organisations = make_organisation_agents(self)
@@ -144,6 +145,9 @@ class CoordinationModel(Model):
             led.unmet_need_weeks += float(len(self.book.unserved_pairs()))
             led.child_weeks += float(self.pop.children.count)
             led.weeks += 1
+            led.close_follow_up(self.week)
+            if led.weeks % WEEKS_PER_YEAR == 0:  # a new measured year: children reached afresh
+                self.pop.children.reached[:] = False
         for m in self.mechanisms:
             # set-up money is booked in the first week its costs count (set-up work done before
             # measured time is included), and paid by the payers in that week too

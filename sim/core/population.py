@@ -55,6 +55,7 @@ class Population:
                          f.awareness_mean)
         self.awareness = _beta_around(rng, aware, 8.0).astype(np.float32)
         self.trust = _beta_around(rng, np.full(n, f.trust_mean), 8.0).astype(np.float32)
+        self.trust_baseline = self.trust.copy()  # where trust returns as experiences fade
         n_children = np.minimum(1 + rng.poisson(max(p.mean_children - 1, 0.0), size=n), k)
         ages = rng.integers(0, AGE_OUT_WEEKS, size=(n, k))
         slot = np.arange(k)[None, :]

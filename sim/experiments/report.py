@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.core.metrics import METRIC_NAMES, SECTOR_COVERAGE_PREFIX, units
+from sim.core.metrics import METRIC_INFO, METRIC_NAMES, SECTOR_COVERAGE_PREFIX, units
 from sim.core.metrics import format_value as _fmt
 from sim.errors import ConfigError
 from sim.experiments import plots
@@ -110,7 +110,7 @@ def write_report(folder: Path, reference: str | None = None) -> Path:
 def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder) -> str:
     spec = plan.spec
     unit = units([m[len(SECTOR_COVERAGE_PREFIX):] for m in metrics
-                  if m.startswith(SECTOR_COVERAGE_PREFIX)])
+                  if m.startswith(SECTOR_COVERAGE_PREFIX)], _currency(plan))
     errors = runs[runs["status"] == "error"] if "status" in runs else runs.iloc[:0]
     lines = [
         f"# Report: {spec.name}",
@@ -161,6 +161,7 @@ def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder) -> str:
                          f"| {rel} |{share}")
         lines.append("")
     shares = "parameter_share" in summary
+    lines += ["## What the metrics mean", "", *_meanings(metrics, unit), ""]
     lines += ["## Every metric, arm by arm", ""]
     for arm, group in summary.groupby("arm", sort=False):
         extra = (" from parameters |", "---|") if shares else ("", "")
@@ -202,3 +203,28 @@ def _incomplete(plan, ok) -> list[str]:
     return [f"- **incomplete**: {len(missing)} of {len(plan.arms)} arms have no successful run yet "
             f"and are left out of the tables and comparisons ({', '.join(missing)}); run the same "
             "`sim sweep` command again to finish them"]
+
+
+def _currency(plan: Plan) -> str | None:
+    """The arms' currency when they share one (money columns then name it), else None."""
+    found = {arm.config.get("currency") for arm in plan.arms}
+    return found.pop() if len(found) == 1 else None
+
+
+def _meanings(metrics: list[str], unit: dict[str, str]) -> list[str]:
+    """One line per metric: its label, name and unit, what it means and which way is better."""
+    lines = []
+    for name in metrics:
+        info = METRIC_INFO.get(name)
+        if info is None and name.startswith(SECTOR_COVERAGE_PREFIX):
+            sector = name[len(SECTOR_COVERAGE_PREFIX):].replace("_", " ")
+            label, explain, better = (f"Needs served in time, {sector}",
+                                      f"The same as coverage, for {sector} needs only.", "higher")
+        elif info is None:
+            continue
+        else:
+            label, explain, better = info.label, info.explain or info.compute.__doc__ or "", info.better
+        way = f" {better.capitalize()} is better." if better else ""
+        text = " ".join(explain.split())
+        lines.append(f"- **{label}** (`{name}`, {unit.get(name, 'share')}): {text}{way}")
+    return lines

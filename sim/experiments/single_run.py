@@ -106,6 +106,8 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, check: bool = F
         "families": scenario.city.families,
         "steps": scenario.time.steps,
         "warmup_weeks": scenario.time.warmup_weeks,
+        "follow_up_weeks": scenario.time.follow_up_weeks,
+        "currency": scenario.currency,
         "config_hash": config_hash(config),
         "git_commit": git_commit(),
         "packages": package_versions(),

@@ -26,7 +26,9 @@ class MechanismParams(Strict):
 
     - ``start_week``: when it starts, in weeks from the start of measured time (the end of the
       warm-up; negative: already running that many weeks before it, at most the whole warm-up);
-      before it starts it costs nothing, draws no random numbers and does nothing.
+      before it starts it costs nothing, draws no random numbers and does nothing. ``None`` (the
+      default): in place from the first week of the run, so measurement sees the arrangement
+      settled, not its first year.
     - ``end_week``: when it stops (None: never), on the same clock; it then stops acting and
       costing, and its adjustments to the organisations' levers are withdrawn.
     - ``paid_by``: who pays its set-up and running costs: ``funder`` (an outside funder, in no
@@ -37,7 +39,7 @@ class MechanismParams(Strict):
     """
 
     enabled: bool = True
-    start_week: int = Field(0, ge=-10_000_000, le=10_000_000)
+    start_week: int | None = Field(None, ge=-10_000_000, le=10_000_000)
     end_week: int | None = Field(None, ge=-10_000_000, le=10_000_000)
     paid_by: str = FUNDER
     behaviour: ClassVar[str] = ""  # "module:Class" of the mechanism (named, never imported here)
@@ -51,12 +53,13 @@ class MechanismParams(Strict):
         for name in self.member_fields:
             check_members(scenario, getattr(self, name), f"{where}.{name}")
         warmup = scenario.time.warmup_weeks
-        if self.start_week < -warmup:
+        if self.start_week is not None and self.start_week < -warmup:
             raise ValueError(f"{where}.start_week: {self.start_week} is before the run begins "
                              f"(expected >= -{warmup}, the warm-up's length)")
-        if self.end_week is not None and self.end_week <= self.start_week:
+        start = -warmup if self.start_week is None else self.start_week
+        if self.end_week is not None and self.end_week <= start:
             raise ValueError(f"{where}.end_week: {self.end_week} must be after start_week "
-                             f"({self.start_week})")
+                             f"({start})")
         self._check_payer(scenario, f"{where}.paid_by")
 
     @property
@@ -144,6 +147,9 @@ class SharedRegistryParams(MechanismParams):
     means_threshold: Share = 0.3
     means_test_noise: NonNeg = 0.5
     registration_drive_per_week: Share = 0.0  # share of unregistered families registered a week
+    # a registration lapses after this many weeks without contact with a participant (nor the
+    # drive): Brazil's Cadastro Unico asks families to update their record every 24 months
+    registration_valid_weeks: int = Field(104, ge=1, le=10_000)
     cost_per_registration: NonNeg = 3.0  # the drive's cost per family it registers
     setup_cost: NonNeg = 40_000.0
     maintenance_per_year: NonNeg = 8_000.0
@@ -201,6 +207,8 @@ class PlatformParams(MechanismParams):
     outreach_visits_per_week: int = Field(10, ge=0, le=10_000_000)
     cost_per_outreach_visit: NonNeg = 15.0
     ramp_up_weeks: int = Field(26, ge=0, le=10_000_000)
+    # a family stops being a hub user this many weeks after a hub last saw it (assumption)
+    user_lapse_weeks: int = Field(52, ge=1, le=10_000)
     warm_referral_completion: Share = 0.85
     hub_identify_probability: Share = 0.5
     shared_record_probability: Share = 0.9

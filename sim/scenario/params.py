@@ -17,14 +17,27 @@ from sim.scenario.schema import Eligibility, NonNeg, OrgKind, Positive, Priority
 
 
 class TimeParams(Strict):
-    """Horizon and step length (one step is one week)."""
+    """Horizon and step length (one step is one week).
 
-    years: Annotated[float, Field(gt=0, le=200)] = 5
-    warmup_weeks: Annotated[int, Field(ge=0, le=10_000_000)] = 52
+    ``years`` is measured time: the run is ``warmup_weeks`` of warm-up (the city settles; nothing
+    is counted) followed by ``years`` measured years. ``follow_up_weeks`` is how long each
+    need-episode is followed for coverage: a need counts as served when its first service week
+    comes within it.
+    """
+
+    years: Annotated[float, Field(gt=0, le=200)] = 3
+    warmup_weeks: Annotated[int, Field(ge=0, le=10_000)] = 104
+    follow_up_weeks: Annotated[int, Field(ge=0, le=520)] = 26
+
+    @property
+    def measured_weeks(self) -> int:
+        """Weeks counted after the warm-up (at least one)."""
+        return max(1, int(round(self.years * 52)))
 
     @property
     def steps(self) -> int:
-        return int(round(self.years * 52))
+        """Weeks the run lasts: warm-up plus measured time."""
+        return self.warmup_weeks + self.measured_weeks
 
 
 class CityParams(Strict):
@@ -72,6 +85,9 @@ class FamilyParams(Strict):
     fee_sensitivity_marginalised: Share = 0.85
     trust_gain_when_served: Share = 0.05
     trust_loss_when_turned_away: Share = 0.03
+    # experiences fade: each week trust moves 1/trust_memory_weeks of the way back to the
+    # family's own baseline (assumption), so trust settles instead of drifting for decades
+    trust_memory_weeks: Annotated[float, Field(ge=1, le=10_000)] = 52.0
     referral_wait_scale_weeks: Positive = 4.0
     need_complexity_shape: Positive | None = 1.0
 
@@ -159,6 +175,7 @@ class Scenario(Strict):
     name: str = "scenario"
     description: str = ""
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 1
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"  # ISO 4217 code of all money
     time: TimeParams = TimeParams()
     city: CityParams = CityParams()
     families: FamilyParams = FamilyParams()
@@ -191,11 +208,6 @@ class Scenario(Strict):
         missing = [s for s in self.sectors if s not in served]
         if missing:
             raise ValueError(f"no organisation provides sector(s): {', '.join(missing)}")
-        if self.time.warmup_weeks >= self.time.steps:
-            raise ValueError(
-                f"time.warmup_weeks ({self.time.warmup_weeks}) must be shorter than the run "
-                f"({self.time.steps} weeks)"
-            )
         self.coordination.check_against(self)
         return self
 

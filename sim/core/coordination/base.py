@@ -2,7 +2,8 @@
 
 A mechanism is set up once, then called at fixed points of the step. It changes the city only
 through these hooks, through the composed levers (``model.levers``: ``outreach``, ``capacity``,
-``fee_marginalised``; it states its own addition or factor, see :mod:`sim.core.levers`), and through
+``fee_marginalised``, ``budget_per_year``, ``budget_increase_probability``, ``outreach_area``; it
+states its own addition or factor, see :mod:`sim.core.levers`), and through
 the documented state it may change (organisations' ``quota_share``, ``priority``, ``budget``;
 families' ``awareness`` and ``trust``; the model's ``coordination_support`` and
 ``planning_support``); it reports what it costs each week through :meth:`Mechanism.weekly_cost`
@@ -42,8 +43,8 @@ class ModelView(Protocol):
     orgs: OrgTable  # read; may change ``quota_share``, ``priority`` and ``budget``
     org_service_weeks: np.ndarray  # read only: mean service weeks of each organisation
     book: CaseBook  # read; may drop duplicate rows (``keep``) and queue applications (``apply``)
-    levers: Levers  # outreach, capacity, fees: state an addition or a factor, never write arrays
-    ledger: Ledger  # read only (e.g. whether this week is counted)
+    levers: Levers  # outreach, capacity, fees, budgets: state an addition or a factor, never write arrays
+    ledger: Ledger  # read; a council books its participants' consultations (``add_consultation``)
     coordination_support: float  # 0..1, set by a focal point, read by others
     planning_support: float  # >= 0, raised by an expert pool, read by a council
 
@@ -58,14 +59,16 @@ class Mechanism:
     and where; change nothing), :meth:`start` in the week ``start_at`` (change state: quotas,
     supports), the hooks every week while running, :meth:`stop` in the week ``end_at`` (withdraw
     what it changed). ``start_at`` and ``end_at`` are model weeks: the warm-up's length plus the
-    block's ``start_week`` / ``end_week`` (the one time origin, the start of measured time).
+    block's ``start_week`` / ``end_week`` (the one time origin, the start of measured time);
+    without a ``start_week``, week 0 (in place from the run's start).
     """
 
     name: ClassVar[str] = "mechanism"
 
     def __init__(self, params, warmup_weeks: int = 0):
         self.params = params
-        self.start_at = warmup_weeks + getattr(params, "start_week", 0)
+        start = getattr(params, "start_week", None)
+        self.start_at = 0 if start is None else warmup_weeks + start  # None: from the run's start
         end = getattr(params, "end_week", None)
         self.end_at = None if end is None else warmup_weeks + end
 

@@ -10,8 +10,9 @@ seek any provider (distance decay, awareness, trust, stigma), and the hub's outr
 families in its neighbourhood (they come too, with an appointment); the hub sees as many as its
 slots allow (the rest are not seen this week: a hub can be crowded). Each family seen gets ONE
 multi-sector assessment covering every sector with an open need (it replaces the assessments the
-sectors' providers would make: partners reuse its record), becomes a **hub user**, and is put
-forward (fast track) to a partner provider for each of those sectors.
+sectors' providers would make: partners reuse its record), becomes a **hub user** (for
+``user_lapse_weeks`` after the hub last saw it), and is put forward (fast track) to a partner
+provider for each of those sectors.
 
 For hub users, with effect growing linearly over the ramp-up period, the partner organisations:
 - share one caseload and the hub's record (a partner sees the others' records);
@@ -36,6 +37,8 @@ from sim.core.coordination.members import member_mask
 from sim.core.phases.choice import access_weights, pick
 from sim.core.phases.finding import SOURCE_HUB
 from sim.scenario.schema import WEEKS_PER_YEAR
+
+NOT_SEEN = -(2**40)  # last_seen of a family no hub has seen
 
 if TYPE_CHECKING:
     from sim.core.coordination.base import ModelView
@@ -85,7 +88,8 @@ class IntegratedPlatform(Mechanism):
             self.reach = np.exp(-trip / model.params.families.travel_km_scale)
         self.partners = member_mask(model, p.partners)
         self.sectors = (model.orgs.serves & self.partners[:, None]).any(axis=0)  # what hubs assess
-        self.users = np.zeros(model.pop.n, dtype=bool)  # families assessed at a hub
+        self.last_seen = np.full(model.pop.n, NOT_SEEN, dtype=np.int64)  # week a hub last saw it
+        self._week = 0
         self.assessed_this_week = self.visits_this_week = 0
         self.families_assessed = self.outreach_visits = 0  # in measured weeks
 
@@ -96,14 +100,20 @@ class IntegratedPlatform(Mechanism):
             return 1.0
         return min(1.0, (self.weeks_running(model) + 1) * (1.0 + model.coordination_support) / weeks)
 
+    @property
+    def users(self) -> np.ndarray:
+        """(N,) hub users: families a hub saw in the last ``user_lapse_weeks`` weeks."""
+        return self._week - self.last_seen < self.params.user_lapse_weeks
+
     def _covered(self, model, family, *orgs) -> np.ndarray:
-        inside = self.users[family]
+        inside = model.week - self.last_seen[family] < self.params.user_lapse_weeks
         for org in orgs:
             inside = inside & self.partners[org]
         return inside
 
     def on_finding(self, model: ModelView) -> None:
         self.assessed_this_week = self.visits_this_week = 0
+        self._week = model.week
         if not self.open.any():
             return
         aware = model.pop.awareness
@@ -147,7 +157,7 @@ class IntegratedPlatform(Mechanism):
         # one assessment covers every open need the hub's partners serve; partners reuse it
         pop.assessed.reshape(-1)[hub_pairs] += 1
         pop.last_sought.reshape(-1)[hub_pairs] = week
-        self.users[family[seen]] = True
+        self.last_seen[family[seen]] = week
         org, _ = pick(model, fam, sec, self._partner_access, rng.random(len(fam)))
         fam, sec, org = select(org >= 0, fam, sec, org)
         model.book.apply(fam, sec, org, SOURCE_HUB, fast_track=np.ones(len(fam), dtype=bool))

@@ -12,7 +12,9 @@ Registration is explicit: a family is **registered** (``registered``, owned by t
 from the first week it is on a participant's books (on its waiting list after an intake,
 whether the family sought help, was found by outreach or was referred, or in its caseload), or
 when a registration drive (``registration_drive_per_week``: the share of unregistered families
-registered each week, at ``cost_per_registration`` each) reaches it. It stays registered.
+registered each week, at ``cost_per_registration`` each) reaches it. A registration lapses
+``registration_valid_weeks`` after the family's last contact with a participant or the drive (a
+record not updated goes stale, as Brazil's Cadastro Unico asks for an update every 24 months).
 
 With ``auto_enrolment`` > 0, each week participants enrol that share of the registered families
 the ``eligibility`` rule admits (all, marginalised only, or means-tested: the poorest
@@ -38,6 +40,8 @@ from sim.core.phases.choice import access_weights, pick
 from sim.core.phases.finding import SOURCE_OUTREACH
 from sim.scenario.schema import WEEKS_PER_YEAR
 
+NO_CONTACT = -(2**40)  # last_contact of a family never registered
+
 if TYPE_CHECKING:
     from sim.core.coordination.base import ModelView
 
@@ -52,12 +56,18 @@ class SharedRegistry(Mechanism):
         n = model.pop.n
         self.participants = member_mask(model, self.params.participants)
         self.records = 0  # records written since the registry started
-        self.registered = np.zeros(n, dtype=bool)  # the family is in the registry
+        self.last_contact = np.full(n, NO_CONTACT, dtype=np.int64)  # week last registered
+        self._week = 0
         self.eligible = np.zeros(n, dtype=bool)  # the eligibility rule admits it (set at start)
         self.auto_enrolled = np.zeros(n, dtype=bool)  # the registry applied for it at least once
         self.applications = 0  # auto-enrolment applications made
         self.drive_registrations = 0  # families the registration drive registered
         self._drive_this_week = 0
+
+    @property
+    def registered(self) -> np.ndarray:
+        """(N,) families whose registration is current (contact within the validity)."""
+        return self._week - self.last_contact < self.params.registration_valid_weeks
 
     def start(self, model: ModelView) -> None:
         p, pop = self.params, model.pop
@@ -74,6 +84,7 @@ class SharedRegistry(Mechanism):
         return 1.0 - (1.0 - probability) * (1.0 - consulted)
 
     def on_finding(self, model: ModelView) -> None:
+        self._week = model.week
         self._drive(model)
         if self.params.auto_enrolment <= 0:
             return
@@ -81,7 +92,8 @@ class SharedRegistry(Mechanism):
         sectors_covered = (model.orgs.serves & self.participants[:, None]).any(axis=0)
         pairs = model.book.unserved_pairs(not_waiting=True)
         fam, sec = split_pairs(pairs, pop.n_sectors)
-        keep = self.registered[fam] & self.eligible[fam] & sectors_covered[sec]
+        current = model.week - self.last_contact[fam] < self.params.registration_valid_weeks
+        keep = current & self.eligible[fam] & sectors_covered[sec]
         pairs, fam, sec = select(keep, pairs, fam, sec)
         rng = model.streams["registry"]
         chosen = rng.random(len(pairs)) < self.params.auto_enrolment
@@ -105,13 +117,13 @@ class SharedRegistry(Mechanism):
             return
         unregistered = np.flatnonzero(~self.registered)
         reached = unregistered[model.streams["registry.drive"].random(len(unregistered)) < share]
-        self.registered[reached] = True
+        self.last_contact[reached] = model.week
         self._drive_this_week += len(reached)
 
     def on_coordination(self, model: ModelView) -> None:
         """Contacts register: every family on a participant's books at the end of the week."""
         for table in (model.book.waiting, model.book.cases):
-            self.registered[table.family[self.participants[table.org]]] = True
+            self.last_contact[table.family[self.participants[table.org]]] = model.week
 
     def weekly_cost(self, model: ModelView) -> float:
         p, orgs = self.params, model.orgs

@@ -17,8 +17,10 @@ SOURCE_HUB = 3  # queued by a family hub after its multi-sector assessment (inte
 
 
 def seek_help(model: CoordinationModel) -> None:
-    """Unserved families not waiting (or tired of waiting) apply to a provider."""
+    """Unserved families not waiting (or tired of waiting) apply to a provider (their trust,
+    raised by services and lowered by refusals, first fades a week toward its baseline)."""
     pop, week, fp = model.pop, model.week, model.params.families
+    pop.trust += (pop.trust_baseline - pop.trust) * np.float32(1.0 / fp.trust_memory_weeks)
     last = pop.last_sought.reshape(-1)
     pairs = model.book.unserved_pairs()
     sought = last[pairs]

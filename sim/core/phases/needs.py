@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.arrays import split_pairs
-from sim.core.ledger import LAPSED, MET
+from sim.core.ledger import LAPSED
 from sim.core.population import NEVER, geometric_wait
 
 if TYPE_CHECKING:
@@ -59,8 +59,8 @@ def arise(model: CoordinationModel) -> None:
     if model.ledger.counts(week):
         model.ledger.need_events += float(len(model.last_need_events))
         fam_new, sec_new = split_pairs(new, pop.n_sectors)
-        model.ledger.start_episodes(sec_new, pop.marginalised[fam_new])
-        model.ledger.add_by_area("started", pop.neighbourhood[fam_new])
+        model.ledger.start_episodes(week, sec_new, pop.marginalised[fam_new],
+                                    pop.neighbourhood[fam_new])
 
 
 def escalate_and_lapse(model: CoordinationModel) -> None:
@@ -88,10 +88,7 @@ def escalate_and_lapse(model: CoordinationModel) -> None:
 def end_episodes(model: CoordinationModel, pairs: np.ndarray, outcome: int) -> None:
     """Close the episodes at flat (family, sector) indices ``pairs`` with ``outcome``."""
     pop = model.pop
-    fam, sec = split_pairs(pairs, pop.n_sectors)
-    start = pop.need_start.ravel()[pairs]
-    counted = start >= model.ledger.warmup
-    model.ledger.end_episodes(outcome, sec[counted], pop.marginalised[fam[counted]])
-    if outcome == MET:
-        model.ledger.add_by_area("met", pop.neighbourhood[fam[counted]])
+    if model.ledger.counts(model.week):
+        fam, sec = split_pairs(pairs, pop.n_sectors)
+        model.ledger.end_episodes(outcome, pop.need_start.ravel()[pairs], sec, pop.marginalised[fam])
     model.book.close_episodes(pairs)
