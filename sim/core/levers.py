@@ -11,10 +11,13 @@ budget's effort reduction, and the other way round). The base is state too: it m
 a run (places bought, a budget cut), and each change is kept in :attr:`Lever.history`.
 
 The levers (``model.levers``): ``outreach`` (organisations' weekly outreach intensity, 0..1),
-``capacity`` (places, whole numbers, >= 0) and ``fee_marginalised`` (the fee a marginalised
-family pays, >= 0). Chances that go through hooks (visibility, identification, referral
-completion) are composed by the hook chain in the mechanisms' order instead (see
-:mod:`sim.core.coordination.base`).
+``capacity`` (places, whole numbers, >= 0), ``fee_marginalised`` (the fee a marginalised
+family pays, >= 0), ``budget_per_year`` (organisations' yearly budgets, >= 0),
+``budget_increase_probability`` (the chance a yearly budget grows at its fiscal year start, 0..1:
+advocacy) and ``outreach_area`` (a factor per neighbourhood on every organisation's outreach
+there, >= 0; 1 unless a mechanism targets neighbourhoods). Chances that go through hooks
+(visibility, identification, referral completion) are composed by the hook chain in the
+mechanisms' order instead (see :mod:`sim.core.coordination.base`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ import numpy as np
 
 
 class Lever:
-    """One (O,) lever: its base values with their history, and each mechanism's adjustment.
+    """One lever (an (O,) organisation column, or (H,) for ``outreach_area``): its base values
+    with their history, and each mechanism's adjustment.
 
     Args:
         name: the lever's name.
@@ -80,8 +84,14 @@ class Levers:
         self.outreach = Lever("outreach", orgs.outreach, 0.0, 1.0)
         self.capacity = Lever("capacity", orgs.capacity, 0, None)
         self.fee_marginalised = Lever("fee_marginalised", orgs.fee_marginalised, 0.0, None)
+        self.budget_per_year = Lever("budget_per_year", orgs.budget_per_year, 0.0, None)
+        self.budget_increase_probability = Lever(
+            "budget_increase_probability", orgs.budget_increase_probability, 0.0, 1.0)
+        self.outreach_area = Lever("outreach_area", orgs.outreach_area, 0.0, None)
+        self.all = (self.outreach, self.capacity, self.fee_marginalised, self.budget_per_year,
+                    self.budget_increase_probability, self.outreach_area)
 
     def withdraw(self, mechanism: str) -> None:
         """Remove every adjustment ``mechanism`` made (it has stopped)."""
-        for lever in (self.outreach, self.capacity, self.fee_marginalised):
+        for lever in self.all:
             lever.withdraw(mechanism)

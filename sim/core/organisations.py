@@ -52,6 +52,10 @@ class OrgTable:
         self.fiscal_start = np.array([o.funding.fiscal_year_start_week for o in specs], np.int64)
         self.lapse_at_year_end = np.array([o.funding.lapse_at_year_end for o in specs], dtype=bool)
         self.renewal_probability = np.array([o.funding.renewal_probability for o in specs])
+        # chance a yearly budget grows at the fiscal year start, and by how much (budgets.fund)
+        self.budget_increase_probability = np.array(
+            [o.funding.budget_increase_probability for o in specs], dtype=float)
+        self.budget_increase_share = np.array([o.funding.budget_increase_share for o in specs])
         self.budget = np.where(self.funded, 0.0, np.inf)
         self.arrived = np.zeros(self.size)  # funding paid in this week
         self.coordination_due = np.zeros(self.size)  # mechanisms' costs owed, paid from funding
@@ -63,6 +67,7 @@ class OrgTable:
             self.site[i, place_sites(spec, city, rng)] = True
         far = np.where(self.site[None, :, :], city.distance_km[:, None, :], np.inf)
         self.distance_km = far.min(axis=2)  # (H, O) from each neighbourhood to nearest site
+        self.outreach_area = np.ones(city.size)  # (H,) factor on all outreach in a neighbourhood
         self.visibility = np.zeros(self.size)  # chance a record of other providers is seen
 
     def index(self, name: str) -> int:

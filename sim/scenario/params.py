@@ -120,6 +120,10 @@ class FundingParams(Strict):
     fiscal_year_start_week: Annotated[int, Field(ge=0, le=51)] = 0
     lapse_at_year_end: bool = True
     renewal_probability: Share = 1.0
+    # at each fiscal year start the yearly budget grows by budget_increase_share with this
+    # chance (0: never); a council's advocacy adds to the chance (docs/model.md, 7.1)
+    budget_increase_probability: Share = 0.0
+    budget_increase_share: Share = 0.05
 
 
 class OrganisationParams(Strict):

@@ -61,8 +61,10 @@ def outreach(model: CoordinationModel) -> None:
 
 
 def outreach_intensity(model: CoordinationModel) -> np.ndarray:
-    """(H, 2, S) total weekly outreach reaching a family by neighbourhood, vulnerability, sector."""
+    """(H, 2, S) total weekly outreach reaching a family by neighbourhood, vulnerability, sector
+    (each neighbourhood's outreach times its ``outreach_area`` factor, 1 unless targeted)."""
     orgs = model.orgs
-    reach = orgs.site.T[:, None, :] * orgs.outreach[None, None, :]  # (H, 1, O)
+    sites = orgs.site.T * orgs.outreach_area[:, None]  # (H, O): 1.0 x factor at a site, else 0
+    reach = sites[:, None, :] * orgs.outreach[None, None, :]  # (H, 1, O)
     open_to = np.stack([~orgs.marginalised_only, np.ones(orgs.size, dtype=bool)])  # (2, O)
     return (reach * open_to[None, :, :]) @ orgs.serves.astype(float)
