@@ -140,7 +140,8 @@ def test_absent_members_cost_no_staff_hours():
 # -- the council plans; it no longer reconciles --------------------------------------------------
 def test_the_council_no_longer_stops_duplicates(silos):
     council = run(city({"council": {"members": "all", "meetings_per_year": 12, "active_share": 1.0,
-                                    "planning_shift": 0.0, "outreach_boost": 0.0}}))
+                                    "planning_shift": 0.0, "outreach_boost": 0.0,
+                                    "budget_shift": 0.0, "neighbourhood_outreach_boost": 0.0}}))
     assert mechanism(council, "council").meetings == 24
     assert not hasattr(mechanism(council, "council"), "duplicates_stopped")
     assert without_money(council) == without_money(silos)

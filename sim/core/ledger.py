@@ -63,6 +63,10 @@ class Ledger:
     need_events: float = 0.0
     needs_met: float = 0.0  # episodes met in measured weeks, whenever they started
     needs_lapsed: float = 0.0  # episodes lapsed unmet in measured weeks, whenever they started
+    # a council's participation: children in the families consulted for its yearly action plans,
+    # and children in the city at those plans, by group (other, marginalised)
+    children_consulted: np.ndarray = field(init=False, default_factory=lambda: np.zeros(2))
+    children_at_consultations: np.ndarray = field(init=False, default_factory=lambda: np.zeros(2))
 
     def __post_init__(self):
         self.episodes_started = np.zeros((self.n_sectors, 2))
@@ -164,6 +168,12 @@ class Ledger:
         self.coordination_spend[mechanism] = self.coordination_spend.get(mechanism, 0.0) + amount
         if from_budgets:
             self.coordination_from_budgets += amount
+
+    def add_consultation(self, consulted: np.ndarray, children: np.ndarray) -> None:
+        """Book one yearly consultation: (2,) children consulted and children in the city, by
+        group (other, marginalised); call in measured weeks."""
+        self.children_consulted += consulted
+        self.children_at_consultations += children
 
     def open_episodes(self) -> np.ndarray:
         """(S, 2) episodes started in the window and neither met nor lapsed yet."""

@@ -178,6 +178,23 @@ def escalations(ledger: Ledger) -> float:
     return ledger.escalations
 
 
+def _consulted(ledger: Ledger, group: int) -> float:
+    children = ledger.children_at_consultations[group]
+    return float(ledger.children_consulted[group] / children) if children > 0 else 0.0
+
+
+def children_consulted_marginalised(ledger: Ledger) -> float:
+    """Share of children in marginalised families whose family a council's participant consulted
+    for its yearly action plan (children consulted / children, summed over the plans in measured
+    time: the mean yearly share); 0 when nobody was consulted."""
+    return _consulted(ledger, 1)
+
+
+def children_consulted_other(ledger: Ledger) -> float:
+    """The same for children in other families."""
+    return _consulted(ledger, 0)
+
+
 def by_neighbourhood(ledger: Ledger) -> dict[str, np.ndarray]:
     """Per-neighbourhood coverage, waits and referral completion (NaN where undefined)."""
     a = ledger.area
@@ -269,6 +286,12 @@ METRICS: tuple[Metric, ...] = (
     Metric("unmet_need_weeks", "weeks per child", unmet_need_weeks, "Weeks of unmet need per child",
            "lower"),
     Metric("escalations", "episodes", escalations, "Needs that escalated", "lower"),
+    Metric("children_consulted_marginalised", "share", children_consulted_marginalised,
+           "Children consulted, marginalised families", "higher",
+           "Of every 100 children in marginalised families, how many had their family consulted "
+           "in a year by a young person or parent sitting on the council, for its action plan."),
+    Metric("children_consulted_other", "share", children_consulted_other,
+           "Children consulted, other families", "higher"),
 )
 METRIC_INFO: dict[str, Metric] = {m.name: m for m in METRICS}
 

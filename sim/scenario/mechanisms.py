@@ -291,18 +291,31 @@ class CaseConferenceParams(MeetingParams):
 
 
 class CouncilParams(MeetingParams):
-    """Parameters of a coordination council (joint planning)."""
+    """Parameters of a coordination council (a yearly action plan; participation seats)."""
 
     meetings_per_year: float = Field(4.0, ge=0.0, le=52.0)
     active_share: Share = 0.7
     staff_hours_per_meeting: NonNeg = 8.0
     secretariat_per_member_per_year: NonNeg = 750.0  # 6,000 a year for the base city's 8 members
-    planning_shift: Share = 0.2
-    outreach_boost: Share = 0.05
+    # the yearly action plan: shares moved at full effectiveness, taking effect after the lag
+    plan_lag_weeks: int = Field(13, ge=0, le=52)
+    planning_shift: Share = 0.2  # share of members' spare places moved
+    budget_shift: Share = 0.05  # share of members' yearly budgets moved
+    outreach_boost: Share = 0.05  # members' outreach raised by their sectors' unmet need
+    neighbourhood_outreach_boost: NonNeg = Field(0.5, le=10.0)  # outreach x in needy areas
+    advocacy: Share = 0.0  # added chance of a yearly budget increase (0: the council adds no money)
+    # participation: seats for young people and families, drawn from neighbourhoods
+    youth_seats: int = Field(0, ge=0, le=1000)
+    family_seats: int = Field(0, ge=0, le=1000)
+    participation_quality: Share = 0.0
+    families_consulted_per_seat_per_year: NonNeg = Field(20.0, le=1_000_000)
+    cost_per_seat_per_year: NonNeg = 500.0
     summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
-        "A council (steering group) of departments and NGOs meets a few times a year and plans "
-        "jointly: spare places and outreach move to where waiting lists are longest. It does not go "
-        "through families one by one. Bigger councils work less well.")
+        "A council (steering group) of departments and NGOs makes a yearly action plan: a few "
+        "months later spare places and some budget move to the sectors with the most unmet need, "
+        "and outreach is stepped up in the neighbourhoods where unmet need is highest. It does not "
+        "go through families one by one. Bigger councils work less well. Youth and family seats "
+        "bring in what participants hear in their neighbourhoods.")
     behaviour: ClassVar[str] = "sim.core.coordination.council:Council"
     kind: Literal["council"] = "council"
 

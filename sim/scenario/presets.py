@@ -37,8 +37,8 @@ DESCRIPTIONS: dict[str, str] = {
     "silos": "no coordination: each organisation works alone",
     "case_conference": "staff of departments and NGOs meet monthly to reconcile the families "
                        "they share, one by one (operational)",
-    "council": "a steering group of departments and NGOs meeting 4 times a year to plan places "
-               "and outreach (strategic: no case-by-case reconciliation)",
+    "council": "a steering group of departments and NGOs meeting 4 times a year; its yearly action "
+               "plan moves places, budget and outreach (strategic: no case-by-case reconciliation)",
     "integrated_platform": "3 family hubs in informal settlements: one assessment, warm referrals",
     "pooled_budget": "departments pool 15% of their funding, allocated by unmet need",
     "shared_registry": "a single registry every provider consults 60% of the time",
