@@ -146,12 +146,15 @@ def test_numbers_shown_are_the_models_metrics():
 
 
 def test_phrases_read_plainly():
-    a = {"coverage": 0.5, "coverage_marginalised": 0.40, "duplication_rate": 0.10, "total_cost": 100.0,
-         "cost_per_need_met": 10.0, "coordination_cost": 0.0}
-    b = {"coverage": 0.55, "coverage_marginalised": 0.52, "duplication_rate": 0.06, "total_cost": 108.0,
-         "cost_per_need_met": 9.0, "coordination_cost": 1234.0}
+    a = {"full_package_share": 0.30, "coverage": 0.5, "coverage_marginalised": 0.40,
+         "duplication_rate": 0.10, "total_cost": 100.0, "cost_per_need_met": 10.0,
+         "coordination_cost": 0.0}
+    b = {"full_package_share": 0.33, "coverage": 0.55, "coverage_marginalised": 0.52,
+         "duplication_rate": 0.06, "total_cost": 108.0, "cost_per_need_met": 9.0,
+         "coordination_cost": 1234.0}
     texts = [(p.text, p.good) for p in compare_phrases(a, b)]
-    assert texts == [("+12 points of coverage for marginalised families", True),
+    assert texts == [("+3.0 points of families fully served", True),
+                     ("+12 points of coverage for marginalised families", True),
                      ("+5.0 points of coverage overall", True),
                      ("-40% duplication (repeat assessments and services)", True),
                      ("+8.0% total cost", False),

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.app.workshop import HEADLINES
+
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -171,7 +173,7 @@ def test_workshop_page_offline(page, server):
     page.goto(server)
     page.get_by_role("button", name="Reset").wait_for()
     page.locator(".headline-value").first.wait_for()
-    assert len(_headlines(page)) == 5
+    assert len(_headlines(page)) == len(HEADLINES)
     page.locator(".city-map img, img.city-map").first.wait_for()
     page.locator(".solara-echarts canvas").first.wait_for()  # the time series, drawn in the browser
     _assert_no_error(page)

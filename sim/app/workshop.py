@@ -49,9 +49,9 @@ DEFAULT_COMPARISON = "full_integration"
 
 
 def head_start_weeks(model) -> int:
-    """Measured weeks run before the page shows: the follow-up and one week, so the first
-    coverage shown is a number (not "n/a")."""
-    return model.ledger.follow_up + 1
+    """Measured weeks run before the page shows: a year and the follow-up, so the first year's
+    full package has been judged and every card shows a number (not "n/a")."""
+    return WEEKS_PER_YEAR + model.ledger.follow_up + 1
 
 
 class ModelCount:
@@ -419,7 +419,8 @@ class Headline:
 
 
 HEADLINES: tuple[Headline, ...] = (
-    Headline("coverage", "share"), Headline("coverage_marginalised", "share"),
+    Headline("full_package_share", "share"), Headline("full_package_share_marginalised", "share"),
+    Headline("coverage", "share"),
     Headline("duplication_rate", "share"), Headline("cost_per_need_met", "money"),
     Headline("coordination_cost", "money"),
 )
@@ -467,7 +468,8 @@ def compare_phrases(a: dict[str, float], b: dict[str, float]) -> list[Phrase]:
     """How run b differs from run a, in plain words, from the two runs' ``metrics`` dicts:
     coverage in points, duplication and costs in per cent, coordination spending in money."""
     out = []
-    for metric, what in (("coverage_marginalised", "points of coverage for marginalised families"),
+    for metric, what in (("full_package_share", "points of families fully served"),
+                         ("coverage_marginalised", "points of coverage for marginalised families"),
                          ("coverage", "points of coverage overall")):
         if math.isfinite(a[metric]) and math.isfinite(b[metric]):
             points = 100.0 * (b[metric] - a[metric])

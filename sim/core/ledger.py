@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-MET, LAPSED = 0, 1
+from sim.core.outcomes import FullPackage, Indicators
+
+MET, LAPSED, SEVERE = 0, 1, 2  # how an episode ends (SEVERE: a harm sector's unmet concern)
 
 
 @dataclass
@@ -31,7 +33,7 @@ class Ledger:
     n_orgs: int = 1
     follow_up: int = 0  # weeks each need-episode is followed for coverage
     episodes_started: np.ndarray = field(init=False)  # (S, 2) by marginalised
-    episodes_ended: np.ndarray = field(init=False)  # (2 outcomes, S, 2)
+    episodes_ended: np.ndarray = field(init=False)  # (3 outcomes, S, 2)
     assessments: float = 0.0
     assessments_duplicate: float = 0.0
     assessment_spend: float = 0.0
@@ -63,6 +65,10 @@ class Ledger:
     need_events: float = 0.0
     needs_met: float = 0.0  # episodes met in measured weeks, whenever they started
     needs_lapsed: float = 0.0  # episodes lapsed unmet in measured weeks, whenever they started
+    severe_outcomes: float = 0.0  # harm sectors' concerns ended unmet in a severe outcome
+    harm_weeks: float = 0.0  # weeks harm sectors' concerns stayed unmet (measured weeks)
+    package: FullPackage | None = None  # the full package of each year's needs (the model sets it)
+    indicators: Indicators | None = None  # indicators read as states (the model sets it)
     # a council's participation: children in the families consulted for its yearly action plans,
     # and children in the city at those plans, by group (other, marginalised)
     children_consulted: np.ndarray = field(init=False, default_factory=lambda: np.zeros(2))
@@ -70,7 +76,7 @@ class Ledger:
 
     def __post_init__(self):
         self.episodes_started = np.zeros((self.n_sectors, 2))
-        self.episodes_ended = np.zeros((2, self.n_sectors, 2))
+        self.episodes_ended = np.zeros((3, self.n_sectors, 2))
         s, h = self.n_sectors, self.n_neighbourhoods
         # the cohort: episodes whose follow-up is over, (S, 2) by marginalised and (S, H) by area
         self.cohort_started = np.zeros((s, 2))
@@ -133,8 +139,10 @@ class Ledger:
         """Episodes (started at weeks ``start``) ending with ``outcome``; call in measured weeks."""
         if outcome == MET:
             self.needs_met += float(len(start))
-        else:
+        elif outcome == LAPSED:
             self.needs_lapsed += float(len(start))
+        else:
+            self.severe_outcomes += float(len(start))
         counted = start >= self.warmup
         self.episodes_ended[outcome] += self._by_sector_and_group(sector[counted],
                                                                   marginalised[counted])

@@ -49,6 +49,57 @@ def equity_gap(ledger: Ledger) -> float:
     return coverage_other(ledger) - coverage_marginalised(ledger)
 
 
+def full_package_share(ledger: Ledger) -> float:
+    """Families fully served in a year (every need-episode started in it served within the
+    follow-up) / families with a need in that year, over the years judged so far."""
+    return _ratio(ledger.package.fully_served.sum(), ledger.package.families.sum())
+
+
+def full_package_share_marginalised(ledger: Ledger) -> float:
+    """The full-package share among marginalised families."""
+    return _ratio(ledger.package.fully_served[1], ledger.package.families[1])
+
+
+def cost_per_family_fully_served(ledger: Ledger) -> float:
+    """Yearly cost / families fully served in a year (the mean over the years judged)."""
+    package = ledger.package
+    per_year = _ratio(package.fully_served.sum(), package.windows)
+    return _ratio(_ratio(total_cost(ledger), ledger.weeks / WEEKS_PER_YEAR), per_year)
+
+
+def _indicator(ledger: Ledger, name: str) -> float:
+    found = ledger.indicators.children
+    return _ratio(ledger.indicators.in_state[name], found[name]) if name in found else NAN
+
+
+def early_learning_participation(ledger: Ledger) -> float:
+    """Children in the early-learning indicator's ages (the year before primary) whose family has
+    an early-learning case in service / all children those ages (quarterly surveys, pooled)."""
+    return _indicator(ledger, "early_learning_participation")
+
+
+def stunting_prevalence(ledger: Ledger) -> float:
+    """Children in the stunting indicator's ages whose family has an open nutrition need not yet
+    met / all children those ages (quarterly surveys, pooled)."""
+    return _indicator(ledger, "stunting_prevalence")
+
+
+def benefit_receipt(ledger: Ledger) -> float:
+    """Children in the benefit indicator's ages whose family has a social-protection case in
+    service / all children those ages (quarterly surveys, pooled)."""
+    return _indicator(ledger, "benefit_receipt")
+
+
+def protection_harm_weeks(ledger: Ledger) -> float:
+    """Weeks harm sectors' concerns stayed unmet, per 1,000 children per year."""
+    return _ratio(ledger.harm_weeks * WEEKS_PER_YEAR * 1000.0, ledger.child_weeks)
+
+
+def severe_outcomes(ledger: Ledger) -> float:
+    """Harm sectors' concerns that ended unmet in a severe outcome, per 1,000 children per year."""
+    return _ratio(ledger.severe_outcomes * WEEKS_PER_YEAR * 1000.0, ledger.child_weeks)
+
+
 def children_reached(ledger: Ledger) -> float:
     """Distinct children who received at least one service week, per measured year (each
     year's distinct children, averaged over the measured years)."""
@@ -227,6 +278,12 @@ class Metric:
 
 
 METRICS: tuple[Metric, ...] = (
+    Metric("full_package_share", "share", full_package_share, "Families fully served", "higher",
+           "Of every 100 families with a need in a year, how many got every service they needed "
+           "that year within half a year of the need arising."),
+    Metric("full_package_share_marginalised", "share", full_package_share_marginalised,
+           "Families fully served, marginalised", "higher",
+           "The same, counting only the poorest and most excluded families."),
     Metric("coverage", "share", coverage, "Needs served in time", "higher",
            "Of every 100 needs that arose (a child needing health care, food, a preschool place, "
            "protection or income support), how many got the service within half a year."),
@@ -236,6 +293,24 @@ METRICS: tuple[Metric, ...] = (
     Metric("coverage_other", "share", coverage_other, "Needs served in time, other families", "higher"),
     Metric("equity_gap", "share points", equity_gap, "Equity gap", "lower",
            "Needs served in time for other families minus the same for marginalised families."),
+    Metric("early_learning_participation", "share", early_learning_participation,
+           "Children in early learning the year before school", "higher",
+           "Of every 100 children in the year before primary school, how many were in an early "
+           "learning programme on a survey day (SDG 4.2.2)."),
+    Metric("stunting_prevalence", "share", stunting_prevalence, "Children stunted, untreated",
+           "lower", "Of every 100 young children, how many had a nutrition need (stunting) not yet "
+           "treated on a survey day."),
+    Metric("benefit_receipt", "share", benefit_receipt, "Children receiving a benefit", "higher",
+           "Of every 100 children, how many lived in a family receiving a social-protection "
+           "benefit on a survey day."),
+    Metric("protection_harm_weeks", "weeks per 1,000 children a year", protection_harm_weeks,
+           "Weeks children's protection concerns went unmet", "lower",
+           "For every 1,000 children, the weeks in a year that a child-protection concern stayed "
+           "without help."),
+    Metric("severe_outcomes", "per 1,000 children a year", severe_outcomes,
+           "Protection concerns ending in serious harm", "lower",
+           "For every 1,000 children, the child-protection concerns in a year that ended in a "
+           "severe outcome before anyone helped."),
     Metric("children_reached", "children a year", children_reached, "Children reached a year",
            "higher", "Different children who received at least one week of service in a year."),
     Metric("duplication_rate", "share of contacts", duplication_rate, "Duplication", "lower",
@@ -271,6 +346,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("total_cost", "money", total_cost, "Total cost"),
     Metric("cost_per_need_met", "money per need", cost_per_need_met, "Cost per need met", "lower",
            "Everything spent (services, assessments, coordination) divided by needs met."),
+    Metric("cost_per_family_fully_served", "money per family", cost_per_family_fully_served,
+           "Cost per family fully served", "lower",
+           "Everything spent in a year divided by the families whose every need that year was "
+           "served in time."),
     Metric("cost_per_child_reached", "money per child", cost_per_child_reached,
            "Cost per child reached", "lower"),
     Metric("unspent_budget_share", "share", unspent_budget_share, "Budget left unspent", "lower"),

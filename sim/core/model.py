@@ -15,6 +15,7 @@ from sim.core.ledger import Ledger
 from sim.core.levers import Levers
 from sim.core.metrics import summarise
 from sim.core.organisations import OrgTable
+from sim.core.outcomes import FullPackage, Indicators
 from sim.core.phases import budgets, finding, intake, needs, referral, service
 from sim.core.population import Population
 from sim.core.sectors import SectorTable
@@ -79,6 +80,10 @@ class CoordinationModel(Model):
         self.ledger = Ledger(len(self.sector_names), scenario.time.warmup_weeks, self.city.size,
                              self.orgs.size,
                              follow_up=scenario.time.follow_up_weeks)
+        self.ledger.package = FullPackage(self.pop.n, scenario.time.warmup_weeks,
+                                          scenario.time.follow_up_weeks)
+        self.ledger.indicators = Indicators(self.sectors.indicator, self.sectors.indicator_age_weeks,
+                                            scenario.time.warmup_weeks)
         self.last_need_events = np.zeros(0, dtype=np.int64)
         needs.schedule_needs(self, np.flatnonzero(self.pop.eligible), first_week=0)
         self.organisations = make_organisation_agents(self)
@@ -146,6 +151,8 @@ class CoordinationModel(Model):
             led.child_weeks += float(self.pop.children.count)
             led.weeks += 1
             led.close_follow_up(self.week)
+            led.package.judge(self.week, self.pop.marginalised.astype(np.int64))
+            led.indicators.survey(self.week, self.pop, self.book.cases)
             if led.weeks % WEEKS_PER_YEAR == 0:  # a new measured year: children reached afresh
                 self.pop.children.reached[:] = False
         for m in self.mechanisms:

@@ -35,5 +35,10 @@ class SectorTable:
             [s.escalation_after_weeks or 10**9 for s in specs], dtype=np.int64)
         self.escalation_probability = np.array([s.escalation_probability for s in specs])
         self.escalation_cost_multiplier = np.array([s.escalation_cost_multiplier for s in specs])
+        self.harm = np.array([s.unmet_outcome == "harm" for s in specs])  # unmet needs accrue harm
+        self.indicator = [s.indicator for s in specs]
+        self.indicator_age_weeks = np.array(
+            [[round(a * WEEKS_PER_YEAR) for a in (s.indicator_ages or s.ages)] for s in specs],
+            dtype=np.int64)
         self.birth_probability = float(
             weekly_probability(scenario.city.births_per_family_per_year))

@@ -21,7 +21,8 @@ from matplotlib.figure import Figure
 from sim.core.metrics import units
 from sim.experiments.stats import arm_summary
 
-HEADLINE = ["coverage", "coverage_marginalised", "duplication_rate", "total_cost",
+HEADLINE = ["full_package_share", "full_package_share_marginalised", "coverage",
+            "coverage_marginalised", "duplication_rate", "total_cost",
             "cost_per_need_met", "coordination_cost", "mean_wait_weeks", "referral_completion"]
 DPI = 90
 

@@ -25,7 +25,8 @@ from sim.experiments.stats import (
 )
 from sim.experiments.store import ResultStore, _atomic_write
 
-DIFFERENCE_METRICS = ["coverage", "coverage_marginalised", "equity_gap", "duplication_rate",
+DIFFERENCE_METRICS = ["full_package_share", "full_package_share_marginalised", "coverage",
+                      "coverage_marginalised", "equity_gap", "duplication_rate",
                       "duplicated_spend", "total_cost", "coordination_cost", "cost_per_need_met",
                       "mean_wait_weeks", "referral_completion", "unmet_need_weeks", "escalations"]
 

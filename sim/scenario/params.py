@@ -104,11 +104,21 @@ class SectorParams(Strict):
     escalation_after_weeks: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
     escalation_probability: Share = 0.0
     escalation_cost_multiplier: Annotated[float, Field(ge=1.0)] = 1.0
+    # what an unmet need does: "lapse" (goes away unmet, weekly chance 1/lapse_weeks) or "harm"
+    # (a protection concern: never lapses, each unmet week is a harm-week, and the weekly chance
+    # 1/lapse_weeks is that of a severe outcome that ends it unmet)
+    unmet_outcome: Literal["lapse", "harm"] = "lapse"
+    # an indicator read as a state of the sector's children (sim/core/outcomes.py), in its ages
+    indicator: Literal["early_learning_participation", "stunting_prevalence",
+                       "benefit_receipt"] | None = None
+    indicator_ages: Annotated[list[Annotated[float, Field(ge=0, le=13)]],
+                              Field(min_length=2, max_length=2)] | None = None
 
     @model_validator(mode="after")
     def _ages_ordered(self) -> SectorParams:
-        if self.ages[0] >= self.ages[1]:
-            raise ValueError(f"ages must be [lowest, highest) with lowest < highest, got {self.ages}")
+        for key, ages in (("ages", self.ages), ("indicator_ages", self.indicator_ages)):
+            if ages is not None and ages[0] >= ages[1]:
+                raise ValueError(f"{key} must be [lowest, highest) with lowest < highest, got {ages}")
         return self
 
 
@@ -212,6 +222,9 @@ class Scenario(Strict):
         missing = [s for s in self.sectors if s not in served]
         if missing:
             raise ValueError(f"no organisation provides sector(s): {', '.join(missing)}")
+        indicators = [s.indicator for s in self.sectors.values() if s.indicator]
+        if len(set(indicators)) < len(indicators):
+            raise ValueError(f"sectors: each indicator belongs to one sector at most, got {indicators}")
         self.coordination.check_against(self)
         return self
 

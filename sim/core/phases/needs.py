@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.arrays import split_pairs
-from sim.core.ledger import LAPSED
+from sim.core.ledger import LAPSED, MET, SEVERE
 from sim.core.population import NEVER, geometric_wait
 
 if TYPE_CHECKING:
@@ -61,10 +61,13 @@ def arise(model: CoordinationModel) -> None:
         fam_new, sec_new = split_pairs(new, pop.n_sectors)
         model.ledger.start_episodes(week, sec_new, pop.marginalised[fam_new],
                                     pop.neighbourhood[fam_new])
+        model.ledger.package.started(week, fam_new)
 
 
 def escalate_and_lapse(model: CoordinationModel) -> None:
-    """Unmet needs may escalate; unserved needs lapse (or end when no child is in the age band)."""
+    """Unmet needs may escalate; unserved needs lapse, or in a harm sector accrue harm and may end
+    in a severe outcome (or end when no child is in the age band); needs still unserved a week
+    past the follow-up fail their family's full package."""
     pop, sectors, week = model.pop, model.sectors, model.week
     unserved = model.book.unserved_pairs()
     fam, sec = split_pairs(unserved, pop.n_sectors)
@@ -78,11 +81,18 @@ def escalate_and_lapse(model: CoordinationModel) -> None:
     pop.escalated.reshape(-1)[unserved[escalates]] = True
     lapse_draw = model.streams["lapse"].random(len(unserved))
     no_child_in_band = pop.children.band_count.reshape(-1)[unserved] == 0
-    lapses = (lapse_draw < sectors.lapse_probability[sec]) | no_child_in_band
+    ends = lapse_draw < sectors.lapse_probability[sec]
+    harm = sectors.harm[sec]
     if model.ledger.counts(week):
-        counted = pop.need_start.ravel()[unserved] >= model.ledger.warmup
-        model.ledger.escalations += float(np.count_nonzero(escalates & counted))
-    end_episodes(model, unserved[lapses], LAPSED)
+        led = model.ledger
+        counted = pop.need_start.ravel()[unserved] >= led.warmup
+        led.escalations += float(np.count_nonzero(escalates & counted))
+        led.harm_weeks += float(np.count_nonzero(harm))
+        late = waited == model.params.time.follow_up_weeks + 1
+        led.package.failed_episodes(fam[late], week - waited[late])
+    severe = ends & harm & ~no_child_in_band
+    end_episodes(model, unserved[severe], SEVERE)
+    end_episodes(model, unserved[((ends & ~harm) | no_child_in_band) & ~severe], LAPSED)
 
 
 def end_episodes(model: CoordinationModel, pairs: np.ndarray, outcome: int) -> None:
@@ -90,5 +100,8 @@ def end_episodes(model: CoordinationModel, pairs: np.ndarray, outcome: int) -> N
     pop = model.pop
     if model.ledger.counts(model.week):
         fam, sec = split_pairs(pairs, pop.n_sectors)
-        model.ledger.end_episodes(outcome, pop.need_start.ravel()[pairs], sec, pop.marginalised[fam])
+        start = pop.need_start.ravel()[pairs]
+        model.ledger.end_episodes(outcome, start, sec, pop.marginalised[fam])
+        if outcome != MET:  # ended unserved: not served in time
+            model.ledger.package.failed_episodes(fam, start)
     model.book.close_episodes(pairs)

@@ -1,0 +1,93 @@
+"""Outcomes for children: the full package of a year's needs, and indicators read as states.
+
+**Full package.** Measured time is cut into years ("windows") by the week a need-episode started.
+A family is **fully served** in a window when every need-episode it started in that window got its
+first service week within the follow-up (``time.follow_up_weeks``, as coverage). An episode fails
+when it is still without a service ``follow_up + 1`` weeks after it started, or when it ends
+unserved (lapses, or ends in a severe outcome) before. A window is judged once the follow-up of
+its last start week is over; each family is counted once per window in which it had a need.
+Needs are per family and sector (a family's children in a sector's age band share one episode),
+so the unit is the family with children.
+
+**Indicators as states.** A sector may carry an ``indicator``; every 13 measured weeks (a survey
+each quarter) the model counts the children in the indicator's age band and, of them, those whose
+family is in the indicator's state: *served* (a case of the sector in service: participation in
+early learning, receipt of a benefit) or *open* (a need of the sector not yet met: stunting).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.scenario.schema import WEEKS_PER_YEAR
+
+SURVEY_EVERY_WEEKS = 13
+# indicator -> whose family counts: "served" (a case of the sector in service) or "open" (a
+# need of the sector not yet met)
+INDICATOR_STATE = {"early_learning_participation": "served", "benefit_receipt": "served",
+                   "stunting_prevalence": "open"}
+
+
+class FullPackage:
+    """Per family, per window still being judged: episodes started and whether one failed."""
+
+    def __init__(self, n_families: int, warmup: int, follow_up: int):
+        self.warmup, self.follow_up = warmup, follow_up
+        self.slots = follow_up // WEEKS_PER_YEAR + 2  # windows judged at once, at most
+        self.needed = np.zeros((self.slots, n_families), dtype=np.int32)
+        self.failed = np.zeros((self.slots, n_families), dtype=bool)
+        self.families = np.zeros(2)  # by marginalised: families with a need, over judged windows
+        self.fully_served = np.zeros(2)  # of them, fully served
+        self.windows = 0  # windows judged
+
+    def _slot(self, start: np.ndarray) -> np.ndarray:
+        return ((start - self.warmup) // WEEKS_PER_YEAR) % self.slots
+
+    def started(self, week: int, family: np.ndarray) -> None:
+        """Episodes of ``family`` started in measured ``week``."""
+        np.add.at(self.needed[int(self._slot(np.int64(week)))], family, 1)
+
+    def failed_episodes(self, family: np.ndarray, start: np.ndarray) -> None:
+        """Episodes (started at weeks ``start``) not served in time; those started in warm-up are
+        outside every window."""
+        counted = start >= self.warmup
+        family, start = family[counted], start[counted]
+        self.failed[self._slot(start), family] = True
+
+    def judge(self, week: int, marginalised: np.ndarray) -> None:
+        """At the end of ``week``: judge the window whose last start week's follow-up ends now."""
+        since = week - self.warmup - self.follow_up
+        if since < WEEKS_PER_YEAR or since % WEEKS_PER_YEAR:
+            return
+        slot = (since // WEEKS_PER_YEAR - 1) % self.slots
+        had = self.needed[slot] > 0
+        self.families += np.bincount(marginalised[had], minlength=2)
+        self.fully_served += np.bincount(marginalised[had & ~self.failed[slot]], minlength=2)
+        self.needed[slot] = 0
+        self.failed[slot] = False
+        self.windows += 1
+
+
+class Indicators:
+    """Quarterly counts of children in each indicator's age band and, of them, in its state."""
+
+    def __init__(self, names: list[str | None], age_bands_weeks: np.ndarray, warmup: int):
+        self.warmup = warmup
+        self.sectors = [(s, name, age_bands_weeks[s]) for s, name in enumerate(names) if name]
+        self.children = {name: 0.0 for _, name, _ in self.sectors}
+        self.in_state = {name: 0.0 for _, name, _ in self.sectors}
+
+    def survey(self, week: int, pop, cases) -> None:
+        """In a survey week: add each indicator's children and children in its state."""
+        if not self.sectors or (week - self.warmup) % SURVEY_EVERY_WEEKS:
+            return
+        ages = pop.children.ages(np.arange(pop.n), week)  # (N, K)
+        for sector, name, (low, high) in self.sectors:
+            per_family = ((ages >= low) & (ages < high)).sum(axis=1)
+            if INDICATOR_STATE[name] == "served":
+                state = np.zeros(pop.n, dtype=bool)
+                state[cases.family[cases.sector == sector]] = True
+            else:
+                state = pop.need_start[:, sector] >= 0
+            self.children[name] += float(per_family.sum())
+            self.in_state[name] += float(per_family[state].sum())
