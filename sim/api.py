@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.core.metrics import METRIC_NAMES, SECTOR_COVERAGE_PREFIX
+from sim.core import metrics
 from sim.errors import ConfigError
 from sim.experiments.plan import _override_text, plan_from_dict
 from sim.experiments.plots import (  # noqa: F401 - re-exported for notebooks
@@ -179,8 +179,7 @@ def _execute(plan, folder: Path, workers: int, executor: str) -> pd.DataFrame:
 
 def metric_columns(runs: pd.DataFrame) -> list[str]:
     """The metric columns of a runs table, in the canonical order."""
-    sectors = sorted(c for c in runs.columns if c.startswith(SECTOR_COVERAGE_PREFIX))
-    return [m for m in METRIC_NAMES if m in runs.columns] + sectors
+    return metrics.metric_columns(runs.columns)
 
 
 def factor_columns(runs: pd.DataFrame) -> list[str]:

@@ -42,6 +42,8 @@ def test_a_family_is_fully_served_only_when_every_need_is_served_in_time(serve, 
     package = model.ledger.package
     assert package.families.sum() == 1  # one family, with a need in the first year
     assert model.summary()["full_package_share"] == fully
+    served = [model.summary()[f"children_reached.{s}"] for s in ("health", "nutrition")]
+    assert [v > 0 for v in served] == [s in serve for s in (0, 1)]  # each sector that served it
 
 
 def test_an_unmet_protection_concern_accrues_harm_and_never_counts_as_met():

@@ -29,7 +29,8 @@ class Children:
         self.band_lo = band_weeks[:, 0].astype(np.int64)
         self.band_hi = band_weeks[:, 1].astype(np.int64)
         self.birth_week = np.where(ages_weeks >= 0, -ages_weeks, EMPTY).astype(np.int32)
-        self.reached = np.zeros(ages_weeks.shape, dtype=bool)
+        # per child, one bit per sector that served it this measured year (at most 32 sectors)
+        self.reached = np.zeros(ages_weeks.shape, dtype=np.uint32)
         self.k = ages_weeks.shape[1]
         # counts as they stood the week before week 0; week 0's crossings are then applied by
         # the first call of cross_boundaries, like every later week's
@@ -69,7 +70,7 @@ class Children:
         families = families[has_room]
         slot = np.argmax(empty[has_room], axis=1)
         self.birth_week[families, slot] = week
-        self.reached[families, slot] = False
+        self.reached[families, slot] = 0
         flat = families * self.k + slot
         self._by_birth_week[week] = np.concatenate(
             [self._by_birth_week.get(week, np.zeros(0, dtype=np.int64)), flat])
@@ -93,7 +94,7 @@ class Children:
                 changes.append((((slots // self.k) * s_count)[:, None] + sectors, signs))
             if age == AGE_OUT_WEEKS:
                 self.birth_week.reshape(-1)[slots] = EMPTY
-                self.reached.reshape(-1)[slots] = False
+                self.reached.reshape(-1)[slots] = 0
                 self.count -= len(slots)
         if not changes:
             empty = np.zeros(0, dtype=np.int64)

@@ -77,6 +77,7 @@ class Ledger:
     def __post_init__(self):
         self.episodes_started = np.zeros((self.n_sectors, 2))
         self.episodes_ended = np.zeros((3, self.n_sectors, 2))
+        self.children_reached_by_sector = np.zeros(self.n_sectors)  # as children_reached, by sector
         s, h = self.n_sectors, self.n_neighbourhoods
         # the cohort: episodes whose follow-up is over, (S, 2) by marginalised and (S, H) by area
         self.cohort_started = np.zeros((s, 2))

@@ -376,6 +376,28 @@ METRIC_INFO: dict[str, Metric] = {m.name: m for m in METRICS}
 
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 SECTOR_COVERAGE_PREFIX = "coverage."
+SECTOR_REACHED_PREFIX = "children_reached."
+SECTOR_PREFIXES = (SECTOR_COVERAGE_PREFIX, SECTOR_REACHED_PREFIX)  # the per-sector metrics
+
+
+def is_metric(name: str) -> bool:
+    """Whether ``name`` is a metric of the run summary (per-sector ones included)."""
+    return name in METRIC_INFO or name.startswith(SECTOR_PREFIXES)
+
+
+def metric_columns(columns) -> list[str]:
+    """The metrics among ``columns``, in the canonical order: METRICS', then per-sector ones."""
+    present = set(columns)
+    per_sector = sorted(c for c in present if c.startswith(SECTOR_PREFIXES))
+    return [m for m in METRIC_NAMES if m in present] + per_sector
+
+
+def sector_of(name: str) -> str | None:
+    """The sector of a per-sector metric name (None for others)."""
+    for prefix in SECTOR_PREFIXES:
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return None
 
 
 def sector_metric_name(sector: str) -> str:
@@ -410,6 +432,7 @@ def units(sectors: list[str], currency: str | None = None) -> dict[str, str]:
     ISO code), money units name it ("USD", "USD per need")."""
     out = {m.name: m.unit for m in METRICS}
     out.update({sector_metric_name(s): "share" for s in sectors})
+    out.update({SECTOR_REACHED_PREFIX + s: "children a year" for s in sectors})
     if currency:
         out = {k: (currency + v[len("money"):] if v.startswith("money") else v)
                for k, v in out.items()}
@@ -421,4 +444,7 @@ def summarise(ledger: Ledger, sectors: list[str]) -> dict[str, float]:
     out = {m.name: float(m.compute(ledger)) for m in METRICS}
     for i, sector in enumerate(sectors):
         out[sector_metric_name(sector)] = float(_coverage(ledger, sectors=i))
+    years = ledger.weeks / WEEKS_PER_YEAR
+    for i, sector in enumerate(sectors):
+        out[SECTOR_REACHED_PREFIX + sector] = _ratio(ledger.children_reached_by_sector[i], years)
     return {k: (v if np.isfinite(v) else NAN) for k, v in out.items()}

@@ -154,7 +154,7 @@ class CoordinationModel(Model):
             led.package.judge(self.week, self.pop.marginalised.astype(np.int64))
             led.indicators.survey(self.week, self.pop, self.book.cases)
             if led.weeks % WEEKS_PER_YEAR == 0:  # a new measured year: children reached afresh
-                self.pop.children.reached[:] = False
+                self.pop.children.reached[:] = 0
         for m in self.mechanisms:
             # set-up money is booked in the first week its costs count (set-up work done before
             # measured time is included), and paid by the payers in that week too

@@ -110,14 +110,14 @@ class SensitivitySpec(_Design):
 
     @model_validator(mode="after")
     def _consistent(self) -> SensitivitySpec:
-        from sim.core.metrics import METRIC_NAMES, SECTOR_COVERAGE_PREFIX
+        from sim.core.metrics import METRIC_NAMES, is_metric
 
         if self.method == "sobol" and self.n & (self.n - 1):
             raise ValueError(f"sobol needs n a power of two (e.g. 8, 16, 32), got {self.n}")
         if "coordination" in self.parameters:
             raise ValueError("coordination is not a numeric parameter; make it a factor")
         for metric in self.metrics:
-            if metric not in METRIC_NAMES and not metric.startswith(SECTOR_COVERAGE_PREFIX):
+            if not is_metric(metric):
                 raise ValueError(f"unknown metric {metric!r} (known: {', '.join(METRIC_NAMES)})")
         return self
 

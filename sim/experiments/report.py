@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.core.metrics import METRIC_INFO, METRIC_NAMES, SECTOR_COVERAGE_PREFIX, units
+from sim.core.metrics import METRIC_INFO, SECTOR_COVERAGE_PREFIX, sector_of, units
 from sim.core.metrics import format_value as _fmt
+from sim.core.metrics import metric_columns as all_metric_columns
 from sim.errors import ConfigError
 from sim.experiments import plots
 from sim.experiments.plan import Plan
@@ -43,8 +44,7 @@ def load_results(folder: Path) -> tuple[Plan, pd.DataFrame]:
 
 def metric_columns(runs: pd.DataFrame) -> list[str]:
     """Summary metric columns present in the runs table, in the canonical order."""
-    sectors = sorted(c for c in runs.columns if c.startswith(SECTOR_COVERAGE_PREFIX))
-    return [m for m in METRIC_NAMES if m in runs.columns] + sectors
+    return all_metric_columns(runs.columns)
 
 
 def reference_pairs(plan: Plan, reference: str) -> dict[str, str]:
@@ -110,8 +110,7 @@ def write_report(folder: Path, reference: str | None = None) -> Path:
 
 def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder) -> str:
     spec = plan.spec
-    unit = units([m[len(SECTOR_COVERAGE_PREFIX):] for m in metrics
-                  if m.startswith(SECTOR_COVERAGE_PREFIX)], _currency(plan))
+    unit = units(sorted({sector_of(m) for m in metrics} - {None}), _currency(plan))
     errors = runs[runs["status"] == "error"] if "status" in runs else runs.iloc[:0]
     lines = [
         f"# Report: {spec.name}",
@@ -217,10 +216,14 @@ def _meanings(metrics: list[str], unit: dict[str, str]) -> list[str]:
     lines = []
     for name in metrics:
         info = METRIC_INFO.get(name)
+        sector = (sector_of(name) or "").replace("_", " ")
         if info is None and name.startswith(SECTOR_COVERAGE_PREFIX):
-            sector = name[len(SECTOR_COVERAGE_PREFIX):].replace("_", " ")
             label, explain, better = (f"Needs served in time, {sector}",
                                       f"The same as coverage, for {sector} needs only.", "higher")
+        elif info is None and sector:
+            label, explain, better = (f"Children reached a year, {sector}",
+                                      f"Different children the {sector} services served in a year.",
+                                      "higher")
         elif info is None:
             continue
         else:

@@ -193,7 +193,7 @@ class Scenario(Strict):
     time: TimeParams = TimeParams()
     city: CityParams = CityParams()
     families: FamilyParams = FamilyParams()
-    sectors: dict[str, SectorParams] = Field(min_length=1)
+    sectors: dict[str, SectorParams] = Field(min_length=1, max_length=32)
     organisations: dict[str, OrganisationParams] = Field(min_length=1)
     funding: FundingLevers = FundingLevers()
     coordination: CoordinationSpec = CoordinationSpec()

@@ -152,9 +152,13 @@ def _start_cases(model: CoordinationModel, rows: np.ndarray) -> None:
     model.ledger.add_by_area("first_services", area)
     band = sectors.age_band_weeks[sec]
     kids = pop.children.in_band(fam, week, band[:, 0], band[:, 1])
-    reached = kids & ~pop.children.reached[fam]
-    pop.children.reached[fam] |= kids
-    model.ledger.children_reached += float(reached.sum())
+    before = pop.children.reached[fam]  # (n, K) bits of the sectors that served each child
+    bit = (np.uint32(1) << sec.astype(np.uint32))[:, None]
+    model.ledger.children_reached += float((kids & (before == 0)).sum())
+    new = kids & ((before & bit) == 0)
+    model.ledger.children_reached_by_sector += np.bincount(sec, weights=new.sum(axis=1),
+                                                           minlength=pop.n_sectors)
+    np.bitwise_or.at(pop.children.reached, fam, np.where(kids, bit, np.uint32(0)))
 
 
 def _charge_week(model: CoordinationModel, paid: np.ndarray) -> None:
