@@ -3,13 +3,13 @@
 On a shared, noisy machine two separate runs minutes apart can differ by 30% or more whatever the
 code. This script removes most of that noise: it copies ``sim/`` as it is at ``--base`` (a git
 revision) and as it is in the working tree into a temporary folder as two packages (``sim_base``,
-``sim_work``; their imports rewritten), builds the same scenario with each (the base city with
-every mechanism on, ``--families`` families; as a sweep worker runs it, without the
-per-organisation table), runs ``--warmup`` steps, then steps the two models
-alternately, ``--steps`` steps per turn, for ``--rounds`` rounds (which goes first alternates),
-so both see the same machine state. It prints each version's median and best seconds per step,
-the per-round ratio work / base (median: the figure to quote) and whether the two models' run
-summaries are identical (a pure speed-up must leave them so).
+``sim_work``; their imports rewritten), builds the same scenario with each (the base city, as
+each version's own ``scenarios/base.yaml`` says, with every mechanism on, ``--families``
+families; as a sweep worker runs it, without the per-organisation table), runs ``--warmup``
+steps, then steps the two models alternately, ``--steps`` steps per turn, for ``--rounds`` rounds
+(which goes first alternates), so both see the same machine state. It prints each version's
+median and best seconds per step, the per-round ratio work / base (median: the figure to quote)
+and whether the two models' run summaries are identical (a pure speed-up must leave them so).
 
     .venv/bin/python benchmarks/compare_commits.py --base HEAD~3 [--families 100000] [--rounds 16]
 """
@@ -46,20 +46,21 @@ def _as_package(source: Path, folder: Path, name: str) -> None:
 
 
 def _checkout(revision: str, folder: Path) -> Path:
-    """``sim/`` as it is at ``revision`` (``git archive``), unpacked under ``folder``."""
-    done = subprocess.run(["git", "archive", "--format=tar", revision, "sim"], cwd=ROOT,
-                          capture_output=True)
+    """``sim/`` and ``scenarios/`` as they are at ``revision`` (``git archive``), unpacked under
+    ``folder``; returns the folder holding them."""
+    done = subprocess.run(["git", "archive", "--format=tar", revision, "sim", "scenarios"],
+                          cwd=ROOT, capture_output=True)
     if done.returncode != 0:
         sys.exit(f"compare_commits: git archive {revision}: {done.stderr.decode().strip()}")
     with tarfile.open(fileobj=io.BytesIO(done.stdout)) as tar:
         tar.extractall(folder / "base-tree", filter="data")
-    return folder / "base-tree" / "sim"
+    return folder / "base-tree"
 
 
-def _model(package: str, families: int, years: float):
+def _model(package: str, families: int, years: float, city: Path):
     config = importlib.import_module(f"{package}.scenario.loading")
     model = importlib.import_module(f"{package}.core.model")
-    scenario = config.load_scenario(BASE, overrides(families, years), coordination=COORDINATION)
+    scenario = config.load_scenario(city, overrides(families, years), coordination=COORDINATION)
     # the step as a sweep worker runs it: no per-organisation table (where the version has one)
     quiet = "organisation_reporters" in inspect.signature(model.CoordinationModel).parameters
     return model.CoordinationModel(scenario, **({"organisation_reporters": False} if quiet else {}))
@@ -68,11 +69,13 @@ def _model(package: str, families: int, years: float):
 def compare(base: str, families: int, rounds: int, steps: int, warmup: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        _as_package(_checkout(base, folder), folder, "sim_base")
+        tree = _checkout(base, folder)
+        _as_package(tree / "sim", folder, "sim_base")
         _as_package(ROOT / "sim", folder, "sim_work")
         sys.path.insert(0, str(folder))
         years = (warmup + rounds * steps + 2) / 52
-        models = {v: _model(f"sim_{v}", families, years) for v in ("base", "work")}
+        cities = {"base": tree / "scenarios" / BASE.name, "work": BASE}
+        models = {v: _model(f"sim_{v}", families, years, cities[v]) for v in ("base", "work")}
         for m in models.values():
             for _ in range(warmup):
                 m.step()

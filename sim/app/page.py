@@ -91,6 +91,8 @@ def HeadlineCards(model: WorkshopModel, tick: int):
                 _text("div", h.title, "font-weight: 600; font-size: 15px;", "headline-title")
                 for i, run in enumerate(model.runs):
                     value = format_value(run.model.metrics[h.metric], h.kind)
+                    if h.kind == "money" and value != "n/a":  # in the scenario's currency
+                        value = f"{value} {run.model.params.currency}"
                     _text("div", value, f"font-size: 28px; font-weight: 700; line-height: 1.2; "
                           f"color: {RUN_COLOURS[i]};", "headline-value")
                 _text("div", f"{h.explain} {'Higher' if h.better == 'higher' else 'Lower'} is better.",
@@ -164,13 +166,14 @@ def Explanations(model: WorkshopModel):
             _text("div", f"{name.replace('_', ' ')} - {text}", "font-size: 13px; margin-bottom: 2px;")
     with solara.Card("How to read the page"):
         for line in (
-            "Each step is one week. The first year (warm-up, not counted) and one quarter have "
-            "already run when the page opens; every number counts from the end of the warm-up, "
-            "so the numbers settle as the weeks pass.",
+            "Each step is one week. Two years of warm-up (not counted) and then a year and a half "
+            "have already run when the page opens: each need is followed for half a year, and a "
+            "family's needs for a whole year, before they count. Every number counts from the end "
+            "of the warm-up, and reacts to a change about half a year later.",
             "The map: each patch is a neighbourhood; hatched patches are informal settlements. "
             "Squares are government offices, triangles NGOs, circles private providers, stars "
             "family hubs. Colour shows needs served in time since warm-up, or needs waiting right now.",
-            "Money is in the scenario's currency (US dollars in the base city).",
+            "Money is in the scenario's currency, shown beside each amount (USD in the base city).",
             "Settings in the sidebar take effect when you press Reset. A slider left where it "
             "started keeps the scenario's own value; 'Settings in use' below shows what runs.",
         ):

@@ -63,6 +63,12 @@ class Children:
             return np.zeros(0, dtype=np.int64)
         return slots[self.birth_week.ravel()[slots] == birth_week]
 
+    def aged(self, week: int, low: int, high: int) -> np.ndarray:
+        """Flat slot indices of the children aged [low, high) weeks at ``week`` (found through
+        their birth weeks, so the cost follows those children, not the whole city)."""
+        found = [self.born_in(born) for born in range(week - high + 1, week - low + 1)]
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
     def add_births(self, families: np.ndarray, week: int) -> np.ndarray:
         """A birth in each of ``families`` that has an empty slot; return the families born into."""
         empty = self.birth_week[families] == EMPTY

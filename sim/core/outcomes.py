@@ -45,7 +45,8 @@ class FullPackage:
 
     def started(self, week: int, family: np.ndarray) -> None:
         """Episodes of ``family`` started in measured ``week``."""
-        np.add.at(self.needed[int(self._slot(np.int64(week)))], family, 1)
+        families, episodes = np.unique(family, return_counts=True)
+        self.needed[int(self._slot(np.int64(week))), families] += episodes.astype(np.int32)
 
     def failed_episodes(self, family: np.ndarray, start: np.ndarray) -> None:
         """Episodes (started at weeks ``start``) not served in time; those started in warm-up are
@@ -81,13 +82,12 @@ class Indicators:
         """In a survey week: add each indicator's children and children in its state."""
         if not self.sectors or (week - self.warmup) % SURVEY_EVERY_WEEKS:
             return
-        ages = pop.children.ages(np.arange(pop.n), week)  # (N, K)
         for sector, name, (low, high) in self.sectors:
-            per_family = ((ages >= low) & (ages < high)).sum(axis=1)
+            family = pop.children.aged(week, int(low), int(high)) // pop.children.k  # one per child
             if INDICATOR_STATE[name] == "served":
-                state = np.zeros(pop.n, dtype=bool)
-                state[cases.family[cases.sector == sector]] = True
+                served = np.unique(cases.family[cases.sector == sector])
+                in_state = np.isin(family, served)
             else:
-                state = pop.need_start[:, sector] >= 0
-            self.children[name] += float(per_family.sum())
-            self.in_state[name] += float(per_family[state].sum())
+                in_state = pop.need_start[family, sector] >= 0
+            self.children[name] += float(len(family))
+            self.in_state[name] += float(np.count_nonzero(in_state))

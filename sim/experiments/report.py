@@ -129,16 +129,14 @@ def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder) -> str:
         "## Headline metrics by arm",
         "",
     ]
-    headline = [m for m in plots.HEADLINE if m in metrics]
-    table = summary[summary["metric"].isin(headline)]
-    lines.append("| arm | " + " | ".join(headline) + " |")
-    lines.append("|---|" + "---|" * len(headline))
-    for arm, group in table.groupby("arm", sort=False):
-        cells = group.set_index("metric").loc[headline]
-        lines.append(f"| {arm} | " + " | ".join(
-            f"{_fmt(r['mean'], unit[m])} [{_fmt(r['low'], unit[m])}, {_fmt(r['high'], unit[m])}]"
-            + (f" ({_share(r['parameter_share'])} parameters)" if "parameter_share" in r else "")
-            for m, r in cells.iterrows()) + " |")
+    lines += _arm_table(summary, [m for m in plots.HEADLINE if m in metrics], unit)
+    by_sector = sorted((m for m in metrics if sector_of(m) is not None),
+                       key=lambda m: (not m.startswith(SECTOR_COVERAGE_PREFIX), m))
+    if by_sector:
+        lines += ["", "## By sector", "",
+                  "Needs served in time (`coverage.<sector>`) and children reached a year "
+                  "(`children_reached.<sector>`), sector by sector.", ""]
+        lines += _arm_table(summary, by_sector, unit)
     lines += ["", "![metric by arm](figures/metric_by_arm.png)", "",
               "![cost against coverage](figures/cost_vs_coverage.png)", "",
               "![coverage of marginalised and other families](figures/equity.png)", ""]
@@ -231,4 +229,18 @@ def _meanings(metrics: list[str], unit: dict[str, str]) -> list[str]:
         way = f" {better.capitalize()} is better." if better else ""
         text = " ".join(explain.split())
         lines.append(f"- **{label}** (`{name}`, {unit.get(name, 'share')}): {text}{way}")
+    return lines
+
+
+def _arm_table(summary: pd.DataFrame, metrics: list[str], unit: dict[str, str]) -> list[str]:
+    """A markdown table: one row per arm, one column per metric (mean [95% interval], with the
+    parameters' share of the variance when a posterior was used)."""
+    lines = ["| arm | " + " | ".join(metrics) + " |", "|---|" + "---|" * len(metrics)]
+    table = summary[summary["metric"].isin(metrics)]
+    for arm, group in table.groupby("arm", sort=False):
+        cells = group.set_index("metric").loc[metrics]
+        lines.append(f"| {arm} | " + " | ".join(
+            f"{_fmt(r['mean'], unit[m])} [{_fmt(r['low'], unit[m])}, {_fmt(r['high'], unit[m])}]"
+            + (f" ({_share(r['parameter_share'])} parameters)" if "parameter_share" in r else "")
+            for m, r in cells.iterrows()) + " |")
     return lines
