@@ -67,11 +67,32 @@ def _freeze(scenario: str, values: dict) -> tuple:
     return (scenario, tuple(sorted((k, str(v)) for k, v in values.items())))
 
 
+REPORT_FIGURES = ("metric_by_arm.png", "cost_vs_coverage.png", "equity.png", "differences.png",
+                  "timeseries.png")  # what a report draws; one not drawn this time is removed
+
+
+def choose_reference(plan: Plan, asked: str | None = None) -> tuple[str, str]:
+    """The reference coordination model of the paired differences, and a sentence when it is
+    not the one asked for. A reference chosen (``--reference``, or an experiment's
+    ``reference:`` other than the default ``silos``) that no arm runs is an error listing the
+    arms'; the default falls back to the first arm's, and the report says so."""
+    models = list(dict.fromkeys(str(a.values["coordination"]) for a in plan.arms
+                                if "coordination" in a.values))
+    wanted = asked or plan.spec.reference
+    if not models or wanted in models:
+        return wanted, ""
+    if asked is not None or wanted != "silos":  # a reference someone chose, not the default
+        raise ConfigError(f"reference: {wanted!r} is not a coordination model of this sweep's "
+                          f"arms (arms: {', '.join(models)})")
+    return models[0], (f"no {wanted} arm in this sweep: the differences are against "
+                       f"{models[0]}, the first arm")
+
+
 def write_report(folder: Path, reference: str | None = None) -> Path:
     """Write ``folder/report.md`` and ``folder/figures/*.png``; return the report's path."""
     folder = Path(folder)
     plan, runs = load_results(folder)
-    reference = reference or plan.spec.reference
+    reference, reference_note = choose_reference(plan, reference)
     ok = runs[runs["status"] == "ok"] if "status" in runs else runs
     if ok.empty:
         raise ConfigError(f"{folder}: no successful runs to report on")
@@ -102,13 +123,17 @@ def write_report(folder: Path, reference: str | None = None) -> Path:
         warmup = plan.arms[0].config["time"]["warmup_weeks"]
         made.append(plots.save(plots.plot_timeseries(ok, list(plan.spec.timeseries), warmup=warmup),
                                figures / "timeseries.png"))
-    text = _markdown(plan, runs, ok, summary, diffs, metrics, made, folder)
+    for stale in set(REPORT_FIGURES) - {path.name for path in made}:
+        (figures / stale).unlink(missing_ok=True)  # from an earlier report of this folder
+    text = _markdown(plan, runs, ok, summary, diffs, metrics, made, folder,
+                     f"paired differences against `{reference}`"
+                     + (f" ({reference_note})" if reference_note else ""))
     path = folder / "report.md"
     _atomic_write(path, text.encode())
     return path
 
 
-def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder) -> str:
+def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder, reference) -> str:
     spec = plan.spec
     unit = units(sorted({sector_of(m) for m in metrics} - {None}), _currency(plan))
     errors = runs[runs["status"] == "error"] if "status" in runs else runs.iloc[:0]
@@ -123,6 +148,7 @@ def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder) -> str:
         *_incomplete(plan, ok),
         f"- replication k uses the same seed in every arm (common random numbers); base seed "
         f"{spec.seed}",
+        f"- {reference}",
         *(_posterior_lines(plan) if "parameter_share" in summary else
           ["- intervals are 95% t-intervals over replications; differences are paired by replication"]),
         "",

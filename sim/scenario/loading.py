@@ -24,6 +24,7 @@ MAX_DEPTH = 40
 MAX_EXPANDED_NODES = 100_000
 MAX_DIGITS = 100  # no count or bound in the schemas has more than 20; Python stops at 4,300
 MAX_EXTENDS = 20  # files in one chain of `extends:`
+PROJECT_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"  # bare names of extends:
 
 
 class InputError(yaml.YAMLError):
@@ -184,8 +185,19 @@ def deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
+def extends_candidates(path: Path, parent: str) -> list[Path]:
+    """Where ``extends: parent`` of the file ``path`` may be: next to the file, and for a bare
+    name (``base`` or ``base.yaml``) also in the project's ``scenarios/`` folder."""
+    found = [path.parent / parent]
+    if "/" not in parent and "\\" not in parent:
+        name = parent if parent.endswith((".yaml", ".yml")) else f"{parent}.yaml"
+        found += [path.parent / name, PROJECT_SCENARIOS / name]
+    return list(dict.fromkeys(found))
+
+
 def read_with_extends(path: str | Path, _seen: tuple = ()) -> dict:
-    """Read a YAML file, resolving `extends:` (relative to the file) recursively."""
+    """Read a YAML file, resolving `extends:` (relative to the file, or a bare name of the
+    project's scenarios) recursively."""
     path = Path(path)
     chain = (*_seen, path.resolve())
     data = read_yaml(path)
@@ -194,7 +206,12 @@ def read_with_extends(path: str | Path, _seen: tuple = ()) -> dict:
         return data
     if not isinstance(parent, str):
         raise ConfigError(f"{path}: extends: expected a file name, got {parent!r}")
-    parent_path = path.parent / parent
+    candidates = extends_candidates(path, parent)
+    existing = [c for c in candidates if _is_file(c)]
+    # the first file found that is not already in the chain (a local base.yaml may itself
+    # extend the project's base), else the first found (a cycle), else the first candidate
+    parent_path = next((c for c in existing if c.resolve() not in chain),
+                       existing[0] if existing else candidates[0])
     if parent_path.resolve() in chain:
         raise ConfigError(f"{path}: extends: cycle through {parent_path.name}")
     if len(chain) >= MAX_EXTENDS:
@@ -205,8 +222,16 @@ def read_with_extends(path: str | Path, _seen: tuple = ()) -> dict:
     except OSError:  # e.g. a name too long: read_yaml names the problem
         missing = False
     if missing:
-        raise ConfigError(f"{path}: extends: file not found: {parent_path}")
+        looked = ", ".join(str(c) for c in candidates)
+        raise ConfigError(f"{path}: extends: file not found: {parent!r} (looked for {looked})")
     return deep_merge(read_with_extends(parent_path, chain), data)
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
