@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core.children import AGE_OUT_WEEKS, EMPTY
 from sim.scenario.schema import WEEKS_PER_YEAR
 
 SURVEY_EVERY_WEEKS = 13
@@ -82,11 +83,18 @@ class Indicators:
         """In a survey week: add each indicator's children and children in its state."""
         if not self.sectors or (week - self.warmup) % SURVEY_EVERY_WEEKS:
             return
+        children = pop.children
         for sector, name, (low, high) in self.sectors:
-            family = pop.children.aged(week, int(low), int(high)) // pop.children.k  # one per child
-            if INDICATOR_STATE[name] == "served":
-                served = np.unique(cases.family[cases.sector == sector])
-                in_state = np.isin(family, served)
+            served = INDICATOR_STATE[name] == "served"
+            if low <= 0 and high >= AGE_OUT_WEEKS:  # every child: count by family, not by age
+                families = (np.unique(cases.family[cases.sector == sector]) if served
+                            else np.flatnonzero(pop.need_start[:, sector] >= 0))
+                self.children[name] += float(children.count)
+                self.in_state[name] += float(np.count_nonzero(children.birth_week[families] != EMPTY))
+                continue
+            family = children.aged(week, int(low), int(high)) // children.k  # one per child
+            if served:
+                in_state = np.isin(family, np.unique(cases.family[cases.sector == sector]))
             else:
                 in_state = pop.need_start[family, sector] >= 0
             self.children[name] += float(len(family))

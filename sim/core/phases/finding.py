@@ -20,7 +20,9 @@ def seek_help(model: CoordinationModel) -> None:
     """Unserved families not waiting (or tired of waiting) apply to a provider (their trust,
     raised by services and lowered by refusals, first fades a week toward its baseline)."""
     pop, week, fp = model.pop, model.week, model.params.families
-    pop.trust += (pop.trust_baseline - pop.trust) * np.float32(1.0 / fp.trust_memory_weeks)
+    fade = pop.trust_baseline - pop.trust
+    fade *= np.float32(1.0 / fp.trust_memory_weeks)
+    pop.trust += fade
     last = pop.last_sought.reshape(-1)
     pairs = model.book.unserved_pairs()
     sought = last[pairs]

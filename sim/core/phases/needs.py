@@ -81,18 +81,20 @@ def escalate_and_lapse(model: CoordinationModel) -> None:
     pop.escalated.reshape(-1)[unserved[escalates]] = True
     lapse_draw = model.streams["lapse"].random(len(unserved))
     no_child_in_band = pop.children.band_count.reshape(-1)[unserved] == 0
-    ends = lapse_draw < sectors.lapse_probability[sec]
-    harm = sectors.harm[sec]
+    # the needs that end this week (a few of the unserved): by the draw, or with no child left
+    closing = np.flatnonzero((lapse_draw < sectors.lapse_probability[sec]) | no_child_in_band)
     if model.ledger.counts(week):
         led = model.ledger
         counted = pop.need_start.ravel()[unserved] >= led.warmup
         led.escalations += float(np.count_nonzero(escalates & counted))
-        led.harm_weeks += float(np.count_nonzero(harm))
+        if sectors.harm.any():
+            led.harm_weeks += float(np.count_nonzero(sectors.harm[sec]))
         late = waited == model.params.time.follow_up_weeks + 1
         led.package.failed_episodes(fam[late], week - waited[late])
-    severe = ends & harm & ~no_child_in_band
-    end_episodes(model, unserved[severe], SEVERE)
-    end_episodes(model, unserved[((ends & ~harm) | no_child_in_band) & ~severe], LAPSED)
+    # in a harm sector, the draw is a severe outcome; with no child left, a need lapses anywhere
+    severe = sectors.harm[sec[closing]] & ~no_child_in_band[closing]
+    end_episodes(model, unserved[closing[severe]], SEVERE)
+    end_episodes(model, unserved[closing[~severe]], LAPSED)
 
 
 def end_episodes(model: CoordinationModel, pairs: np.ndarray, outcome: int) -> None:
