@@ -124,16 +124,15 @@ class Ledger:
         self._pending["area_started"][slot] += self._by_sector_and_area(sector, neighbourhood)
 
     def served_first(self, week: int, start: np.ndarray, sector: np.ndarray,
-                       marginalised: np.ndarray, neighbourhood: np.ndarray) -> None:
+                     marginalised: np.ndarray, neighbourhood: np.ndarray) -> None:
         """Episodes (started in measured weeks ``start``) getting their first service week in
         ``week``: those within the follow-up count as served in their start week's cohort."""
         within = week - start <= self.follow_up
         slot = start[within] % self._ring
         sector = np.asarray(sector[within], dtype=np.int64)
         pending, h = self._pending, self.n_neighbourhoods
-        pending["served"] += _tally(slot, sector * 2 + marginalised[within], pending["served"].shape)
-        pending["area_served"] += _tally(slot, sector * h + neighbourhood[within],
-                                         pending["area_served"].shape)
+        _tally(pending["served"], slot, sector * 2 + marginalised[within])
+        _tally(pending["area_served"], slot, sector * h + neighbourhood[within])
 
     def end_episodes(self, outcome: int, start: np.ndarray, sector: np.ndarray,
                      marginalised: np.ndarray) -> None:
@@ -189,8 +188,8 @@ class Ledger:
         return self.episodes_started - self.episodes_ended.sum(axis=0)
 
 
-def _tally(slot: np.ndarray, cell: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
-    """Counts by (ring ``slot``, flat ``cell`` of the other two axes), as an array of ``shape``."""
-    per_slot = shape[1] * shape[2]
-    index = slot.astype(np.int64) * per_slot + cell
-    return np.bincount(index, minlength=shape[0] * per_slot).reshape(shape)
+def _tally(into: np.ndarray, slot: np.ndarray, cell: np.ndarray) -> None:
+    """Add one to ``into`` (ring slots x sectors x groups or areas) at each (``slot``, flat
+    ``cell`` of the other two axes); only the cells counted are touched."""
+    per_slot = into.shape[1] * into.shape[2]
+    np.add.at(into.reshape(-1), slot.astype(np.int64) * per_slot + cell, 1.0)
