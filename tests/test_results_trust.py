@@ -166,7 +166,8 @@ def tamper(value):
     """A different value of the same kind."""
     if isinstance(value, np.ndarray):
         changed = value.astype(float).copy()
-        changed[len(changed) // 2] += 0.001
+        middle = len(changed) // 2  # a series can be NaN where nothing was measured yet
+        changed[middle] = 0.5 if np.isnan(changed[middle]) else changed[middle] + 0.001
         return changed.tolist()
     if isinstance(value, bool | np.bool_):
         return not value
