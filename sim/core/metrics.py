@@ -378,6 +378,11 @@ METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 SECTOR_COVERAGE_PREFIX = "coverage."
 SECTOR_REACHED_PREFIX = "children_reached."
 SECTOR_PREFIXES = (SECTOR_COVERAGE_PREFIX, SECTOR_REACHED_PREFIX)  # the per-sector metrics
+# units that count things (children, episodes, ...): people read them as whole numbers
+COUNT_UNITS = frozenset({"children a year", "episodes", "assessments", "referrals"})
+# a unit that is itself a difference (it crosses zero): a change in it is told in points, never
+# as a percentage of it
+DIFFERENCE_UNITS = frozenset({"share points"})
 
 
 def is_metric(name: str) -> bool:
