@@ -149,7 +149,7 @@ def test_sweep_refuses_a_folder_holding_another_experiment(tmp_path):
     plan = load_experiment(experiment(tmp_path))
     folder = tmp_path / "out"
     sweep(plan, folder, SerialExecutor())
-    other = load_experiment(experiment(tmp_path, replications=3))
+    other = load_experiment(experiment(tmp_path, extra="reference: council\n"))
     with pytest.raises(ConfigError, match="different experiment"):
         sweep(other, folder, SerialExecutor())
 

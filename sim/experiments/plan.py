@@ -468,3 +468,67 @@ def _label(values: dict[str, Any]) -> str:
 
 def _short(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+# what may differ between a sweep folder's plan and the experiment file run into it: more
+# replications or more factor values only add runs (the old runs keep their ids and seeds)
+GROWABLE = ("replications", "factors", "description")
+
+
+def growth_problem(old: Plan, new: Plan) -> str | None:
+    """Why ``new`` cannot continue the sweep whose plan is ``old``, in a few words; None when it
+    can: the same experiment with as many or more replications and factor values, every run of
+    ``old`` in ``new`` with the same arm, configuration, seed (and posterior draw) and label."""
+    was, now = old.spec.model_dump(mode="json"), new.spec.model_dump(mode="json")
+    changed = [key for key in was if key not in GROWABLE and was[key] != now.get(key)]
+    if changed:
+        return "; ".join(f"{key}: {_brief(was[key])} in the folder, {_brief(now.get(key))} in "
+                         "the file" for key in changed)
+    if now["replications"] < was["replications"]:
+        return (f"replications: {was['replications']} in the folder, {now['replications']} in the "
+                "file (a sweep can grow, not shrink)")
+    if list(now["factors"]) != list(was["factors"]):
+        return (f"factors: {', '.join(was['factors']) or 'none'} in the folder, "
+                f"{', '.join(now['factors']) or 'none'} in the file")
+    for key, levels in was["factors"].items():
+        gone = [v for v in levels if v not in now["factors"][key]]
+        if gone:
+            return f"factors.{key}: {_brief(gone[0])} is in the folder's sweep but not in the file"
+    arms = new.arm
+    for arm in old.arms:
+        twin = arms.get(arm.arm_id)
+        if twin is None or twin.config != arm.config:
+            return f"{arm.label}: {_config_change(arm, new)}"
+        if twin.label != arm.label:
+            return f"arm {arm.label!r} is called {twin.label!r} in the file"
+    runs = {r.run_id: r for r in new.runs}
+    for run in old.runs:
+        same = runs.get(run.run_id)
+        if same is None or (same.arm_id, same.seed, same.draw, same.params) != (
+                run.arm_id, run.seed, run.draw, run.params):
+            return f"run {run.run_id}: its seed or posterior draw differs"
+    return None
+
+
+def _config_change(arm: Arm, new: Plan) -> str:
+    """What changed in ``arm``'s resolved configuration (the scenario file was edited)."""
+    twin = next((a for a in new.arms if a.scenario == arm.scenario and a.values == arm.values), None)
+    if twin is None:
+        return "not in the file's plan"
+    key, was, now = _first_difference(arm.config, twin.config)
+    return (f"the scenario's configuration changed since the sweep ({key}: {_brief(was)} in the "
+            f"folder, {_brief(now)} now; was {arm.scenario} edited?)")
+
+
+def _first_difference(a: Any, b: Any, path: str = "") -> tuple[str, Any, Any]:
+    """The first dotted key at which ``a`` and ``b`` differ, and the two values there."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in [*a, *(k for k in b if k not in a)]:
+            if a.get(key) != b.get(key):
+                return _first_difference(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+    return path or "(whole)", a, b
+
+
+def _brief(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from sim.errors import ConfigError
 from sim.experiments.lifeline import watch_driver
-from sim.experiments.plan import Plan
+from sim.experiments.plan import Plan, growth_problem
 from sim.experiments.provenance import git_commit, package_versions
 from sim.experiments.store import ResultStore
 from sim.scenario.loading import apply_overrides
@@ -276,17 +276,35 @@ def prepare(plan: Plan, store: ResultStore) -> set[str]:
     store.clean_temporary()
     store.planned = {r.run_id for r in plan.runs}
     existing = recorded_plan(store)
-    if existing is not None:
-        if existing.fingerprint() != plan.fingerprint():
-            raise ConfigError(f"{store.folder}: holds a different experiment (plan differs); "
-                              "choose another --out or remove the folder")
-    else:
+    if existing is None:
         store.write_json("plan.json", plan.to_json())
+    else:
+        _continue(existing, plan, store)
     _, damaged = store.read_parts()
     for path in damaged:
         print(f"sim sweep: part moved aside (damaged, or rows not in the plan), its runs will be "
               f"redone: {path}", file=sys.stderr)
     return store.done_ids()
+
+
+def _continue(existing: Plan, plan: Plan, store: ResultStore) -> None:
+    """Check that ``plan`` is the folder's experiment, or that experiment grown (more
+    replications or factor values, nothing else changed): then plan.json becomes the larger
+    plan and only the new runs will run. Anything else is refused, saying what differs."""
+    problem = growth_problem(existing, plan)
+    if problem:
+        raise ConfigError(f"{store.folder}: holds a different experiment ({problem}); a sweep "
+                          "folder can only grow (more replications or factor values, the rest "
+                          "unchanged): undo that change to add to this sweep, or give another "
+                          "--out (or remove the folder) to run the changed experiment")
+    if existing.fingerprint() == plan.fingerprint():
+        return
+    data = store.read_json("plan.json") or {}
+    grown = [*data.get("grown_from", []), len(existing.runs)]
+    store.write_json("plan.json", {**plan.to_json(), "grown_from": grown})
+    print(f"sim sweep: {store.folder}: the experiment grew from {len(existing.runs)} to "
+          f"{len(plan.runs)} runs; the runs already done are kept and only the new ones run",
+          file=sys.stderr)
 
 
 def run_plan(plan: Plan, store: ResultStore, executor, progress=None) -> dict:

@@ -6,6 +6,9 @@ Layout of an experiment folder::
     manifest.json        provenance: versions, git commit, times, runs per second
     parts/part-*.parquet one file per flush; each row is one run
 
+A sweep that grew (more replications or factor values, see ``sim.experiments.runner``) keeps
+its rows; their ``index`` (the run's place in the plan) is read from the grown plan.
+
 A part is written to a temporary name, flushed to disk and renamed, so a crash never leaves a
 half-written part under its real name. A part that cannot be read (damaged on disk), or that
 holds a row whose run id is not in the plan (made up or from another experiment), is moved to
@@ -53,6 +56,7 @@ class ResultStore:
         self.parts = self.folder / PARTS
         self.planned = planned
         self._locked = False
+        self._order: tuple = (None, None)  # (plan.json's version, run id -> index) once read
 
     # ------------------------------------------------------------------ the folder
     def check_new_or_own(self) -> None:
@@ -200,9 +204,28 @@ class ResultStore:
             return pd.DataFrame(columns=[ROW_KEY])
         table = pd.concat(frames, ignore_index=True)
         table = table.drop_duplicates(subset=ROW_KEY, keep="first")
+        order = self._grown_order()
+        if order is not None and "index" in table.columns:  # rows written before it grew
+            table["index"] = table[ROW_KEY].map(order).fillna(table["index"]).astype("int64")
         if "index" in table.columns:
             table = table.sort_values("index", kind="stable")
         return table.reset_index(drop=True)
+
+    def _grown_order(self) -> dict[str, int] | None:
+        """Run id -> its index in the plan, for a sweep that grew (more replications or factor
+        values renumber the runs; a row keeps the index it was written with), else None."""
+        path = self.folder / self.RECORD
+        if self.RECORD != "plan.json" or not path.exists():
+            return None
+        stat = path.stat()
+        key = (stat.st_mtime_ns, stat.st_size)
+        if self._order[0] != key:  # read once per version of plan.json
+            data = self.read_json(self.RECORD) or {}
+            order = None
+            if data.get("grown_from"):
+                order = {run["run_id"]: run["index"] for run in data["runs"]}
+            self._order = (key, order)
+        return self._order[1]
 
     def done_ids(self) -> set[str]:
         """Run ids already recorded (ok or error)."""
