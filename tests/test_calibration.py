@@ -17,6 +17,7 @@ from sim.experiments.calibration import (
     write_outputs,
 )
 from sim.experiments.plan import replication_seeds
+from sim.experiments.report_text import metric_label
 from sim.experiments.runner import SerialExecutor, make_executor, simulate
 from sim.scenario.loading import load_scenario
 
@@ -206,7 +207,7 @@ def test_a_sweep_draws_parameters_from_the_posterior_and_reports_their_share(rec
     assert "from parameters" in report and "parameters drawn from the calibration" in report
     assert "| difference [95% CI] | relative | from parameters |" in report
     shares = [float(cell.strip().rstrip("%")) for line in report.splitlines()
-              if line.startswith("| needs_met |") for cell in [line.split("|")[-2]]]
+              if line.startswith(f"| {metric_label('needs_met')} |") for cell in [line.split("|")[-2]]]
     assert shares and max(shares) > 0
     assert main(["reproduce", str(out), "--sample", "2"]) == 0  # the draws are in the plan
 

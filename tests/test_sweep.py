@@ -157,13 +157,14 @@ def test_sweep_refuses_a_folder_holding_another_experiment(tmp_path):
 @pytest.mark.slow
 def test_report_has_tables_and_figures(tmp_path):
     from sim.experiments.report import write_report
+    from sim.experiments.report_text import metric_label
 
     plan = load_experiment(experiment(tmp_path, replications=3))
     folder = tmp_path / "out"
     sweep(plan, folder, SerialExecutor())
     text = write_report(folder).read_text()
     assert "Paired differences against the reference arm" in text
-    assert "coordination=council | coordination=silos | coverage" in text
+    assert f"| council | silos | {metric_label('coverage')} (points) |" in text  # words, not columns
     for name in ("metric_by_arm", "cost_vs_coverage", "equity", "timeseries"):
         assert (folder / "figures" / f"{name}.png").stat().st_size > 1000
 

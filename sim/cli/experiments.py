@@ -37,6 +37,9 @@ def add_parsers(sub, positive_int) -> None:
     report = sub.add_parser("report", help="write report.md and figures for a results folder")
     report.add_argument("folder", help="results folder of a sweep")
     report.add_argument("--reference", help="reference arm's coordination model (default: silos)")
+    report.add_argument("--html", action="store_true",
+                        help="also write report.html: the report in one self-contained file, "
+                             "figures included, to e-mail or open offline (default: off)")
 
     repro = sub.add_parser("reproduce", help="re-run a sweep's runs and check every number")
     repro.add_argument("folder", help="results folder of a sweep")
@@ -216,8 +219,8 @@ def cmd_calibrate(args) -> int:
 def cmd_report(args) -> int:
     from sim.experiments.report import write_report
 
-    path = write_report(Path(args.folder), reference=args.reference)
-    print(f"report written to {path}")
+    path = write_report(Path(args.folder), reference=args.reference, html=args.html)
+    print(f"report written to {path}" + (f" and {path.with_suffix('.html')}" if args.html else ""))
     return 0
 
 

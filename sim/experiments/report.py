@@ -5,17 +5,30 @@ Reads only what the sweep wrote (plan.json and the Parquet parts); never runs th
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.core.metrics import METRIC_INFO, SECTOR_COVERAGE_PREFIX, sector_of, units
-from sim.core.metrics import format_value as _fmt
 from sim.core.metrics import metric_columns as all_metric_columns
 from sim.errors import ConfigError
 from sim.experiments import plots
 from sim.experiments.plan import Plan
+from sim.experiments.report_text import (
+    arm_names,
+    better,
+    change,
+    change_unit,
+    metric_label,
+    number,
+    relative,
+    summary_sentences,
+    unit_words,
+    verdict,
+)
 from sim.experiments.runner import recorded_plan
 from sim.experiments.stats import (
     arm_summary,
@@ -67,8 +80,9 @@ def _freeze(scenario: str, values: dict) -> tuple:
     return (scenario, tuple(sorted((k, str(v)) for k, v in values.items())))
 
 
-REPORT_FIGURES = ("metric_by_arm.png", "cost_vs_coverage.png", "equity.png", "differences.png",
-                  "timeseries.png")  # what a report draws; one not drawn this time is removed
+# what a report draws; one not drawn this time is removed
+REPORT_FIGURES = ("metric_by_arm.png", "cost_vs_coverage.png", "what_each_buys.png", "equity.png",
+                  "differences.png", "timeseries.png")
 
 
 def choose_reference(plan: Plan, asked: str | None = None) -> tuple[str, str]:
@@ -88,11 +102,15 @@ def choose_reference(plan: Plan, asked: str | None = None) -> tuple[str, str]:
                        f"{models[0]}, the first arm")
 
 
-def write_report(folder: Path, reference: str | None = None) -> Path:
-    """Write ``folder/report.md`` and ``folder/figures/*.png``; return the report's path."""
+def write_report(folder: Path, reference: str | None = None, html: bool = False) -> Path:
+    """Write ``folder/report.md`` and ``folder/figures/*.png`` (with ``html``, also
+    ``folder/report.html``: the same report in one self-contained file); return the report's
+    path."""
     folder = Path(folder)
     plan, runs = load_results(folder)
     reference, reference_note = choose_reference(plan, reference)
+    names = arm_names([a.label for a in plan.arms])  # arms as people read them
+    runs = runs.assign(arm=runs["arm"].map(lambda label: names.get(label, label)))
     ok = runs[runs["status"] == "ok"] if "status" in runs else runs
     if ok.empty:
         raise ConfigError(f"{folder}: no successful runs to report on")
@@ -104,44 +122,59 @@ def write_report(folder: Path, reference: str | None = None) -> Path:
     if posterior:
         summary = summary.merge(parameter_shares(ok, metrics), on=["arm", "metric"], how="left")
     present = set(ok["arm"])  # a half-finished sweep compares only the arms it has
-    pairs = {arm: ref for arm, ref in reference_pairs(plan, reference).items()
-             if arm in present and ref in present}
+    pairs = {names[arm]: names[ref] for arm, ref in reference_pairs(plan, reference).items()
+             if names[arm] in present and names[ref] in present}
     compared = [m for m in DIFFERENCE_METRICS if m in metrics]
-    diffs = paired_differences(units_of, compared, pairs)
+    with warnings.catch_warnings():  # a metric no run measured (too short) is n/a, not a warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        diffs = paired_differences(units_of, compared, pairs)
     if posterior and not diffs.empty:
         diffs = diffs.merge(difference_shares(ok, compared, pairs), on=["arm", "metric"], how="left")
     figures = folder / "figures"
     figures.mkdir(exist_ok=True)
+    money = _currency(plan)
     made = [  # the same helpers as the Python API's (sim.experiments.plots.plot_*)
-        plots.save(plots.plot_comparison(ok, plots.HEADLINE), figures / "metric_by_arm.png"),
-        plots.save(plots.plot_cost_coverage(ok), figures / "cost_vs_coverage.png"),
+        plots.save(plots.plot_comparison(ok, plots.HEADLINE, currency=money),
+                   figures / "metric_by_arm.png"),
+        plots.save(plots.plot_cost_coverage(ok, currency=money), figures / "cost_vs_coverage.png"),
         plots.save(plots.plot_equity(ok), figures / "equity.png"),
     ]
     if not diffs.empty:
-        made.append(plots.save(plots.plot_differences(diffs), figures / "differences.png"))
+        made.append(plots.save(plots.plot_differences(diffs, currency=money),
+                               figures / "differences.png"))
+        if plots.buys_metric(diffs) is not None:
+            made.insert(2, plots.save(plots.plot_what_each_buys(diffs, currency=money),
+                                      figures / "what_each_buys.png"))
     if any(f"ts.{m}" in ok for m in plan.spec.timeseries):
         warmup = plan.arms[0].config["time"]["warmup_weeks"]
-        made.append(plots.save(plots.plot_timeseries(ok, list(plan.spec.timeseries), warmup=warmup),
+        made.append(plots.save(plots.plot_timeseries(ok, list(plan.spec.timeseries), warmup=warmup,
+                                                   currency=money),
                                figures / "timeseries.png"))
     for stale in set(REPORT_FIGURES) - {path.name for path in made}:
         (figures / stale).unlink(missing_ok=True)  # from an earlier report of this folder
-    text = _markdown(plan, runs, ok, summary, diffs, metrics, made, folder,
+    text = _markdown(plan, runs, ok, summary, diffs, metrics, made, folder, reference,
                      f"paired differences against `{reference}`"
                      + (f" ({reference_note})" if reference_note else ""))
     path = folder / "report.md"
     _atomic_write(path, text.encode())
+    if html:
+        from sim.experiments.report_html import write_html
+
+        write_html(path)
     return path
 
 
-def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder, reference) -> str:
+def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder, model, reference) -> str:
     spec = plan.spec
     unit = units(sorted({sector_of(m) for m in metrics} - {None}), _currency(plan))
     errors = runs[runs["status"] == "error"] if "status" in runs else runs.iloc[:0]
-    lines = [
-        f"# Report: {spec.name}",
-        "",
-        spec.description or "",
-        "",
+    drawn = {f.name for f in figures}
+    lines = [f"# Report: {spec.name}", ""]
+    if not diffs.empty:
+        lines += ["## Summary", "",
+                  " ".join(summary_sentences(diffs, unit, model, spec.replications)), ""]
+    lines += [
+        *([spec.description, ""] if spec.description else []),
         f"- experiment file: `{plan.source}`; scenario(s): {', '.join(spec.scenarios)}",
         f"- {len(plan.arms)} arms x {spec.replications} replications = {len(plan.runs)} runs; "
         f"{len(ok)} succeeded, {len(errors)} failed, {len(plan.runs) - len(runs)} not run yet",
@@ -154,35 +187,47 @@ def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder, referenc
         "",
         "## Headline metrics by arm",
         "",
+        "Mean over the replications [95% interval]; shares in %. Which way is better is in "
+        "\"What the metrics mean\" below.",
+        "",
     ]
     lines += _arm_table(summary, [m for m in plots.HEADLINE if m in metrics], unit)
     by_sector = sorted((m for m in metrics if sector_of(m) is not None),
                        key=lambda m: (not m.startswith(SECTOR_COVERAGE_PREFIX), m))
     if by_sector:
         lines += ["", "## By sector", "",
-                  "Needs served in time (`coverage.<sector>`) and children reached a year "
-                  "(`children_reached.<sector>`), sector by sector.", ""]
+                  "Needs served in time and children reached a year, sector by sector.", ""]
         lines += _arm_table(summary, by_sector, unit)
-    lines += ["", "![metric by arm](figures/metric_by_arm.png)", "",
-              "![cost against coverage](figures/cost_vs_coverage.png)", "",
-              "![coverage of marginalised and other families](figures/equity.png)", ""]
-    if any(f.name == "timeseries.png" for f in figures):
-        lines += ["![time series by arm](figures/timeseries.png)", ""]
+    lines += ["", "![Each headline metric by arm](figures/metric_by_arm.png)", ""]
+    if "what_each_buys.png" in drawn:
+        lines += ["## What each way of working buys, at what cost", "",
+                  "Each point is a way of working: across, what it changes for families against "
+                  "the reference; up, what it changes in the total cost (both paired by "
+                  "replication, with 95% intervals). The reference sits at the crossing of the "
+                  "two grey lines.", "",
+                  "![What each way of working buys, at what cost](figures/what_each_buys.png)", ""]
+    lines += ["![Total cost against needs served in time](figures/cost_vs_coverage.png)", "",
+              "![Needs served in time, marginalised and other families](figures/equity.png)", ""]
+    if "timeseries.png" in drawn:
+        lines += ["![Week by week, by arm](figures/timeseries.png)", ""]
     if not diffs.empty:
+        shares = "parameter_share" in diffs
         lines += ["## Paired differences against the reference arm", "",
-                  "Arm minus its reference, replication by replication; relative = difference / "
-                  "reference mean.", "",
-                  "![paired differences](figures/differences.png)", "",
-                  "| arm | reference | metric | difference [95% CI] | relative |"
-                  + (" from parameters |" if "parameter_share" in diffs else ""),
-                  "|---|---|---|---|---|" + ("---|" if "parameter_share" in diffs else "")]
+                  "Arm minus its reference, replication by replication, with the 95% interval; "
+                  "changes of shares are in points (percentage points); relative = difference / "
+                  "reference mean (n/a for the equity gap, itself a difference: its change is "
+                  "the points). \"Better\" or \"worse\": the interval excludes zero.", "",
+                  "![Paired differences](figures/differences.png)", "",
+                  "| arm | reference | metric | verdict | difference [95% CI] | relative |"
+                  + (" from parameters |" if shares else ""),
+                  "|---|---|---|---|---|---|" + ("---|" if shares else "")]
         for _, r in diffs.iterrows():
             u = unit[r["metric"]]
-            rel = "n/a" if not np.isfinite(r["relative"]) else f"{r['relative']:+.1%}"
-            share = f" {_share(r['parameter_share'])} |" if "parameter_share" in r else ""
-            lines.append(f"| {r['arm']} | {r['reference']} | {r['metric']} | "
-                         f"{_fmt(r['difference'], u)} [{_fmt(r['low'], u)}, {_fmt(r['high'], u)}] "
-                         f"| {rel} |{share}")
+            share = f" {_share(r['parameter_share'])} |" if shares else ""
+            lines.append(f"| {r['arm']} | {r['reference']} | {metric_label(r['metric'])} "
+                         f"({change_unit(u)}) | {verdict(r, r['metric'])} | "
+                         f"{change(r['difference'], u)} [{change(r['low'], u)}, "
+                         f"{change(r['high'], u)}] | {relative(r['relative'], u)} |{share}")
         lines.append("")
     shares = "parameter_share" in summary
     lines += ["## What the metrics mean", "", *_meanings(metrics, unit), ""]
@@ -194,8 +239,9 @@ def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder, referenc
         for _, r in group.iterrows():
             u = unit[r["metric"]]
             share = f" {_share(r['parameter_share'])} |" if shares else ""
-            lines.append(f"| {r['metric']} | {_fmt(r['mean'], u)} | "
-                         f"[{_fmt(r['low'], u)}, {_fmt(r['high'], u)}] | {u} | {r['n']} |{share}")
+            lines.append(f"| {metric_label(r['metric'])} | {number(r['mean'], u)} | "
+                         f"[{number(r['low'], u)}, {number(r['high'], u)}] | {unit_words(u)} | "
+                         f"{r['n']} |{share}")
         lines.append("")
     if len(errors):
         lines += ["## Runs that failed", "", "| run | arm | error |", "|---|---|---|"]
@@ -220,8 +266,9 @@ def _posterior_lines(plan) -> list[str]:
 
 def _incomplete(plan, ok) -> list[str]:
     """A line naming the arms without any successful run (left out of every table), if any."""
+    names = arm_names([a.label for a in plan.arms])
     present = set(ok["arm"])
-    missing = [a.label for a in plan.arms if a.label not in present]
+    missing = [names[a.label] for a in plan.arms if names[a.label] not in present]
     if not missing:
         return []
     return [f"- **incomplete**: {len(missing)} of {len(plan.arms)} arms have no successful run yet "
@@ -236,37 +283,44 @@ def _currency(plan: Plan) -> str | None:
 
 
 def _meanings(metrics: list[str], unit: dict[str, str]) -> list[str]:
-    """One line per metric: its label, name and unit, what it means and which way is better."""
+    """One line per metric: its label and unit, what it means and which way is better."""
     lines = []
     for name in metrics:
         info = METRIC_INFO.get(name)
         sector = (sector_of(name) or "").replace("_", " ")
         if info is None and name.startswith(SECTOR_COVERAGE_PREFIX):
-            label, explain, better = (f"Needs served in time, {sector}",
-                                      f"The same as coverage, for {sector} needs only.", "higher")
+            explain = f"The same as needs served in time, for {sector} needs only."
         elif info is None and sector:
-            label, explain, better = (f"Children reached a year, {sector}",
-                                      f"Different children the {sector} services served in a year.",
-                                      "higher")
+            explain = f"Different children the {sector} services served in a year."
         elif info is None:
             continue
         else:
-            label, explain, better = info.label, info.explain or info.compute.__doc__ or "", info.better
-        way = f" {better.capitalize()} is better." if better else ""
+            explain = info.explain or _named(info.compute.__doc__ or "")
+        way = better(name)
         text = " ".join(explain.split())
-        lines.append(f"- **{label}** (`{name}`, {unit.get(name, 'share')}): {text}{way}")
+        lines.append(f"- **{metric_label(name)}** ({unit_words(unit.get(name, 'share'))}): {text}"
+                     + (f" {way.capitalize()} is better." if way else ""))
     return lines
+
+
+def _named(text: str) -> str:
+    """A metric's docstring with the metric names in it written as their labels."""
+    return re.sub(r"\b[a-z]+(?:_[a-z]+)+\b",
+                  lambda m: metric_label(m.group()).lower() if m.group() in METRIC_INFO
+                  else m.group().replace("_", " "), text)
 
 
 def _arm_table(summary: pd.DataFrame, metrics: list[str], unit: dict[str, str]) -> list[str]:
     """A markdown table: one row per arm, one column per metric (mean [95% interval], with the
     parameters' share of the variance when a posterior was used)."""
-    lines = ["| arm | " + " | ".join(metrics) + " |", "|---|" + "---|" * len(metrics)]
+    lines = ["| arm | " + " | ".join(f"{metric_label(m)} ({unit_words(unit[m])})" for m in metrics)
+             + " |", "|---|" + "---|" * len(metrics)]
     table = summary[summary["metric"].isin(metrics)]
     for arm, group in table.groupby("arm", sort=False):
         cells = group.set_index("metric").loc[metrics]
         lines.append(f"| {arm} | " + " | ".join(
-            f"{_fmt(r['mean'], unit[m])} [{_fmt(r['low'], unit[m])}, {_fmt(r['high'], unit[m])}]"
+            f"{number(r['mean'], unit[m])} [{number(r['low'], unit[m])}, "
+            f"{number(r['high'], unit[m])}]"
             + (f" ({_share(r['parameter_share'])} parameters)" if "parameter_share" in r else "")
             for m, r in cells.iterrows()) + " |")
     return lines
