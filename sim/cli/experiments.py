@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sim.errors import ConfigError
 from sim.scenario import limits
+from sim.scenario.loading import scaled_count
 
 DEFAULT_ROOT = Path("results")
 
@@ -18,36 +19,48 @@ def _runner_options(parser, positive_int) -> None:
     parser.add_argument("--out", help="results folder (default: results/<experiment name>)")
     parser.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
                         help="parallel workers (default: all cores)")
-    parser.add_argument("--executor", choices=["local", "dask"], default="local")
-    parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler (default: LocalCluster)")
+    _executor_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     limits.add_options(parser, runs=True)
 
 
-def add_parsers(sub, positive_int) -> None:
+def _executor_options(parser) -> None:
+    parser.add_argument("--executor", choices=["local", "dask"], default="local",
+                        help="where runs execute: local processes, or a Dask cluster")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="Dask scheduler address (default: a LocalCluster on this computer)")
+
+
+def add_parsers(sub, positive_int, add_set_option) -> None:
     """Register `sweep`, `sensitivity`, `report` and `reproduce` on the `sim` sub-command parser."""
-    sweep = sub.add_parser("sweep", help="run an experiment (resumable) into a results folder")
+    sweep = sub.add_parser("sweep", help="run an experiment into a results folder (resumable)")
     _runner_options(sweep, positive_int)
     sweep.add_argument("--report", action="store_true", help="write the report when done")
 
-    sens = sub.add_parser("sensitivity", help="run an experiment's sensitivity design (SALib) "
-                          "and rank the parameters' influence on each metric")
+    sens = sub.add_parser("sensitivity", help="rank parameters' influence (Morris, Sobol)",
+                          description="Run an experiment's sensitivity design (SALib) like a "
+                          "sweep and rank the parameters' influence on each metric.")
     _runner_options(sens, positive_int)
 
-    report = sub.add_parser("report", help="write report.md and figures for a results folder")
+    report = sub.add_parser("report", help="write report.md and figures for a sweep")
     report.add_argument("folder", help="results folder of a sweep")
-    report.add_argument("--reference", help="reference arm's coordination model (default: silos)")
+    report.add_argument("--reference", help="reference arm's coordination model (default: the "
+                        "experiment's reference, silos unless it says otherwise)")
+    report.add_argument("--quiet", action="store_true", help="no progress output")
     report.add_argument("--html", action="store_true",
                         help="also write report.html: the report in one self-contained file, "
                              "figures included, to e-mail or open offline (default: off)")
 
     repro = sub.add_parser("reproduce", help="re-run a sweep's runs and check every number")
     repro.add_argument("folder", help="results folder of a sweep")
-    repro.add_argument("--sample", type=positive_int, help="re-run only K runs chosen at random")
-    repro.add_argument("--workers", type=positive_int, default=1)
+    repro.add_argument("--sample", type=positive_int, metavar="K",
+                       help="re-run only K runs chosen at random (default: every run)")
+    repro.add_argument("--workers", type=positive_int, default=1, help="parallel workers")
+    repro.add_argument("--quiet", action="store_true", help="no progress output")
 
-    cal = sub.add_parser("calibrate", help="fit a scenario's parameters to observed figures "
-                         "(Optuna, resumable) and write calibrated.yaml and calibration.md")
+    cal = sub.add_parser("calibrate", help="fit parameters to observed figures (Optuna)",
+                         description="Fit a scenario's parameters to observed figures (Optuna, "
+                         "resumable) and write calibrated.yaml and calibration.md.")
     cal.add_argument("scenario", help="scenario YAML file")
     cal.add_argument("targets", help="targets YAML file (figures, parameters with bounds)")
     cal.add_argument("--trials", type=positive_int, default=100, help="trials (default: 100)")
@@ -55,16 +68,16 @@ def add_parsers(sub, positive_int) -> None:
                      help="replications per trial, the same seeds in every trial (default: 3)")
     cal.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
                      help="parallel workers (default: all cores)")
-    cal.add_argument("--executor", choices=["local", "dask"], default="local")
-    cal.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler (default: LocalCluster)")
+    _executor_options(cal)
     cal.add_argument("--out", help="results folder (default: results/<targets name>)")
     cal.add_argument("--seed", type=int, help="seed of the sampler and the replications "
                      "(default: the targets file's)")
     cal.add_argument("--quiet", action="store_true", help="no progress output")
     limits.add_options(cal)
 
-    pat = sub.add_parser("patterns", help="check the patterns from the evidence (docs/model.md "
-                         "section 1) against a scenario: one row per pattern, holds or not")
+    pat = sub.add_parser("patterns", help="check the evidence's patterns against a scenario",
+                         description="Check the patterns from the evidence (docs/model.md "
+                         "section 1) against a scenario: one row per pattern, holds or not.")
     pat.add_argument("scenario", help="scenario YAML file")
     pat.add_argument("--replications", type=positive_int, default=10,
                      help="replications per run (at least 2; default: 10)")
@@ -73,8 +86,7 @@ def add_parsers(sub, positive_int) -> None:
     pat.add_argument("--years", type=float, help="simulated years (default: the scenario's)")
     pat.add_argument("--seed", type=int, help="base seed of the replication seeds "
                      "(default: the scenario's seed)")
-    pat.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                     help="override any parameter, e.g. city.families=2000 (repeatable)")
+    add_set_option(pat)
     pat.add_argument("--json", action="store_true", help="print the rows as a JSON list")
     pat.add_argument("--quiet", action="store_true", help="no progress output")
     limits.add_options(pat)
@@ -169,8 +181,9 @@ def cmd_patterns(args) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise ConfigError(f"--seed: expected 0 <= seed < 2^63, got {args.seed}")
     progress = None if args.quiet else Progress(0, "patterns")
+    replications = scaled_count(args.replications, least=2)
     try:
-        record = run_patterns(args.scenario, overrides, args.replications, args.workers,
+        record = run_patterns(args.scenario, overrides, replications, args.workers,
                               args.seed, progress, args.max_memory)
     finally:
         if progress is not None:
@@ -196,8 +209,8 @@ def cmd_calibrate(args) -> int:
         raise ConfigError(f"--seed: expected 0 <= seed < 2^63, got {args.seed}")
     command = "sim " + shlex.join(sys.argv[1:] if sys.argv[1:2] == ["calibrate"] else
                                   ["calibrate", args.scenario, args.targets])
-    cal = load_calibration(args.scenario, args.targets, args.trials, args.replications,
-                           args.seed, command)
+    cal = load_calibration(args.scenario, args.targets, scaled_count(args.trials, least=2),
+                           scaled_count(args.replications), args.seed, command)
     worst = max(cal.configs, key=lambda config: sum(limits.estimate(config).values()))
     limits.check(limits.estimate(worst), args.scenario, args.max_memory, args.workers,
                  args.scheduler is None)

@@ -1,6 +1,7 @@
-"""The `sim` command: run a scenario, validate a file.
+"""The `sim` command: run a scenario, sweep an experiment, report, reproduce and calibrate.
 
-Bad input of any kind ends with one line on stderr naming the file and key, and exit code 2.
+Bad input of any kind ends with one line on stderr naming the file and key, and exit code 2
+(``sim validate`` lists every problem of a file, a line each).
 """
 
 from __future__ import annotations
@@ -14,17 +15,66 @@ from sim.cli import experiments as cli_experiments
 from sim.core.metrics import format_value, units
 from sim.errors import ConfigError, InvariantError
 from sim.scenario import limits
-from sim.scenario.loading import load_scenario, read_yaml
+from sim.scenario.loading import (
+    TEST_SCALE,
+    ValidationProblems,
+    families_cap,
+    file_kind,
+    load_scenario,
+    read_yaml,
+    scale_for_tests,
+)
 from sim.scenario.presets import DESCRIPTIONS
 
 EXIT_BAD_INPUT = 2
 
 
+class _Help(argparse.HelpFormatter):
+    """Help that shows every option's default (those whose help does not already say it)."""
+
+    def __init__(self, prog: str):
+        super().__init__(prog, max_help_position=26)
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction):  # commands are indented one step more
+            longest = max(map(len, action.choices)) + self._current_indent + 2 * self._indent_increment
+            self._action_max_length = max(self._action_max_length, longest)
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        shown = action.default not in (None, False, [], argparse.SUPPRESS)
+        if action.option_strings and shown and "default" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit code 2."""
+    """argparse, but a usage error is one line and exit code 2, and help shows defaults."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Help)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def override(text: str) -> str:
+    """A ``--set`` value: KEY=VALUE (refused here when the ``=`` is missing, e.g. a space)."""
+    key, sep, _ = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected the form --set key=value with no spaces around '=', e.g. --set "
+            f"{key.strip() or 'city.families'}=2000; got {text!r}")
+    return text
+
+
+def add_set_option(parser) -> None:
+    """The repeatable ``--set KEY=VALUE`` option."""
+    parser.add_argument("--set", dest="overrides", action="append", default=[], type=override,
+                        metavar="KEY=VALUE", help="override any parameter, e.g. "
+                        "city.families=2000 (repeatable; default: none)")
 
 
 def _whole_number(text: str, low: int, high: int, what: str) -> int:
@@ -66,36 +116,41 @@ def _port(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="sim", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = _Parser(prog="sim", description=__doc__.splitlines()[0],
+                     epilog="sim COMMAND --help shows a command's options; the guides are in "
+                            "docs/ (guide-analysts.md, guide-researchers.md, guide-trainers.md)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
+                                metavar="COMMAND", title="commands")
 
     run = sub.add_parser("run", help="run one scenario and write its results")
     run.add_argument("scenario", nargs="?", help="scenario YAML file")
     run.add_argument("--seed", type=_seed, help="run seed (default: the scenario's)")
     horizon = run.add_mutually_exclusive_group()
-    horizon.add_argument("--years", type=_years, help="measured years (after the warm-up)")
+    horizon.add_argument("--years", type=_years,
+                         help="measured years, after the warm-up (default: the scenario's)")
     horizon.add_argument("--steps", type=_positive_int,
-                         help="measured weeks (after the warm-up)")
-    run.add_argument("--coordination", metavar="NAME", help="coordination model (preset)")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                     help="override any parameter, e.g. city.families=2000 (repeatable)")
+                         help="measured weeks, after the warm-up (default: the scenario's)")
+    run.add_argument("--coordination", metavar="NAME",
+                     help="coordination model, a preset (default: the scenario's)")
+    add_set_option(run)
     run.add_argument("--out", help="a new result folder (default: results/<scenario>-<model>-s<seed>, "
                      "or the first free <...>-2, -3 if it is taken)")
     run.add_argument("--overwrite", action="store_true",
                      help="replace the folder if an earlier run wrote it (never any other folder)")
-    run.add_argument("--check", action="store_true", help="check invariants every step")
+    run.add_argument("--check", action="store_true",
+                     help="check the model's invariants every week (slower)")
     run.add_argument("--list-coordination", action="store_true",
                      help="list the coordination models and exit")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     limits.add_options(run)
 
-    val = sub.add_parser("validate", help="check a scenario or experiment file and say what is wrong")
-    val.add_argument("file", help="scenario or experiment YAML file")
-    val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    val = sub.add_parser("validate", help="check a scenario, experiment or targets file")
+    val.add_argument("file", help="scenario, experiment or targets YAML file")
+    add_set_option(val)
     limits.add_options(val, runs=True)
-    cli_experiments.add_parsers(sub, _positive_int)
+    cli_experiments.add_parsers(sub, _positive_int, add_set_option)
 
-    app = sub.add_parser("app", help="start the workshop page (a web page on this computer)")
+    app = sub.add_parser("app", help="start the workshop page on this computer")
     app.add_argument("--host", default="127.0.0.1",
                      help="address to serve on (default: 127.0.0.1, this computer only)")
     app.add_argument("--port", type=_port, default=8765, help="port (default: 8765)")
@@ -106,7 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `sim` command."""
     args = build_parser().parse_args(argv)
     try:
+        _announce_test_scale(args.command)
         return COMMANDS[args.command](args)
+    except ValidationProblems as exc:
+        problems = exc.problems if args.command == "validate" else [str(exc)]
+        for line in problems:
+            print(f"sim {args.command}: error: {line}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except ConfigError as exc:
         print(f"sim {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -119,22 +180,36 @@ def main(argv: list[str] | None = None) -> int:
               "are kept; run the same command again once fixed)", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"sim {args.command}: interrupted", file=sys.stderr)
+        resumable = args.command in RESUMABLE
+        print(f"sim {args.command}: interrupted" + ("; the runs finished so far are kept: run the "
+              "same command again to resume" if resumable else ""), file=sys.stderr)
         return 130
 
 
-def cmd_validate(args) -> int:
-    data = read_yaml(args.file)
-    if "targets" in data and "scenario" not in data:  # a targets file of sim calibrate
-        from sim.experiments.targets import TargetsSpec
-        from sim.scenario.loading import validate
+RESUMABLE = {"sweep", "sensitivity", "calibrate"}  # commands that keep finished runs in --out
 
-        spec = validate(TargetsSpec, data, args.file)
+
+def _announce_test_scale(command: str) -> None:
+    """Say so on stderr when the test-only scale setting is on (results are of a shrunk city)."""
+    scale = scale_for_tests()
+    if scale is not None and command != "app":
+        print(f"sim {command}: {TEST_SCALE}={scale:g} is set (a test-only setting): at most "
+              f"{families_cap(scale):,} families per city, replications, trials and design "
+              "points cut; unset it for real results", file=sys.stderr)
+
+
+def cmd_validate(args) -> int:
+    kind = file_kind(read_yaml(args.file))
+    if kind == "targets":  # a targets file of sim calibrate
+        from sim.experiments.targets import TargetsSpec
+        from sim.scenario.loading import read_with_extends, validate
+
+        spec = validate(TargetsSpec, read_with_extends(args.file), args.file)
         print(f"{args.file}: valid targets file ({len(spec.targets)} targets, "
               f"{len(spec.parameters)} parameters); sim calibrate SCENARIO {args.file} checks its "
               "metrics, keys and bounds against the scenario before anything runs")
         return 0
-    if "scenario" in data:  # an experiment names its scenario(s)
+    if kind == "experiment":  # an experiment names its scenario(s)
         from sim.experiments.plan import load_experiment
 
         plan = load_experiment(args.file, args.max_runs)

@@ -30,7 +30,10 @@ from sim.errors import ConfigError
 from sim.scenario.loading import (
     apply_overrides,
     apply_preset,
+    check_kind,
     read_with_extends,
+    scale_for_tests,
+    scaled_count,
     select_coordination,
     validate,
 )
@@ -364,7 +367,8 @@ def plan_from_dict(raw: dict, path: Path, source: str | None = None,
     """
     path = Path(path)
     source = str(path) if source is None else source
-    spec: ExperimentSpec = validate(ExperimentSpec, raw, source)
+    check_kind(raw, source, "experiment")
+    spec: ExperimentSpec = _scaled_for_tests(validate(ExperimentSpec, raw, source))
     check_run_count(spec, source, max_runs)
     seeds = replication_seeds(spec.seed, spec.replications)
     grid_keys = list(spec.factors)
@@ -409,6 +413,22 @@ def plan_from_dict(raw: dict, path: Path, source: str | None = None,
                 replication=k, seed=seed, **draws.get(k, {}))
             for i, arm in enumerate(arms) for k, seed in enumerate(seeds)]
     return Plan(spec=spec, source=source, arms=arms, runs=runs, seeds=seeds)
+
+
+def _scaled_for_tests(spec: ExperimentSpec) -> ExperimentSpec:
+    """``spec`` with fewer replications and design points under the test-only scale setting
+    (:func:`sim.scenario.loading.scale_for_tests`); ``spec`` itself without it."""
+    if scale_for_tests() is None:
+        return spec
+    changes: dict[str, Any] = {"replications": scaled_count(spec.replications)}
+    if spec.sample is not None:
+        changes["sample"] = spec.sample.model_copy(update={"n": scaled_count(spec.sample.n)})
+    if spec.sensitivity is not None:
+        n = scaled_count(spec.sensitivity.n, least=2)
+        if spec.sensitivity.method == "sobol":  # Sobol's base sample stays a power of two
+            n = 1 << (n - 1).bit_length()
+        changes["sensitivity"] = spec.sensitivity.model_copy(update={"n": n})
+    return spec.model_copy(update=changes)
 
 
 POSTERIOR_STREAM = 0x706F7374  # "post": the draws' own seed sequence, apart from the runs' seeds

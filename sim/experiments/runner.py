@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import time
 import traceback
@@ -119,7 +120,7 @@ class LocalExecutor:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context,
-                                   initializer=watch_driver, initargs=(os.getpid(),))
+                                   initializer=_start_worker, initargs=(os.getpid(),))
 
     def map_unordered(self, fn: Callable, tasks: Iterable[dict]) -> Iterator[dict]:
         tasks = iter(tasks)
@@ -155,6 +156,14 @@ class LocalExecutor:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker(driver_pid: int) -> None:
+    """A local worker: Ctrl-C (SIGINT to the terminal's whole process group) is the driver's to
+    handle (it keeps the finished runs and says how to resume), not a traceback from each worker;
+    the worker ends with the driver."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_driver(driver_pid)
 
 
 class DaskExecutor:

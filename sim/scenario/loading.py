@@ -7,8 +7,12 @@ path and what was expected; the CLI prints it and exits with code 2.
 from __future__ import annotations
 
 import copy
+import difflib
 import math
+import os
 import re
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -202,8 +206,13 @@ def read_with_extends(path: str | Path, _seen: tuple = ()) -> dict:
     chain = (*_seen, path.resolve())
     data = read_yaml(path)
     parent = data.pop("extends", None)
-    if parent is None:
-        return data
+    if parent is not None:
+        data = _with_parent(path, parent, data, chain)
+    return data if _seen else _scaled_for_tests(data)
+
+
+def _with_parent(path: Path, parent: Any, data: dict, chain: tuple) -> dict:
+    """``data`` merged over the file that its ``extends: parent`` names."""
     if not isinstance(parent, str):
         raise ConfigError(f"{path}: extends: expected a file name, got {parent!r}")
     candidates = extends_candidates(path, parent)
@@ -225,6 +234,64 @@ def read_with_extends(path: str | Path, _seen: tuple = ()) -> dict:
         looked = ", ".join(str(c) for c in candidates)
         raise ConfigError(f"{path}: extends: file not found: {parent!r} (looked for {looked})")
     return deep_merge(read_with_extends(parent_path, chain), data)
+
+
+# ------------------------------------------------------------------ the test-only scale
+TEST_SCALE = "SIM_TEST_SCALE"
+FULL_CITY = 10_000  # families of the base city: SIM_TEST_SCALE=s keeps at most s x this many
+LEAST_FAMILIES = 100
+
+
+def scale_for_tests() -> float | None:
+    """The test-only scale setting: ``SIM_TEST_SCALE=s`` (0 < s <= 1) in the environment, or None.
+
+    It exists so that the tests can run every command of the guides exactly as written in
+    seconds (tests/test_guides.py; documented in docs/guide-researchers.md). With it, every
+    scenario file read keeps at most ``families_cap(s)`` families (capacities and budgets follow
+    when the city gives ``reference_families``; an explicit ``--set city.families`` or an
+    experiment's ``set:`` still wins), and every count of replications, calibration trials and
+    design points is multiplied by s, rounded up (:func:`scaled_count`). Years are not changed.
+    The ``sim`` command says on stderr when it is on. Never set it for real results.
+    """
+    text = os.environ.get(TEST_SCALE, "").strip()
+    if not text:
+        return None
+    try:
+        scale = float(text)
+    except ValueError:
+        scale = math.nan
+    if not 0 < scale <= 1:
+        raise ConfigError(f"{TEST_SCALE}={text}: expected a number above 0 and at most 1 (a "
+                          f"test-only setting; unset it for real runs: unset {TEST_SCALE})")
+    return scale
+
+
+def families_cap(scale: float) -> int:
+    """The most families a city keeps under the test scale ``scale``."""
+    return max(LEAST_FAMILIES, math.ceil(scale * FULL_CITY))
+
+
+def scaled_count(count: int, least: int = 1) -> int:
+    """``count`` (replications, trials, design points) under the test scale: ``count x s``
+    rounded up, at least ``least`` and at most ``count``; ``count`` itself without the setting."""
+    scale = scale_for_tests()
+    if scale is None:
+        return count
+    return min(count, max(least, math.ceil(count * scale)))
+
+
+def _scaled_for_tests(data: dict) -> dict:
+    """A scenario file's mapping with its families capped under the test scale (idempotent, so
+    a run's resolved config.yaml reruns the same city)."""
+    scale = scale_for_tests()
+    city = data.get("city")
+    if scale is None or not isinstance(city, dict):
+        return data
+    families = city.get("families")
+    cap = families_cap(scale)
+    if isinstance(families, int) and not isinstance(families, bool) and families > cap:
+        return {**data, "city": {**city, "families": cap}}
+    return data
 
 
 def _is_file(path: Path) -> bool:
@@ -288,29 +355,93 @@ def apply_preset(data: dict) -> dict:
     return {**data, "coordination": deep_merge(preset, block)}
 
 
+class ValidationProblems(ConfigError):
+    """A file that does not validate: the message is its first problem (with how many more);
+    ``problems`` holds every one, a line each (``sim validate`` prints them all)."""
+
+    def __init__(self, problems: list[str]):
+        more = len(problems) - 1
+        super().__init__(problems[0] + (f" [+{more} more; sim validate lists them all]"
+                                        if more > 0 else ""))
+        self.problems = problems
+
+
+def validation_problems(source: str, exc: ValidationError, model: type[BaseModel] | None = None,
+                        overrides: list[str] | tuple = ()) -> list[str]:
+    """One line per error: the source (or the ``--set`` that gave the key), the key path and
+    what was expected; an unknown key names the nearest known one."""
+    keys = [parse_override(text)[0] for text in overrides]
+    lines = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key" + _nearest(loc, model)
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        got = err.get("input")
+        quiet = isinstance(got, dict | list) or err["type"] in ("missing", "extra_forbidden")
+        shown = "" if quiet else f" (got {got!r})"
+        given = [key for key in keys if key[: len(loc)] == loc[: len(key)]] if loc else []
+        if given:  # the key came from --set: name it, and the key path only if it is deeper
+            origin, loc = f"--set {'.'.join(given[-1])}", loc[len(given[-1]):]
+        else:
+            origin = source
+        where = f"{'.'.join(loc)}: " if loc else ""
+        lines.append(f"{origin}: {where}{msg}{shown}")
+    return lines
+
+
 def format_validation_error(source: str, exc: ValidationError) -> str:
     """One line naming the source, the first error's key path, and what was expected."""
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"])
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key"
-    elif err["type"] == "missing":
-        msg = "required key is missing"
-    got = err.get("input")
-    shown = "" if isinstance(got, dict | list) or err["type"] == "missing" else f" (got {got!r})"
-    more = len(exc.errors()) - 1
-    extra = f" [+{more} more]" if more > 0 else ""
-    where = f"{loc}: " if loc else ""
-    return f"{source}: {where}{msg}{shown}{extra}"
+    return str(ValidationProblems(validation_problems(source, exc)))
 
 
-def validate(model: type[BaseModel], data: dict, source: str) -> BaseModel:
-    """Validate a raw mapping against a schema, turning errors into one ConfigError line."""
+def _nearest(loc: list[str], model: type[BaseModel] | None) -> str:
+    """" (did you mean NAME?)" for the known key nearest the unknown ``loc[-1]``, else ""."""
+    known = _known_keys(model, loc[:-1]) if model is not None and loc else []
+    close = difflib.get_close_matches(loc[-1], known, n=1, cutoff=0.6) if known else []
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _known_keys(model: Any, path: list[str]) -> list[str]:
+    """The keys a schema accepts at ``path`` (a section's fields), or [] if it is not a section."""
+    node = _section_type(model)
+    for part in path:
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            field = node.model_fields.get(part)
+            node = _section_type(field.annotation) if field is not None else None
+        elif typing.get_origin(node) is dict:
+            node = _section_type(typing.get_args(node)[1])
+        elif typing.get_origin(node) is list and part.isdigit():
+            node = _section_type(typing.get_args(node)[0])
+        else:
+            return []
+    return list(node.model_fields) if isinstance(node, type) and issubclass(node, BaseModel) else []
+
+
+def _section_type(kind: Any) -> Any:
+    """``kind`` without Annotated or Optional: the schema, mapping or list it describes."""
+    while typing.get_origin(kind) is typing.Annotated:
+        kind = typing.get_args(kind)[0]
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        for member in typing.get_args(kind):
+            inner = _section_type(member)
+            if typing.get_origin(inner) in (dict, list) or (
+                    isinstance(inner, type) and issubclass(inner, BaseModel)):
+                return inner
+    return kind
+
+
+def validate(model: type[BaseModel], data: dict, source: str,
+             overrides: list[str] | tuple = ()) -> BaseModel:
+    """Validate a raw mapping against a schema, turning errors into a :class:`ValidationProblems`
+    (one line per problem; the message is the first). A key set by one of ``overrides`` (``--set``
+    texts) is blamed on that ``--set``, not on the file."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(source, exc)) from None
+        raise ValidationProblems(validation_problems(source, exc, model, overrides)) from None
     except RecursionError:
         raise ConfigError(f"{source}: structure nested too deeply") from None
 
@@ -332,10 +463,43 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None,
     """
     from sim.scenario.params import Scenario
 
-    data = select_coordination(read_with_extends(path), coordination)
+    data = read_with_extends(path)
+    check_kind(data, path, "scenario")
+    data = select_coordination(data, coordination)
     data = apply_overrides(data, list(overrides or []))
     data = deep_merge(data, {k: v for k, v in fields.items() if v is not None})
-    return validate(Scenario, apply_preset(data), str(path))
+    return validate(Scenario, apply_preset(data), str(path), list(overrides or []))
+
+
+EXPERIMENT_KEYS = ("scenario", "factors", "replications", "sample", "sensitivity", "posterior")
+SCENARIO_KEYS = ("city", "time", "families", "sectors", "organisations", "coordination")
+
+
+def file_kind(data: dict) -> str:
+    """What a file's mapping is: "targets" (sim calibrate's figures), "experiment" (names its
+    scenario and factors), "scenario" (a city), or "unknown"."""
+    if "targets" in data:
+        return "targets"
+    if any(key in data for key in EXPERIMENT_KEYS):
+        return "experiment"
+    return "scenario" if any(key in data for key in SCENARIO_KEYS) else "unknown"
+
+
+def check_kind(data: dict, path: str | Path, wanted: str) -> None:
+    """Refuse a file of another kind than ``wanted`` ("scenario" or "experiment"), saying what
+    it is and which command takes it."""
+    kind = file_kind(data)
+    if kind in (wanted, "unknown"):
+        return
+    takes = {"scenario": f"sim run {path}", "experiment": f"sim sweep {path}",
+             "targets": f"sim calibrate SCENARIO {path}"}[kind]
+    hint = (f"; an experiment names it (scenario: {path}) with its factors, e.g. "
+            "docs/examples/my_city_models.yaml" if kind == "scenario" else "")
+    raise ConfigError(f"{path}: {_a(kind)} file, not {_a(wanted)} (it runs with {takes}){hint}")
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
 def scenario_from_dict(data: dict, source: str = "<scenario>"):
