@@ -56,8 +56,11 @@ class Sector:
         self.index = index
         self.lo, self.hi = round(spec.ages[0] * WEEKS), round(spec.ages[1] * WEEKS)
         self.rate_by_group = rate_by_group  # weekly hazard rate by 2 * marginalised + informal
-        self.service_weeks = spec.service_weeks
-        self.lapse_probability = 1.0 / spec.lapse_weeks
+        # a lasting service (a place, a benefit) ends when no child is left in the band; an
+        # entitlement (need_arises: entering_band) opens whenever an eligible family has none open
+        self.lasting = spec.service_weeks == "while_eligible"
+        self.service_weeks = 10**9 if self.lasting else spec.service_weeks
+        self.lapse_probability = 0.0 if spec.lapse_weeks == "never" else 1.0 / spec.lapse_weeks
         self.escalation_after = spec.escalation_after_weeks or 10**9
         self.escalation_probability = spec.escalation_probability
         self.escalation_cost_multiplier = spec.escalation_cost_multiplier
@@ -102,6 +105,8 @@ class Family(mesa.Agent):
                     continue
                 self.start_need(s)
             if self.serving[s]:
+                if sector.lasting and not eligible:
+                    self.end_need(s, MET)
                 continue
             if (not self.escalated[s] and week - self.need_start[s] >= sector.escalation_after
                     and self.random.random() < sector.escalation_probability):
@@ -202,7 +207,8 @@ class Organisation(mesa.Agent):
         self.tranches, self.fiscal_start = f.tranches_per_year, f.fiscal_year_start_week
         self.lapse_at_year_end, self.renewal_probability = f.lapse_at_year_end, f.renewal_probability
         self.budget = 0.0 if self.funded else math.inf
-        weeks = [model.sectors[s].service_weeks for s in sectors]
+        weeks = [(model.sectors[s].hi - model.sectors[s].lo) / 2 if model.sectors[s].lasting
+                 else model.sectors[s].service_weeks for s in sectors]
         self.throughput = max(self.capacity / (sum(weeks) / len(weeks)), 1e-9)
         self.inbox: list = []  # (family, sector, episode, referred)
         self.waiting: deque = deque()  # (family, sector, episode, since, referred)
@@ -334,7 +340,8 @@ class TextbookModel(mesa.Model):
         for i, spec in enumerate(scenario.sectors.values()):
             groups = (1.0, spec.informal_multiplier, spec.marginalised_multiplier,
                       spec.marginalised_multiplier * spec.informal_multiplier)
-            annual = [min(spec.need_rate_per_year * g, 1.0) for g in groups]
+            rate = 1.0 if spec.need_arises == "entering_band" else spec.need_rate_per_year
+            annual = [min(rate * g, 1.0) for g in groups]
             rates = [math.inf if a >= 1 else -math.log1p(-a) / WEEKS for a in annual]
             self.sectors.append(Sector(i, spec, rates))
         self.build_city(c)

@@ -14,7 +14,7 @@ def test_three_and_six_measured_years_give_the_same_coverage_and_cost(coordinati
     short, long = (sim.run("base", coordination=coordination, years=y).summary for y in (3, 6))
     for metric in SHARES:
         assert abs(long[metric] - short[metric]) <= 0.015, metric
-    for money in ("cost_per_need_met", "cost_per_family_fully_served"):
+    for money in ("cost_per_need_met", "cost_per_child_fully_served"):
         assert long[money] == pytest.approx(short[money], rel=0.05), money
 
 

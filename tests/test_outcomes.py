@@ -72,3 +72,91 @@ def test_indicators_count_children_in_their_ages_and_state():
     assert surveys.children["benefit_receipt"] == 4  # one child, a survey each quarter
     assert summary["benefit_receipt"] == 0.75  # not yet served at the week-0 survey, then always
     assert np.isnan(summary["early_learning_participation"])  # no sector carries it
+
+
+# ------------------------------------------------------------------ needs as states
+ENTITLEMENT = {"time": {"years": 14},
+               "sectors": {"health": {"need_arises": "entering_band", "need_rate_per_year": None,
+                                      "service_weeks": "while_eligible", "lapse_weeks": "never"}}}
+
+
+def weeks_to_age_out(model) -> int:
+    """Weeks until the one child of the hand-built family turns 13 (leaves the [0, 13) band)."""
+    return 13 * 52 - int(model.pop.children.ages(np.array([0]), model.week)[0, 0])
+
+
+def test_an_entitlement_stays_open_until_taken_up_and_the_place_lasts_until_the_band_ends():
+    model = CoordinationModel(hand_built(**ENTITLEMENT), check=True)
+    left = weeks_to_age_out(model)
+    assert left > 40, "the seed's child must be young enough for this test"
+    model.step()
+    assert model.pop.need_start[0, 0] == 0  # opened the week the (already present) child is in it
+    for _ in range(30):  # nobody applies: an entitlement not taken up does not lapse
+        model.step()
+    assert model.pop.need_start[0, 0] == 0 and model.ledger.needs_lapsed == 0
+    model.book.apply(np.array([0]), np.array([0]), np.array([0]), SOURCE_SEEKING)
+    for _ in range(5):
+        model.step()
+    assert len(model.book.cases) == 1 and model.ledger.needs_met == 0  # a place, held
+    while model.week < left:
+        model.step()
+    model.step()
+    assert model.ledger.needs_met == 1 and len(model.book.cases) == 0  # held until the band ended
+    assert model.pop.need_start[0, 0] < 0
+    assert model.pop.next_need[0, 0] > model.params.time.steps  # no further need event
+
+
+def test_a_second_place_of_a_lasting_service_is_left_after_one_week():
+    model = CoordinationModel(hand_built(**ENTITLEMENT), check=True)
+    model.step()
+    both = np.array([0, 1])
+    model.book.apply(np.array([0, 0]), np.array([0, 0]), both, SOURCE_SEEKING)
+    model.step()  # both providers place the child in the same week: one place is a duplicate
+    assert model.ledger.service_weeks_duplicate == 1 and model.ledger.service_weeks == 2
+    for _ in range(3):
+        model.step()
+    assert len(model.book.cases) == 1 and model.pop.need_start[0, 0] >= 0  # kept one, still open
+    assert model.ledger.service_weeks_duplicate == 1 and model.ledger.needs_met == 0
+
+
+@pytest.mark.parametrize("effect", [0.0, 1.0])
+def test_treatment_protects_against_a_new_need_for_the_protection_weeks(effect):
+    condition = {"time": {"years": 3},
+                 "sectors": {"health": {"need_rate_per_year": 1.0, "service_weeks": 1,
+                                        "lapse_weeks": "never", "protection_weeks": 1000,
+                                        "protection_effect": effect}}}
+    model = CoordinationModel(hand_built(**condition), check=True)
+    left = weeks_to_age_out(model)
+    model.step()
+    model.book.apply(np.array([0]), np.array([0]), np.array([0]), SOURCE_SEEKING)
+    for _ in range(4):
+        model.step()
+    assert model.ledger.needs_met == 1  # treated
+    while model.week < left - 1:  # the child still in the band
+        model.step()
+    started_again = model.pop.need_start[0, 0] >= 0
+    assert started_again == (effect == 0.0)  # a need event is near certain each week after
+    assert (model.ledger.needs_prevented > 0) == (effect == 1.0)
+
+
+def test_an_untreated_condition_never_lapses():
+    condition = {"time": {"years": 3},
+                 "sectors": {"health": {"need_rate_per_year": 1.0, "lapse_weeks": "never"}}}
+    model = CoordinationModel(hand_built(**condition), check=True)
+    left = weeks_to_age_out(model)
+    while model.week < left - 1:  # the child still in the band: the need stays open
+        model.step()
+    assert model.pop.need_start[0, 0] == 0 and model.ledger.needs_lapsed == 0
+    model.run()  # the child leaves the band: only then does the need end unmet
+    assert model.pop.need_start[0, 0] < 0 and model.ledger.needs_lapsed == 1
+
+
+@pytest.mark.parametrize("sector, message", [
+    ({"need_arises": "entering_band"}, "need_rate_per_year does not apply"),
+    ({"need_rate_per_year": None}, "need_rate_per_year is required"),
+    ({"need_arises": "entering_band", "need_rate_per_year": None, "marginalised_multiplier": 2.0},
+     "marginalised_multiplier does not apply"),
+])
+def test_how_a_need_arises_and_its_rate_must_agree(sector, message):
+    with pytest.raises(Exception, match=message):
+        hand_built(sectors={"health": sector})

@@ -72,7 +72,8 @@ def test_patterns_apply_to_the_kind_of_city_of_their_evidence():
 def fake_runs(replications: int = 3) -> dict[int, dict[str, dict]]:
     summary = {"referral_completion": 0.3, "assessments_repeated": 5.0, "assessments": 100.0,
                "assessments_cross_sector": 20.0, "equity_gap": 0.05, "coverage.health": 0.5,
-               "coverage.social_protection": 0.3, "coverage.nutrition": 0.4,
+               "benefit_receipt": 0.3, "coverage.nutrition": 0.4, "stunting_prevalence": 0.2,
+               "early_learning_participation": 0.5,
                "platform_cost_per_eligible_child_year": 900.0}
     out = {}
     for k in range(replications):

@@ -63,6 +63,7 @@ class Ledger:
     escalations: float = 0.0
     children_reached: float = 0.0  # distinct children served, counted afresh each measured year
     need_events: float = 0.0
+    needs_prevented: float = 0.0  # need events prevention stopped (sectors with protection)
     needs_met: float = 0.0  # episodes met in measured weeks, whenever they started
     needs_lapsed: float = 0.0  # episodes lapsed unmet in measured weeks, whenever they started
     severe_outcomes: float = 0.0  # harm sectors' concerns ended unmet in a severe outcome

@@ -50,20 +50,20 @@ def equity_gap(ledger: Ledger) -> float:
 
 
 def full_package_share(ledger: Ledger) -> float:
-    """Families fully served in a year (every need-episode started in it served within the
-    follow-up) / families with a need in that year, over the years judged so far."""
-    return _ratio(ledger.package.fully_served.sum(), ledger.package.families.sum())
+    """Children in families fully served in a year (every need started in it served within the
+    follow-up) / children in families with a need in that year, over the years judged so far."""
+    return _ratio(ledger.package.children_fully_served.sum(), ledger.package.children.sum())
 
 
 def full_package_share_marginalised(ledger: Ledger) -> float:
-    """The full-package share among marginalised families."""
-    return _ratio(ledger.package.fully_served[1], ledger.package.families[1])
+    """The full-package share among the children of marginalised families."""
+    return _ratio(ledger.package.children_fully_served[1], ledger.package.children[1])
 
 
-def cost_per_family_fully_served(ledger: Ledger) -> float:
-    """Yearly cost / families fully served in a year (the mean over the years judged)."""
+def cost_per_child_fully_served(ledger: Ledger) -> float:
+    """Yearly cost / children fully served in a year (the mean over the years judged)."""
     package = ledger.package
-    per_year = _ratio(package.fully_served.sum(), package.windows)
+    per_year = _ratio(package.children_fully_served.sum(), package.windows)
     return _ratio(_ratio(total_cost(ledger), ledger.weeks / WEEKS_PER_YEAR), per_year)
 
 
@@ -278,11 +278,12 @@ class Metric:
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("full_package_share", "share", full_package_share, "Families fully served", "higher",
-           "Of every 100 families with a need in a year, how many got every service they needed "
-           "that year within half a year of the need arising."),
+    Metric("full_package_share", "share", full_package_share, "Children fully served", "higher",
+           "Of every 100 children in families with a need in a year, how many had every service "
+           "their family needed that year (a place, treatment, a benefit, help) within half a "
+           "year of the need arising."),
     Metric("full_package_share_marginalised", "share", full_package_share_marginalised,
-           "Families fully served, marginalised", "higher",
+           "Children fully served, marginalised", "higher",
            "The same, counting only the poorest and most excluded families."),
     Metric("coverage", "share", coverage, "Needs served in time", "higher",
            "Of every 100 needs that arose (a child needing health care, food, a preschool place, "
@@ -297,9 +298,9 @@ METRICS: tuple[Metric, ...] = (
            "Children in early learning the year before school", "higher",
            "Of every 100 children in the year before primary school, how many were in an early "
            "learning programme on a survey day (SDG 4.2.2)."),
-    Metric("stunting_prevalence", "share", stunting_prevalence, "Children stunted, untreated",
-           "lower", "Of every 100 young children, how many had a nutrition need (stunting) not yet "
-           "treated on a survey day."),
+    Metric("stunting_prevalence", "share", stunting_prevalence, "Children stunted",
+           "lower", "Of every 100 children under five, how many were stunted on a survey day "
+           "(a nutrition need not yet met: untreated, or still in treatment)."),
     Metric("benefit_receipt", "share", benefit_receipt, "Children receiving a benefit", "higher",
            "Of every 100 children, how many lived in a family receiving a social-protection "
            "benefit on a survey day."),
@@ -346,10 +347,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("total_cost", "money", total_cost, "Total cost"),
     Metric("cost_per_need_met", "money per need", cost_per_need_met, "Cost per need met", "lower",
            "Everything spent (services, assessments, coordination) divided by needs met."),
-    Metric("cost_per_family_fully_served", "money per family", cost_per_family_fully_served,
-           "Cost per family fully served", "lower",
-           "Everything spent in a year divided by the families whose every need that year was "
-           "served in time."),
+    Metric("cost_per_child_fully_served", "money per child", cost_per_child_fully_served,
+           "Cost per child fully served", "lower",
+           "Everything spent in a year divided by the children whose family had every need "
+           "that year served in time."),
     Metric("cost_per_child_reached", "money per child", cost_per_child_reached,
            "Cost per child reached", "lower"),
     Metric("unspent_budget_share", "share", unspent_budget_share, "Budget left unspent", "lower"),

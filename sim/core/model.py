@@ -71,7 +71,7 @@ class CoordinationModel(Model):
         self.orgs = OrgTable(scenario, self.city, self.streams["world.sites"])
         self.levers = Levers(self.orgs)  # outreach, capacity, fees: mechanisms' adjustments composed
         self.org_service_weeks = np.array(
-            [self.sectors.service_weeks[self.orgs.serves[o]].mean() for o in range(self.orgs.size)])
+            [self.sectors.expected_service_weeks[self.orgs.serves[o]].mean() for o in range(self.orgs.size)])
         self.hazard_group = self.pop.marginalised.astype(np.int64) * 2 + self.pop.informal
         self.coordination_support = 0.0  # 0..1, raised by a focal point
         self.planning_support = 0.0  # >= 0, raised by an expert pool
@@ -151,7 +151,8 @@ class CoordinationModel(Model):
             led.child_weeks += float(self.pop.children.count)
             led.weeks += 1
             led.close_follow_up(self.week)
-            led.package.judge(self.week, self.pop.marginalised.astype(np.int64))
+            led.package.judge(self.week, self.pop.marginalised.astype(np.int64),
+                              self.pop.children.birth_week)
             led.indicators.survey(self.week, self.pop, self.book.cases)
             if led.weeks % WEEKS_PER_YEAR == 0:  # a new measured year: children reached afresh
                 self.pop.children.reached[:] = 0

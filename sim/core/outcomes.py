@@ -5,9 +5,11 @@ A family is **fully served** in a window when every need-episode it started in t
 first service week within the follow-up (``time.follow_up_weeks``, as coverage). An episode fails
 when it is still without a service ``follow_up + 1`` weeks after it started, or when it ends
 unserved (lapses, or ends in a severe outcome) before. A window is judged once the follow-up of
-its last start week is over; each family is counted once per window in which it had a need.
-Needs are per family and sector (a family's children in a sector's age band share one episode),
-so the unit is the family with children.
+its last start week is over; each family is counted once per window in which it had a need, with
+its children (those it has when the window is judged): the full-package share is the share of
+children, in families with a need, whose family was fully served. Needs are per family and
+sector (a family's children in a sector's age band share one episode, an entitlement or a
+condition), so a child counts as fully served when every need of its family was.
 
 **Indicators as states.** A sector may carry an ``indicator``; every 13 measured weeks (a survey
 each quarter) the model counts the children in the indicator's age band and, of them, those whose
@@ -39,6 +41,8 @@ class FullPackage:
         self.failed = np.zeros((self.slots, n_families), dtype=bool)
         self.families = np.zeros(2)  # by marginalised: families with a need, over judged windows
         self.fully_served = np.zeros(2)  # of them, fully served
+        self.children = np.zeros(2)  # by marginalised: children in families with a need
+        self.children_fully_served = np.zeros(2)  # of them, in families fully served
         self.windows = 0  # windows judged
 
     def _slot(self, start: np.ndarray) -> np.ndarray:
@@ -56,15 +60,21 @@ class FullPackage:
         family, start = family[counted], start[counted]
         self.failed[self._slot(start), family] = True
 
-    def judge(self, week: int, marginalised: np.ndarray) -> None:
-        """At the end of ``week``: judge the window whose last start week's follow-up ends now."""
+    def judge(self, week: int, marginalised: np.ndarray, birth_week: np.ndarray) -> None:
+        """At the end of ``week``: judge the window whose last start week's follow-up ends now
+        (``birth_week``: the (N, K) child slots, for each family's children)."""
         since = week - self.warmup - self.follow_up
         if since < WEEKS_PER_YEAR or since % WEEKS_PER_YEAR:
             return
         slot = (since // WEEKS_PER_YEAR - 1) % self.slots
         had = self.needed[slot] > 0
+        served = had & ~self.failed[slot]
+        kids = np.count_nonzero(birth_week != EMPTY, axis=1)
         self.families += np.bincount(marginalised[had], minlength=2)
-        self.fully_served += np.bincount(marginalised[had & ~self.failed[slot]], minlength=2)
+        self.fully_served += np.bincount(marginalised[served], minlength=2)
+        self.children += np.bincount(marginalised[had], weights=kids[had], minlength=2)
+        self.children_fully_served += np.bincount(marginalised[served], weights=kids[served],
+                                                  minlength=2)
         self.needed[slot] = 0
         self.failed[slot] = False
         self.windows += 1

@@ -34,6 +34,8 @@ class Population:
         assessed: (N, S) assessments made for the active episode.
         enrolled: (N, S) enrolments made for the active episode.
         last_sought: (N, S) step of the family's last application for the active episode.
+        last_met: (N, S) step the family's last need in the sector was met (-2**30 if never;
+            kept only when a sector protects after treatment, else None).
         complexity: (N,) multiplier of the family's need hazards (mean 1; needs concentrate).
         open_pairs: flat (family, sector) indices of the open episodes, sorted (kept by
             ``open_episodes`` and ``close_episodes``).
@@ -65,6 +67,8 @@ class Population:
         self.assessed = np.zeros((n, s), dtype=np.int8)
         self.enrolled = np.zeros((n, s), dtype=np.int8)
         self.last_sought = np.full((n, s), NO_NEED, dtype=np.int32)
+        protects = any(spec.protection_effect > 0 for spec in scenario.sectors.values())
+        self.last_met = np.full((n, s), -(2**30), dtype=np.int32) if protects else None
         self.informal = informal
         shape = f.need_complexity_shape
         # needs concentrate: a family's complexity multiplies its need hazards in every sector

@@ -143,12 +143,6 @@ PATTERNS: tuple[Pattern, ...] = (
         "episode already assessed by another provider)",
         value=lambda r: _repeat_share(r[SILOS])),
     Pattern(
-        "redundant_assessments_broad", "redundant tests and assessments are often 9-40% of all "
-        "(read broadly: also those one multi-sector assessment could replace)", 0.09, 0.40,
-        "9-40%", ("S3",), "(assessments_repeated + assessments_cross_sector) / assessments, silos",
-        value=lambda r: _ratio(r[SILOS]["assessments_repeated"]
-                               + r[SILOS]["assessments_cross_sector"], r[SILOS]["assessments"])),
-    Pattern(
         "shared_record_effect", "shared records cut repeat tests by about 25% when consulted "
         "(repeat imaging orders, 7.7% base); read as 20-30%", 0.20, 0.30, "20-30% (about 25%)",
         ("S3",), "1 - repeat share with the registry consulted always / repeat share in silos "
@@ -166,16 +160,31 @@ PATTERNS: tuple[Pattern, ...] = (
         why_cities="the 81-99% figure is for a high-income city"),
     Pattern(
         "benefit_coverage", "child benefit coverage about 28% (28.1% worldwide); read as 23-33%",
-        0.23, 0.33, "23-33% (about 28%)", ("S7", "G6"), "coverage.social_protection, the scenario as given",
-        arms=(SCENARIO,), value=_level("coverage.social_protection"), **MIDDLE_ONLY,
+        0.23, 0.33, "23-33% (about 28%)", ("S7", "G6"), "benefit_receipt (children in families "
+        "receiving a benefit on a survey day), the scenario as given",
+        arms=(SCENARIO,), value=_level("benefit_receipt"), **MIDDLE_ONLY,
         why_cities="about 28% is the middle-income (worldwide) figure; high-income countries "
         "have 84.6% (benefit_coverage_high_income)"),
     Pattern(
         "benefit_coverage_high_income", "child benefit coverage 84.6% in high-income countries; "
         "read as 79.6-89.6%", 0.796, 0.896, "79.6-89.6% (84.6%)", ("G6",),
-        "coverage.social_protection, the scenario as given", arms=(SCENARIO,),
-        value=_level("coverage.social_protection"), **HIGH_ONLY,
+        "benefit_receipt, the scenario as given", arms=(SCENARIO,),
+        value=_level("benefit_receipt"), **HIGH_ONLY,
         why_cities="84.6% is the high-income countries' figure"),
+    Pattern(
+        "stunting_prevalence", "stunting 22% of under-5s in a middle-income city (22.3% "
+        "worldwide); read as 17-27%", 0.17, 0.27, "17-27% (about 22%)", ("S7", "G3"),
+        "stunting_prevalence (children under 5 in families with a nutrition need not yet met on "
+        "a survey day), the scenario as given", arms=(SCENARIO,),
+        value=_level("stunting_prevalence"), **MIDDLE_ONLY,
+        why_cities="22% is the middle-income (worldwide) figure"),
+    Pattern(
+        "early_learning_participation", "about half of children not in pre-primary in a "
+        "middle-income city; read as 45-55% participating", 0.45, 0.55, "45-55% (about half)",
+        ("S7", "G1"), "early_learning_participation (children in the year before primary in "
+        "early learning on a survey day, SDG 4.2.2), the scenario as given", arms=(SCENARIO,),
+        value=_level("early_learning_participation"), **MIDDLE_ONLY,
+        why_cities="a middle-income city's figure"),
     Pattern(
         "nutrition_programme_coverage", "median coverage of acute malnutrition treatment within "
         "countries about 30-50% (1 in 3 severely wasted children reach treatment)", 0.30, 0.50,

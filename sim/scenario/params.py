@@ -93,14 +93,31 @@ class FamilyParams(Strict):
 
 
 class SectorParams(Strict):
-    """One service sector: who needs it, how often, how long a service lasts."""
+    """One service sector: who needs it, how a need arises, how long a service lasts.
+
+    Three kinds of need are written with the same keys (docs/model.md, 4.1):
+    an **episode** (a health need, a protection concern) arises at ``need_rate_per_year`` and is
+    met by ``service_weeks`` of service; an **entitlement** (a place in early learning) arises
+    when a family's child enters the age band (``need_arises: entering_band``), is never dropped
+    (``lapse_weeks: never``) and, once taken up, lasts while a child is in the band
+    (``service_weeks: while_eligible``); a **condition** (stunting) arises at its incidence, stays
+    until treated (``lapse_weeks: never``) and a treated family is protected for a while
+    (``protection_weeks``, ``protection_effect``).
+    """
 
     ages: Annotated[list[Annotated[float, Field(ge=0, le=13)]], Field(min_length=2, max_length=2)]
-    need_rate_per_year: Share
+    # "hazard": needs arise at need_rate_per_year; "entering_band": a need opens the week a
+    # family's first child enters the age band (an entitlement), with no rate
+    need_arises: Literal["hazard", "entering_band"] = "hazard"
+    need_rate_per_year: Share | None = None
     marginalised_multiplier: Positive = 1.0
     informal_multiplier: Positive = 1.0
-    service_weeks: Annotated[int, Field(ge=1, le=520)] = 1
-    lapse_weeks: Positive = 26.0
+    # weeks of service that meet the need, or "while_eligible": a lasting service (a place, a
+    # benefit) that continues while a child of the family is in the age band
+    service_weeks: Annotated[int, Field(ge=1, le=520)] | Literal["while_eligible"] = 1
+    # mean weeks before an unmet need goes away (a weekly chance of 1/lapse_weeks), or "never":
+    # it stays until met or until no child is left in the age band
+    lapse_weeks: Positive | Literal["never"] = 26.0
     escalation_after_weeks: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
     escalation_probability: Share = 0.0
     escalation_cost_multiplier: Annotated[float, Field(ge=1.0)] = 1.0
@@ -108,6 +125,10 @@ class SectorParams(Strict):
     # (a protection concern: never lapses, each unmet week is a harm-week, and the weekly chance
     # 1/lapse_weeks is that of a severe outcome that ends it unmet)
     unmet_outcome: Literal["lapse", "harm"] = "lapse"
+    # prevention after treatment: a need event within protection_weeks of the family's last met
+    # need in the sector is prevented with probability protection_effect
+    protection_weeks: Annotated[int, Field(ge=0, le=10_000)] = 0
+    protection_effect: Share = 0.0
     # an indicator read as a state of the sector's children (sim/core/outcomes.py), in its ages
     indicator: Literal["early_learning_participation", "stunting_prevalence",
                        "benefit_receipt"] | None = None
@@ -119,6 +140,16 @@ class SectorParams(Strict):
         for key, ages in (("ages", self.ages), ("indicator_ages", self.indicator_ages)):
             if ages is not None and ages[0] >= ages[1]:
                 raise ValueError(f"{key} must be [lowest, highest) with lowest < highest, got {ages}")
+        if self.need_arises == "hazard" and self.need_rate_per_year is None:
+            raise ValueError("need_rate_per_year is required (a share a year) unless "
+                             "need_arises is entering_band")
+        if self.need_arises == "entering_band":
+            # a multiplier of 1 (the default, as a saved scenario writes it) changes nothing
+            for key, inert in (("need_rate_per_year", None), ("marginalised_multiplier", 1.0),
+                               ("informal_multiplier", 1.0)):
+                if getattr(self, key) != inert:
+                    raise ValueError(f"{key} does not apply when need_arises is entering_band "
+                                     "(the need opens when a child enters the age band); remove it")
         return self
 
 

@@ -4,9 +4,12 @@ Seen in: shared data systems in ECD, single social registries. Shared records cu
 only when actually consulted: about 25% fewer repeat imaging orders (7.7% base).
 
 Participants record every assessment and every service they start. At intake and when filling
-places, a participant consults the registry with probability ``consultation_rate``: if it sees the
-family already assessed for this need, it reuses the assessment; if it sees the family already
-served, it declines.
+places, a participant consults the registry with probability ``consultation_rate``, and acts on
+what the record shows with probability ``record_reuse``: if it sees the family already assessed
+for this need, it reuses the assessment; if it sees the family already served, it declines.
+Records consulted are not always acted on (an assessment is redone when the record is old, thin
+or not trusted): shared records cut repeat tests by about 25% where consulted, so
+``record_reuse`` is 0.25 (docs/model.md, pattern ``shared_record_effect``).
 
 Registration is explicit: a family is **registered** (``registered``, owned by this mechanism)
 from the first week it is on a participant's books (on its waiting list after an intake,
@@ -80,7 +83,8 @@ class SharedRegistry(Mechanism):
                                           model.streams["registry.means_test"])
 
     def visibility(self, model, family, org, probability):
-        consulted = np.where(self.participants[org], self.params.consultation_rate, 0.0)
+        p = self.params
+        consulted = np.where(self.participants[org], p.consultation_rate * p.record_reuse, 0.0)
         return 1.0 - (1.0 - probability) * (1.0 - consulted)
 
     def on_finding(self, model: ModelView) -> None:

@@ -3,9 +3,12 @@
 Need events and births are event-driven: each eligible (family, sector) pair carries the week
 of its next need event, drawn from a geometric distribution (the waiting time of a weekly
 Bernoulli process) when it becomes eligible and after each event; each family carries the week
-of its next birth event. Common random numbers: these draws depend only on ages, births and the
-need events themselves, never on services, so they are the same whatever coordination the city
-runs.
+of its next birth event. An entitlement's need (``need_arises: entering_band``) has one event, the
+week the pair becomes eligible, and none after it. A lasting service (a place, a benefit) ends,
+meeting the need, when no child of the family is left in the sector's age band. Common random
+numbers: these draws depend only on ages, births and the need events themselves, never on
+services, so they are the same whatever coordination the city runs (prevention after treatment
+draws from a stream of its own).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.arrays import split_pairs
+from sim.core.arrays import select, split_pairs
 from sim.core.ledger import LAPSED, MET, SEVERE
 from sim.core.population import NEVER, geometric_wait
 
@@ -29,6 +32,11 @@ def age_and_birth(model: CoordinationModel) -> None:
                                          model.sectors.birth_probability)
     schedule_needs(model, became, first_week=model.week)
     pop.next_need.reshape(-1)[stopped] = NEVER
+    sec = stopped % pop.n_sectors
+    (ended,) = select(model.sectors.lasting[sec] & (pop.need_start.ravel()[stopped] >= 0)
+                      & (model.book.serving.ravel()[stopped] > 0), stopped)
+    if len(ended):  # a place or a benefit held until the last child left the age band
+        end_episodes(model, np.sort(ended), MET)
 
 
 def weekly_need_probability(model: CoordinationModel, pairs: np.ndarray) -> np.ndarray:
@@ -38,11 +46,18 @@ def weekly_need_probability(model: CoordinationModel, pairs: np.ndarray) -> np.n
     return -np.expm1(-rate)
 
 
-def schedule_needs(model: CoordinationModel, pairs: np.ndarray, first_week: int) -> None:
-    """Draw the week of the next need event of ``pairs``, counting from ``first_week``."""
+def schedule_needs(model: CoordinationModel, pairs: np.ndarray, first_week: int,
+                   after_event: bool = False) -> None:
+    """Draw the week of the next need event of ``pairs``, counting from ``first_week``; an
+    entitlement's event is ``first_week`` itself when the pair becomes eligible, and never after
+    an event (``after_event``)."""
     if len(pairs):
-        wait = geometric_wait(model.streams["needs"], weekly_need_probability(model, pairs))
-        model.pop.next_need.reshape(-1)[pairs] = np.minimum(first_week - 1 + wait, NEVER)
+        entitled = model.sectors.on_entering_band[pairs % model.pop.n_sectors]
+        hazard = pairs[~entitled]
+        wait = geometric_wait(model.streams["needs"], weekly_need_probability(model, hazard))
+        next_need = model.pop.next_need.reshape(-1)
+        next_need[hazard] = np.minimum(first_week - 1 + wait, NEVER)
+        next_need[pairs[entitled]] = NEVER if after_event else first_week
         model.pop.need_calendar.add(pairs)
 
 
@@ -50,8 +65,10 @@ def arise(model: CoordinationModel) -> None:
     """This week's need events; an event where no episode is open starts one."""
     pop, week = model.pop, model.week
     model.last_need_events = pop.need_calendar.due_in(week)
-    schedule_needs(model, model.last_need_events, first_week=week + 1)
+    schedule_needs(model, model.last_need_events, first_week=week + 1, after_event=True)
     new = model.last_need_events[pop.need_start.ravel()[model.last_need_events] < 0]
+    if pop.last_met is not None:
+        new = _not_prevented(model, new)
     model.book.open_episodes(new, model.week)
     for column in (pop.escalated, pop.assessed, pop.enrolled):
         column.reshape(-1)[new] = 0
@@ -62,6 +79,21 @@ def arise(model: CoordinationModel) -> None:
         model.ledger.start_episodes(week, sec_new, pop.marginalised[fam_new],
                                     pop.neighbourhood[fam_new])
         model.ledger.package.started(week, fam_new)
+
+
+def _not_prevented(model: CoordinationModel, pairs: np.ndarray) -> np.ndarray:
+    """The need events ``pairs`` that prevention does not stop: within ``protection_weeks`` of
+    the family's last met need in a sector, an event is prevented with ``protection_effect``."""
+    sectors, sec = model.sectors, pairs % model.pop.n_sectors
+    since_met = model.week - model.pop.last_met.ravel()[pairs]
+    (protected,) = np.nonzero(since_met <= sectors.protection_weeks[sec])
+    draw = model.streams["prevention"].random(len(protected))
+    prevented = protected[draw < sectors.protection_effect[sec[protected]]]
+    if model.ledger.counts(model.week):
+        model.ledger.needs_prevented += float(len(prevented))
+    keep = np.ones(len(pairs), dtype=bool)
+    keep[prevented] = False
+    return pairs[keep]
 
 
 def escalate_and_lapse(model: CoordinationModel) -> None:
@@ -106,4 +138,6 @@ def end_episodes(model: CoordinationModel, pairs: np.ndarray, outcome: int) -> N
         model.ledger.end_episodes(outcome, start, sec, pop.marginalised[fam])
         if outcome != MET:  # ended unserved: not served in time
             model.ledger.package.failed_episodes(fam, start)
+    if outcome == MET and model.pop.last_met is not None:
+        model.pop.last_met.reshape(-1)[pairs] = model.week
     model.book.close_episodes(pairs)

@@ -5,6 +5,8 @@ places reserved by a quota go to marginalised families first, the rest to warm r
 then by first come (or most vulnerable first). Every case costs its weekly unit cost; a case the
 budget cannot pay this week is paused (and a new one is not started). A case that completes its
 weeks meets the need, and the family leaves every other waiting list and caseload for that need.
+A lasting service (a place, a benefit) has no end of its own; a family offered a second one of
+the same need keeps the first and leaves the second after its first week (still a duplicate).
 """
 
 from __future__ import annotations
@@ -134,6 +136,8 @@ def _start_cases(model: CoordinationModel, rows: np.ndarray) -> None:
     pairs = pair_key(fam, sec, pop.n_sectors)
     first_now = first_of_each(pairs)
     cases.duplicate[rows] = (pop.enrolled.ravel()[pairs] > 0) | ~first_now
+    second_place = rows[cases.duplicate[rows] & sectors.lasting[sec]]
+    cases.weeks_left[second_place] = 1  # the family keeps its first place (see _charge_week)
     add_counts(pop.enrolled.reshape(-1), pairs)
     fresh = ~cases.duplicate[rows]
     fam, sec, pairs = select(fresh, fam, sec, pairs)  # first enrolments of their episodes
@@ -177,6 +181,10 @@ def _charge_week(model: CoordinationModel, paid: np.ndarray) -> None:
         led.org_fee_revenue += _fee_revenue(model, paid)
     done = cases.weeks_left <= 0
     if done.any():
+        left = done & model.sectors.lasting[cases.sector]  # second places of a lasting service
+        if left.any():
+            cases.keep(~left)
+            done = done[~left]
         pairs = sorted_unique(cases.pair[done])
         end_episodes(model, pairs, MET)
 
