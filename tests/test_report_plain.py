@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,11 +34,9 @@ from tests.test_sweep import EXPERIMENT, sweep
 ARMS = ["silos", "council", "full_integration"]
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
+def reported_sweep(tmp) -> Path:
     """A small sweep long enough to judge a year of families fully served (a measured year and
-    a short follow-up), reported with `sim report --html`."""
-    tmp = tmp_path_factory.mktemp("plain")
+    a short follow-up), reported with `sim report --html`; its results folder."""
     path = tmp / "exp.yaml"
     path.write_text(EXPERIMENT.format(replications=2)
                     .replace("[silos, council, shared_registry]", f"[{', '.join(ARMS)}]")
@@ -47,6 +46,11 @@ def folder(tmp_path_factory):
     sweep(load_experiment(path), out, SerialExecutor())
     assert main(["report", str(out), "--html"]) == 0
     return out
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return reported_sweep(tmp_path_factory.mktemp("plain"))
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +74,7 @@ def _sentences(paragraph: str) -> list[str]:
 # ------------------------------------------------------------------ the summary
 def test_the_report_opens_with_a_plain_summary_that_agrees_with_the_numbers(folder, text):
     assert text.split("\n## ")[1].startswith("Summary\n")  # the first section
-    summary = _section(text, "Summary")
+    summary = _section(text, "Summary").replace("**", "")  # verdicts are in bold
     sentences = _sentences(summary)
     assert 3 <= len(sentences) <= 5, sentences
     labels = [metric_label(m) for group in SUMMARY_GROUPS for m in group]
@@ -123,7 +127,7 @@ def test_summary_words_follow_the_metrics_table():
         {"arm": "council", "reference": "silos", "metric": "full_package_share",
          "difference": np.nan, "low": np.nan, "high": np.nan, "relative": np.nan},
     ])
-    text = " ".join(summary_sentences(diffs, units([], "GBP"), "silos", 4))
+    text = " ".join(summary_sentences(diffs, units([], "GBP"), "silos", 4)).replace("**", "")
     assert "Duplication: better than silos with council (-2.0 points" in text
     assert "equity gap: worse than silos with council (+3.1 points, 95% interval +1.1 to +5.2)" \
         in text.lower()  # points, never "-720%"

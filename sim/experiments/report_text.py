@@ -210,22 +210,22 @@ def _metric_clause(rows: pd.DataFrame, name: str, unit: str, reference: str) -> 
             f"{r['arm']} ({size}, 95% interval {change(r['low'], unit)} to "
             f"{change(r['high'], unit)})")
     than = model_name(reference)
-    clauses = [f"{way} than {than} with {_and(found[way])}"
+    clauses = [f"**{way}** than {than} with {_and(found[way])}"
                for way in ("better", "higher", "worse", "lower") if way in found]
     if "no clear difference" in found:
         arms = found["no clear difference"]
         if len(rows) > SIZES_UP_TO and len(arms) == len(rows):
-            clauses.append(f"no clear difference from {than} for any of the {len(arms)} ways of "
+            clauses.append(f"**no clear difference** from {than} for any of the {len(arms)} ways of "
                            "working (every interval includes zero)")
         elif len(rows) > SIZES_UP_TO:
-            clauses.append(f"no clear difference with {_and(arms)} (intervals include zero)")
+            clauses.append(f"**no clear difference** with {_and(arms)} (intervals include zero)")
         else:
-            clauses.append(f"no clear difference from {than} with {_and(arms)}")
+            clauses.append(f"**no clear difference** from {than} with {_and(arms)}")
     if "n/a" in found and not clauses:
         return f"{label}: not available in these runs (too short, or too few replications)"
     if "n/a" in found:
         clauses.append(f"not available for {_and(found['n/a'])}")
-    return f"{label}: " + ", ".join(clauses)
+    return f"{label}: " + ", ".join(clauses)  # the verdicts in bold, for a reader who skims
 
 
 def _and(items: list[str]) -> str:
