@@ -10,6 +10,7 @@ import math
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from sim.app.workshop import (
@@ -195,11 +196,12 @@ def test_page_renders_for_every_scenario(name):
     assert len(option["series"]) == 2 * 4
     assert option["series"][0]["data"][-1] == [m.week - 1, round(100 * m.main.metrics["coverage"], 2)]
     _, rc = solara.render(app.Dashboard(m), handle_error=False)
-    values = [w.children[0] for w in rc.find(v.Html, class_="headline-value").widgets]
-    assert len(values) == 2 * len(HEADLINES)
+    cards = app.headline_cards_html(m)
+    assert cards.count('class="headline-value"') == 2 * len(HEADLINES)
+    assert cards.count('class="headline-period"') == len(HEADLINES)
     assert rc.find(v.Html, class_="comparison-phrase").widgets
     status = rc.find(v.Html, class_="status-line").widget.children[0]
-    assert f"week {m.week} of" in status
+    assert f"measured week {m.measured_week} of" in status
 
 
 @pytest.mark.slow
@@ -321,3 +323,176 @@ def test_one_format_for_every_number_people_read():
     assert table_format(float("nan"), "money") == "n/a"
     assert table_format(0.042, "share points", style="card") == "+4.2"
     assert format_value(0.042, "share points") == "+4.2"  # the cards use the same function
+
+
+# ------------------------------------------------------------------- issue 19: the workshop page
+def _slider_states(settings: dict) -> dict[str, tuple[bool, str]]:
+    """(disabled, note) of each lever's slider in the sidebar for these settings."""
+    import ipyvuetify as v
+    import solara
+
+    from sim.app import page as app
+
+    _, rc = solara.render(app.Settings(solara.reactive(settings)), handle_error=False)
+    labels = [w.children[0] for w in rc.find(v.Html, class_="lever-label").widgets]
+    sliders = rc.find(v.Slider).widgets
+    names = [name for name, spec in app.model_params().items() if spec["type"].startswith("Slider")]
+    assert len(labels) == len(sliders) == len(names)
+    notes = {name: app.lever_note(name, settings) for name in names}
+    return {name: (slider.disabled, notes[name]) for name, slider in zip(names, sliders, strict=True)}
+
+
+def _settings(**changes) -> dict:
+    from sim.app.page import model_params
+
+    return {**{name: spec["value"] for name, spec in model_params().items()}, **changes}
+
+
+def test_levers_that_do_not_apply_are_switched_off_and_say_why():
+    """Item 3: under silos (the base city as written) no mechanism lever acts: each is disabled
+    with a line saying so; the levers every way of working has stay on."""
+    silos = _slider_states(_settings())
+    for name in ("council_meetings", "council_size", "hubs", "pooled_share", "registry_consultation"):
+        disabled, note = silos[name]
+        assert disabled and note.startswith("No effect"), name
+    assert silos["hubs"] == (True, "No effect: as in the scenario file has no integrated platform.")
+    for name in ("families", "budget_level", "outreach", "seed"):
+        assert silos[name] == (False, ""), name
+    council = _slider_states(_settings(coordination="council"))
+    assert council["council_size"] == (False, "") and council["hubs"][0]
+    full = _slider_states(_settings(coordination="full_integration"))
+    assert not any(disabled for disabled, _ in full.values())
+
+
+def test_in_comparison_a_lever_says_which_way_of_working_it_acts_on():
+    both = _slider_states(_settings(coordination="silos", compare=True, compare_with="council"))
+    assert both["council_meetings"] == (False, "Acts on council only (the other has no council).")
+    assert both["hubs"] == (True, "No effect: silos or council has no integrated platform.")
+
+
+def test_the_second_way_of_working_shows_only_in_comparison_mode():
+    import ipyvuetify as v
+    import solara
+
+    from sim.app import page as app
+
+    def selects(settings):
+        _, rc = solara.render(app.Settings(solara.reactive(settings)), handle_error=False)
+        return [w.label for w in rc.find(v.Select).widgets]
+
+    assert "Second way of working" not in selects(_settings())
+    assert "Second way of working" in selects(_settings(compare=True))
+
+
+def test_a_lever_moved_under_a_way_of_working_without_it_changes_nothing():
+    from sim.app.workshop import LEVER_MECHANISM, lever_scope, mechanisms_of
+
+    assert mechanisms_of("base", AS_WRITTEN) == frozenset()
+    assert "integrated_platform" in mechanisms_of("base", "full_integration")
+    for lever, mechanism in LEVER_MECHANISM.items():
+        assert lever_scope(lever, "base", ["silos"]) == []
+        assert lever_scope(lever, "base", ["full_integration"]) == ["full_integration"], mechanism
+    assert lever_scope("families", "base", ["silos", "council"]) == ["silos", "council"]
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class _Counting:
+    def __init__(self, weeks: int = 10_000):
+        self.week, self.left, self.running = 0, weeks, True
+
+    def step(self):
+        self.week += 1
+        self.left -= 1
+        self.running = self.left > 0
+
+
+@pytest.mark.parametrize("pace, draw_seconds, weeks_per_frame", [(6, 0.01, 1), (12, 0.01, 2),
+                                                                  (12, 0.3, 4)])
+def test_play_keeps_its_pace_by_skipping_frames_when_drawing_is_slow(pace, draw_seconds,
+                                                                     weeks_per_frame):
+    """Play for 10 seconds of the clock: at 6 weeks a second with quick frames every week is
+    drawn; at 12 (more than the 8 frames a second the page draws) or with frames that take
+    0.3 s, each frame steps the weeks that came due meanwhile, so the run keeps its pace (12
+    weeks a second, not 3)."""
+    from sim.app.workshop import FRAME_SECONDS, play
+
+    clock, model, frames = _Clock(), _Counting(), []
+
+    def redraw():
+        frames.append(model.week)
+        clock.now += draw_seconds
+
+    stepped = play(model, lambda: clock.now < 10.0, lambda: pace, redraw, clock=clock,
+                   sleep=clock.sleep)
+    assert stepped == model.week
+    assert pace - 1 <= stepped / 10.0 <= pace + 1
+    gaps = [b - a for a, b in zip(frames, frames[1:], strict=False)]
+    assert max(gaps) <= weeks_per_frame
+    assert len(frames) <= 10.0 / max(FRAME_SECONDS, draw_seconds) + 1
+
+
+def test_play_stops_at_the_end_of_the_run_and_when_paused():
+    from sim.app.workshop import play
+
+    clock, model = _Clock(), _Counting(weeks=5)
+    assert play(model, lambda: True, lambda: 12, lambda: None, clock=clock, sleep=clock.sleep) == 5
+    assert not model.running
+    clock, model = _Clock(), _Counting()
+    assert play(model, lambda: False, lambda: 12, lambda: None, clock=clock, sleep=clock.sleep) == 0
+
+
+def test_cards_and_status_line_count_measured_time():
+    """The header counts measured weeks and years (not the warm-up); each card says which
+    weeks or years its number covers."""
+    from sim.app.workshop import card_period
+
+    m = WorkshopModel()
+    t = m.main.params.time
+    measured = m.week - t.warmup_weeks
+    assert m.measured_week == measured
+    assert m.status().startswith(f"measured week {measured} of {t.measured_weeks} (year 2 of 3)")
+    assert "warm-up" in m.status()
+    periods = {h.metric: card_period(m.main, h.metric) for h in HEADLINES}
+    assert periods["full_package_share"] == "families with a need in measured year 1"
+    assert periods["coverage"] == f"needs that arose in measured weeks 1-{measured - t.follow_up_weeks}"
+    assert periods["duplication_rate"] == f"over measured weeks 1-{measured}"
+    early = WorkshopModel(warm_up=False)
+    assert early.status().startswith("warm-up week 1 of")
+    assert card_period(early.main, "coverage").startswith("not yet")
+
+
+def test_the_map_draws_its_static_parts_once():
+    """The map's frame, legend, scale and symbols are drawn once; each step recolours the
+    neighbourhoods only, and the picture is the one a full drawing gives."""
+    import io
+
+    from PIL import Image
+
+    from sim.app.charts import CityMap, city_map, figure_png
+
+    m = WorkshopModel(coordination="full_integration")
+    chart = CityMap(m.runs)
+    for _ in range(3):
+        m.step()
+        png = chart.png()
+    assert chart.full_draws == 1
+    quick = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+    full = np.asarray(Image.open(io.BytesIO(figure_png(city_map(m.runs)))).convert("RGB"), dtype=float)
+    assert quick.shape == full.shape
+    assert np.abs(quick - full).mean() < 2.0  # the same picture, give or take edge pixels
+
+
+def test_the_server_hides_the_solara_banner():
+    from sim.app.server import server_env
+
+    assert server_env({})["SOLARA_THEME_SHOW_BANNER"] == "false"

@@ -68,53 +68,148 @@ def map_values(run: Run, colour_by: str) -> np.ndarray:
     return needs_waiting_now(run.model)
 
 
-def city_map(runs: list[Run], colour_by: str = "coverage") -> Figure:
-    """One map per run: neighbourhoods coloured, informal settlements hatched, sites and hubs."""
-    title, cmap = MAP_COLOURINGS[colour_by]
-    values = [map_values(run, colour_by) for run in runs]
-    # one scale for every map shown, from 0 to just above the highest value
+def _scale_top(values: list[np.ndarray], colour_by: str) -> float:
+    """The top of the colour scale shared by every map shown: just above the highest value."""
     top = max([np.nanmax(v) if np.isfinite(v).any() else 0.0 for v in values] + [1.0])
-    norm = Normalize(0.0, min(100.0, float(np.ceil(top / 10) * 10)) if colour_by == "coverage"
-                     else float(np.ceil(top / 5) * 5))
-    fig = Figure(figsize=(4.2 * len(runs) + 0.9, 4.8), dpi=DPI)
-    right = 1.0 - 0.9 / (4.2 * len(runs) + 0.9)
-    fig.subplots_adjust(left=0.01, right=right, bottom=0.12, top=0.94, wspace=0.04)
-    axes = fig.subplots(1, len(runs), squeeze=False)[0]
-    image = None
-    for ax, run, vals in zip(axes, runs, values, strict=True):
-        model = run.model
-        city, extent = model.city, float(model.params.city.extent_km)
-        cells, overlay = _layers(np.ascontiguousarray(city.xy, dtype=float).tobytes(),
-                                 np.ascontiguousarray(city.informal, dtype=bool).tobytes(), extent)
-        box = (0, extent, 0, extent)
-        image = ax.imshow(np.ma.masked_invalid(vals[cells]), origin="lower", extent=box, cmap=cmap,
-                          norm=norm, interpolation="nearest")
-        ax.imshow(overlay, origin="lower", extent=box, interpolation="nearest")
-        for kind, (marker, _) in SITE_MARKERS.items():
-            rows = [i for i, k in enumerate(model.orgs.kind) if k == kind]
-            if not rows:
-                continue
-            where = np.flatnonzero(model.orgs.site[rows].any(axis=0))
-            dx, dy = SITE_OFFSETS[kind]
-            ax.scatter(city.xy[where, 0] + dx * extent, city.xy[where, 1] + dy * extent,
-                       marker=marker, s=30, c="white", edgecolors="black", linewidths=0.8, zorder=3)
-        hubs = hub_neighbourhoods(model)
-        if len(hubs):
-            ax.scatter(city.xy[hubs, 0], city.xy[hubs, 1] + 0.03 * extent, marker="*", s=260,
-                       c="#ffd23f", edgecolors="black", linewidths=0.8, zorder=4)
-        ax.set_title(run.label, fontsize=10)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    cbar = fig.colorbar(image, cax=fig.add_axes((right + 0.015, 0.2, 0.2 / fig.get_figwidth(), 0.66)))
-    cbar.set_label(title, fontsize=9)
-    handles = [Line2D([], [], marker=m, ls="", mfc="white", mec="black", label=label)
-               for m, label in SITE_MARKERS.values()]
-    handles.append(Line2D([], [], marker="*", ls="", mfc="#ffd23f", mec="black", ms=12,
-                          label="family hub"))
-    handles.append(Patch(facecolor="white", edgecolor="grey", hatch="///", label="informal settlement"))
-    fig.legend(handles=handles, loc="lower center", ncol=5 if len(runs) > 1 else 3, fontsize=8,
-               frameon=False)
-    return fig
+    if colour_by == "coverage":
+        return min(100.0, float(np.ceil(top / 10) * 10))
+    return float(np.ceil(top / 5) * 5)
+
+
+class CityMap:
+    """One map per run: neighbourhoods coloured, informal settlements hatched, sites and hubs.
+
+    Drawn in full once (and again only when the colour scale's top moves); each later
+    :meth:`png` recolours the neighbourhoods of every map and draws only them and the symbols on
+    top back onto the saved background (matplotlib's blitting), then encodes the pixels: a few
+    milliseconds instead of a whole figure's drawing.
+    """
+
+    def __init__(self, runs: list[Run], colour_by: str = "coverage"):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        self.runs, self.colour_by = runs, colour_by
+        title, cmap = MAP_COLOURINGS[colour_by]
+        self.fig = fig = Figure(figsize=(4.2 * len(runs) + 0.9, 4.8), dpi=DPI)
+        self.canvas = FigureCanvasAgg(fig)
+        right = 1.0 - 0.9 / (4.2 * len(runs) + 0.9)
+        fig.subplots_adjust(left=0.01, right=right, bottom=0.12, top=0.94, wspace=0.04)
+        axes = fig.subplots(1, len(runs), squeeze=False)[0]
+        self.norm = Normalize(0.0, 100.0)
+        self.cells, self.images, self.on_top = [], [], []
+        for ax, run in zip(axes, runs, strict=True):
+            model = run.model
+            city, extent = model.city, float(model.params.city.extent_km)
+            cells, overlay = _layers(np.ascontiguousarray(city.xy, dtype=float).tobytes(),
+                                     np.ascontiguousarray(city.informal, dtype=bool).tobytes(), extent)
+            box = (0, extent, 0, extent)
+            self.cells.append(cells)
+            self.images.append(ax.imshow(np.ma.masked_all(cells.shape), origin="lower", extent=box,
+                                         cmap=cmap, norm=self.norm, interpolation="nearest"))
+            artists = [ax.imshow(overlay, origin="lower", extent=box, interpolation="nearest")]
+            for kind, (marker, _) in SITE_MARKERS.items():
+                rows = [i for i, k in enumerate(model.orgs.kind) if k == kind]
+                if not rows:
+                    continue
+                where = np.flatnonzero(model.orgs.site[rows].any(axis=0))
+                dx, dy = SITE_OFFSETS[kind]
+                artists.append(ax.scatter(city.xy[where, 0] + dx * extent,
+                                          city.xy[where, 1] + dy * extent, marker=marker, s=30,
+                                          c="white", edgecolors="black", linewidths=0.8, zorder=3))
+            hubs = hub_neighbourhoods(model)
+            if len(hubs):
+                artists.append(ax.scatter(city.xy[hubs, 0], city.xy[hubs, 1] + 0.03 * extent,
+                                          marker="*", s=260, c="#ffd23f", edgecolors="black",
+                                          linewidths=0.8, zorder=4))
+            self.on_top.append(artists)
+            ax.set_title(run.label, fontsize=10)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        self.cbar = fig.colorbar(self.images[0], cax=fig.add_axes(
+            (right + 0.015, 0.2, 0.2 / fig.get_figwidth(), 0.66)))
+        self.cbar.set_label(title, fontsize=9)
+        handles = [Line2D([], [], marker=m, ls="", mfc="white", mec="black", label=label)
+                   for m, label in SITE_MARKERS.values()]
+        handles.append(Line2D([], [], marker="*", ls="", mfc="#ffd23f", mec="black", ms=12,
+                              label="family hub"))
+        handles.append(Patch(facecolor="white", edgecolor="grey", hatch="///",
+                             label="informal settlement"))
+        fig.legend(handles=handles, loc="lower center", ncol=5 if len(runs) > 1 else 3, fontsize=8,
+                   frameon=False)
+        self.top: float | None = None
+        self.frame: np.ndarray | None = None  # the static picture, RGB
+        self.full_draws = 0
+
+    def _draw_static(self) -> None:
+        """Draw the whole figure without the neighbourhoods' colours (the static picture), then
+        the symbols alone on a clear canvas (the layer laid over the colours each week), and
+        which neighbourhood each pixel of each map shows."""
+        self.full_draws += 1
+        for image in self.images:
+            image.set_visible(False)
+        self.canvas.draw()
+        buffer = np.asarray(self.canvas.buffer_rgba())
+        self.frame = buffer[..., :3].copy()
+        renderer = self.canvas.get_renderer()
+        renderer.clear()
+        height = buffer.shape[0]
+        self.boxes, self.pixels, self.layers = [], [], []
+        for image, cells, artists in zip(self.images, self.cells, self.on_top, strict=True):
+            for artist in artists:
+                artist.draw(renderer)
+            x0, y0, x1, y1 = np.round(image.axes.get_window_extent().extents).astype(int)
+            rows, cols = slice(height - y1, height - y0), slice(x0, x1)
+            h, w = rows.stop - rows.start, cols.stop - cols.start
+            # pixel row 0 is the top of the map; the raster's row 0 its bottom (origin="lower")
+            ri = (RASTER - 1 - (np.arange(h) + 0.5) * RASTER // h).astype(int)
+            ci = ((np.arange(w) + 0.5) * RASTER // w).astype(int)
+            self.boxes.append((rows, cols))
+            self.pixels.append(cells[ri][:, ci])
+            layer = np.asarray(self.canvas.buffer_rgba())[rows, cols]
+            where = layer[..., 3] > 0
+            alpha = layer[where][:, 3:4] / 255.0
+            self.layers.append((where, layer[where][:, :3] * alpha, 1.0 - alpha))
+            renderer.clear()
+        for image in self.images:
+            image.set_visible(True)
+
+    def png(self) -> bytes:
+        """The maps with this week's values, as PNG bytes."""
+        values = [map_values(run, self.colour_by) for run in self.runs]
+        top = _scale_top(values, self.colour_by)
+        if top != self.top or self.frame is None:
+            self.top = top
+            self.norm.vmax = top
+            self._draw_static()
+        frame = self.frame.copy()
+        cmap = self.images[0].get_cmap()
+        for vals, (rows, cols), pixels, (where, fg, keep) in zip(
+                values, self.boxes, self.pixels, self.layers, strict=True):
+            colours = np.full((len(vals), 3), 255, dtype=np.uint8)  # not measured yet: white
+            known = np.isfinite(vals)
+            colours[known] = cmap(self.norm(vals[known]), bytes=True)[:, :3]
+            box = colours[pixels]
+            box[where] = (fg + box[where] * keep).astype(np.uint8)
+            frame[rows, cols][1:-1, 1:-1] = box[1:-1, 1:-1]  # the axes' frame stays
+        return _encode(frame)
+
+
+def _encode(rgb: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def city_map(runs: list[Run], colour_by: str = "coverage") -> Figure:
+    """The maps as a whole matplotlib figure (for a one-off picture; the page uses CityMap)."""
+    chart = CityMap(runs, colour_by)
+    values = [map_values(run, colour_by) for run in runs]
+    chart.norm.vmax = _scale_top(values, colour_by)
+    for image, cells, vals in zip(chart.images, chart.cells, values, strict=True):
+        image.set_data(np.ma.masked_invalid(vals[cells]))
+    return chart.fig
 
 
 TIMESERIES_PANELS = ("coverage", "coverage_marginalised", "duplication_rate", "cost_per_need_met")

@@ -26,12 +26,14 @@ def assets_dir() -> Path:
 
 
 def server_env(base: dict[str, str] | None = None) -> dict[str, str]:
-    """The server's environment: telemetry off, no update checks; a session whose page went
+    """The server's environment: telemetry off, no update checks, no "runs on Solara" banner
+    (it sat over the bottom-right corner of the charts); a session whose page went
     away without closing (its closing releases the session's model at once) is culled after
     ``CULL_TIMEOUT`` instead of Solara's 24 hours; two malloc arenas, as each session runs in its
     own thread and per-thread arenas kept the memory of closed sessions (+2.5 MB a session)."""
     env = dict(os.environ if base is None else base)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
+    env["SOLARA_THEME_SHOW_BANNER"] = "false"
     env.setdefault("MPLBACKEND", "Agg")
     env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", CULL_TIMEOUT)
     env.setdefault("MALLOC_ARENA_MAX", "2")

@@ -14,11 +14,14 @@ mechanism applies only when the chosen coordination model includes that mechanis
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import os
 import sys
 import threading
+import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -177,6 +180,30 @@ SLIDERS: dict[str, Slider] = {  # WorkshopModel's keyword -> its slider, in side
     "outreach": Slider("SliderFloat", _D.outreach, 0.0, 4.0, 0.5, "Outreach effort (x the scenario's)"),
     "seed": Slider("SliderInt", 0, 0, 50, 1, "Seed (0 = the scenario's)"),
 }
+
+
+# the mechanism each mechanism lever sets (the other levers act under every way of working)
+LEVER_MECHANISM: dict[str, str] = {
+    "council_meetings": "council", "council_size": "council", "hubs": "integrated_platform",
+    "pooled_share": "pooled_budget", "registry_consultation": "shared_registry",
+}
+
+
+@functools.lru_cache(maxsize=64)
+def mechanisms_of(city: str, coordination: str) -> frozenset[str]:
+    """The mechanisms a way of working runs in a city (its scenario as built for the page); none
+    for a city or a way of working the page does not know."""
+    try:
+        return frozenset(b.kind for b in build_scenario(city, coordination).coordination.mechanisms())
+    except ConfigError:
+        return frozenset()
+
+
+def lever_scope(lever: str, city: str, ways: list[str]) -> list[str]:
+    """Which of the ways of working on the page a lever acts on (every one for a lever that is
+    not a mechanism's; none when no way of working has the lever's mechanism)."""
+    needed = LEVER_MECHANISM.get(lever)
+    return [way for way in ways if needed is None or needed in mechanisms_of(city, way)]
 
 
 def _is_default(levers: Levers, name: str) -> bool:
@@ -364,12 +391,61 @@ class WorkshopModel(Model):
                 run.model.step()
         self.running = all(run.model.running for run in self.runs)
 
+    @property
+    def measured_week(self) -> int:
+        """Measured weeks run so far (0 during the warm-up)."""
+        return max(0, self.week - self.main.params.time.warmup_weeks)
+
     def status(self) -> str:
-        """e.g. 'week 60 of 260 (year 2 of 5)'."""
+        """Measured time only (the warm-up is not counted), e.g. 'measured week 80 of 156 (year
+        2 of 3), after 104 weeks of warm-up not counted'."""
         p = self.main.params.time
-        year = min(self.week // WEEKS_PER_YEAR + 1, math.ceil(p.steps / WEEKS_PER_YEAR))
-        return (f"week {self.week} of {p.steps} (year {year} of {math.ceil(p.steps / WEEKS_PER_YEAR)}); "
-                f"measured since week {p.warmup_weeks}")
+        years = math.ceil(p.measured_weeks / WEEKS_PER_YEAR)
+        if self.week < p.warmup_weeks:
+            return f"warm-up week {self.week + 1} of {p.warmup_weeks} (not counted)"
+        week = self.measured_week
+        year = min(max(week - 1, 0) // WEEKS_PER_YEAR + 1, years)
+        return (f"measured week {week} of {p.measured_weeks} (year {year} of {years}), "
+                f"after {p.warmup_weeks} weeks of warm-up not counted")
+
+
+# ------------------------------------------------------------------------------- playing
+DEFAULT_PACE = 12  # weeks a second when Play is pressed: a measured year in about 4 seconds
+MAX_WEEKS_PER_FRAME = 6  # weeks one frame may skip when drawing falls behind the pace
+FRAME_SECONDS = 0.125  # at most 8 frames a second: the browser draws each one (map, chart, cards)
+
+
+def play(model: WorkshopModel, playing: Callable[[], bool], pace: Callable[[], float],
+         redraw: Callable[[], None], clock: Callable[[], float] = time.monotonic,
+         sleep: Callable[[float], None] = time.sleep) -> int:
+    """Step ``model`` at ``pace()`` weeks a second while ``playing()`` and the model runs,
+    calling ``redraw()`` after each frame; returns the weeks stepped.
+
+    A frame runs every week the clock says is due since the last one, and frames come at most
+    every ``FRAME_SECONDS``; so when drawing a frame (on the server or in the browser) takes
+    longer than a week at this pace, a frame skips the weeks in between rather than slowing the
+    run down (at most ``MAX_WEEKS_PER_FRAME``: a longer hold-up is not caught up in one jump).
+    A new pace counts from the moment it is chosen.
+    """
+    stepped, done, rate, start, frame = 0, 0, None, 0.0, -math.inf
+    while playing() and model.running:
+        if pace() != rate:
+            rate, start, done = max(float(pace()), 0.1), clock(), 0
+        now = clock()
+        due = int((now - start) * rate) + 1 - done  # the first week at once
+        wait = max(start + done / rate - now if due <= 0 else 0.0, frame + FRAME_SECONDS - now)
+        if wait > 0:
+            sleep(min(0.05, wait))
+            continue
+        frame = now
+        for _ in range(min(due, MAX_WEEKS_PER_FRAME)):
+            model.step()
+            stepped += 1
+            if not model.running:
+                break
+        done += due
+        redraw()
+    return stepped
 
 
 # ------------------------------------------------------------------ read-only map accessors
@@ -424,6 +500,30 @@ HEADLINES: tuple[Headline, ...] = (
     Headline("duplication_rate", "share"), Headline("cost_per_need_met", "money"),
     Headline("coordination_cost", "money"),
 )
+
+def _weeks(first: int, last: int) -> str:
+    return f"measured week {first}" if first == last else f"measured weeks {first}-{last}"
+
+
+def card_period(model: CoordinationModel, metric: str) -> str:
+    """What a card's number covers, in measured time (weeks and years after the warm-up)."""
+    ledger, time = model.ledger, model.params.time
+    measured = int(ledger.weeks)
+    if metric.startswith("full_package_share"):
+        judged = ledger.package.windows
+        if judged == 0:
+            return "no year judged yet (a year counts half a year after it ends)"
+        years = "year 1" if judged == 1 else f"years 1-{judged}"
+        return f"families with a need in measured {years}"
+    if metric.startswith("coverage"):
+        closed = measured - time.follow_up_weeks
+        if closed <= 0:
+            return f"not yet: a need counts {time.follow_up_weeks} weeks after it arises"
+        return f"needs that arose in {_weeks(1, closed)}"
+    if measured == 0:
+        return "not yet: counting starts after the warm-up"
+    return f"over {_weeks(1, measured)}"
+
 
 MECHANISMS: dict[str, str] = SUMMARIES  # each mechanism in plain words (sim/scenario/mechanisms.py)
 
