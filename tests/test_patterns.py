@@ -69,6 +69,16 @@ def test_patterns_apply_to_the_kind_of_city_of_their_evidence():
     assert not applies and "high-income" in why and "base" in why
 
 
+def test_levels_apply_to_the_reference_cities_and_structure_to_every_city():
+    stunting = next(p for p in PATTERNS if p.name == "stunting_prevalence")
+    handoff = next(p for p in PATTERNS if p.name == "handoff_loss")
+    assert stunting.level and not handoff.level
+    assert stunting.applies("base") == (True, "")
+    applies, why = stunting.applies("informal_megacity")
+    assert not applies and "informal_megacity" in why and "on purpose" in why
+    assert handoff.applies("informal_megacity") == (True, "")
+
+
 def fake_runs(replications: int = 3) -> dict[int, dict[str, dict]]:
     summary = {"referral_completion": 0.3, "assessments_repeated": 5.0, "assessments": 100.0,
                "assessments_cross_sector": 20.0, "equity_gap": 0.05, "coverage.health": 0.5,

@@ -35,7 +35,7 @@ ARMS = ["silos", "council", "full_integration"]
 
 
 def reported_sweep(tmp) -> Path:
-    """A small sweep long enough to judge a year of families fully served (a measured year and
+    """A small sweep long enough to judge a year of children fully served (a measured year and
     a short follow-up), reported with `sim report --html`; its results folder."""
     path = tmp / "exp.yaml"
     path.write_text(EXPERIMENT.format(replications=2)

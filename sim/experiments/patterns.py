@@ -30,6 +30,9 @@ from sim.experiments.stats import mean_ci
 HIGH_INCOME = "high-income"
 MIDDLE_INCOME = "middle-income"
 HIGH_INCOME_SCENARIOS = frozenset({"high_income_city"})
+# the cities whose levels (coverage, stunting, participation, benefit receipt) the evidence gives:
+# the other shipped scenarios are variants that change a city on purpose
+REFERENCE_CITIES = frozenset({"base", "high_income_city"})
 BOTH = frozenset({HIGH_INCOME, MIDDLE_INCOME})
 
 # the runs a pattern may need: the scenario as given, in silos, or a preset (with overrides)
@@ -80,6 +83,7 @@ class Pattern:
     why_cities: str = ""  # where the evidence comes from, when it is one kind of city
     not_measured: str = ""
     low_open: bool = False  # the range excludes its low end ("> 0")
+    level: bool = False  # a level of a reference city's services (REFERENCE_CITIES only)
 
     @property
     def paired(self) -> bool:
@@ -88,6 +92,10 @@ class Pattern:
     def applies(self, scenario_name: str) -> tuple[bool, str]:
         """Whether the pattern applies to the scenario, and why not when it does not."""
         kind = city_kind(scenario_name)
+        if self.level and kind in self.cities and scenario_name not in REFERENCE_CITIES:
+            return False, (f"a level of the reference {kind} city ({', '.join(sorted(REFERENCE_CITIES))}); "
+                           f"{scenario_name} changes its city's services or families on purpose "
+                           "(its file's header says how), so this level is not its target")
         if kind in self.cities:
             return True, ""
         return False, (f"{self.why_cities}; {scenario_name} is a {kind} city (only scenarios "
@@ -118,6 +126,8 @@ def _record_effect(runs: dict[str, dict]) -> float:
 
 HIGH_ONLY = dict(cities=frozenset({HIGH_INCOME}))
 MIDDLE_ONLY = dict(cities=frozenset({MIDDLE_INCOME}))
+HIGH_LEVEL = dict(HIGH_ONLY, level=True)
+MIDDLE_LEVEL = dict(MIDDLE_ONLY, level=True)
 
 PATTERNS: tuple[Pattern, ...] = (
     Pattern(
@@ -156,41 +166,41 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "health_coverage", "high health contact coverage in a high-income city, 81-99%",
         0.81, 0.99, "81-99%", ("S9", "G4"), "coverage.health, the scenario as given",
-        arms=(SCENARIO,), value=_level("coverage.health"), **HIGH_ONLY,
+        arms=(SCENARIO,), value=_level("coverage.health"), **HIGH_LEVEL,
         why_cities="the 81-99% figure is for a high-income city"),
     Pattern(
         "benefit_coverage", "child benefit coverage about 28% (28.1% worldwide); read as 23-33%",
         0.23, 0.33, "23-33% (about 28%)", ("S7", "G6"), "benefit_receipt (children in families "
         "receiving a benefit on a survey day), the scenario as given",
-        arms=(SCENARIO,), value=_level("benefit_receipt"), **MIDDLE_ONLY,
+        arms=(SCENARIO,), value=_level("benefit_receipt"), **MIDDLE_LEVEL,
         why_cities="about 28% is the middle-income (worldwide) figure; high-income countries "
         "have 84.6% (benefit_coverage_high_income)"),
     Pattern(
         "benefit_coverage_high_income", "child benefit coverage 84.6% in high-income countries; "
         "read as 79.6-89.6%", 0.796, 0.896, "79.6-89.6% (84.6%)", ("G6",),
         "benefit_receipt, the scenario as given", arms=(SCENARIO,),
-        value=_level("benefit_receipt"), **HIGH_ONLY,
+        value=_level("benefit_receipt"), **HIGH_LEVEL,
         why_cities="84.6% is the high-income countries' figure"),
     Pattern(
         "stunting_prevalence", "stunting 22% of under-5s in a middle-income city (22.3% "
         "worldwide); read as 17-27%", 0.17, 0.27, "17-27% (about 22%)", ("S7", "G3"),
         "stunting_prevalence (children under 5 in families with a nutrition need not yet met on "
         "a survey day), the scenario as given", arms=(SCENARIO,),
-        value=_level("stunting_prevalence"), **MIDDLE_ONLY,
+        value=_level("stunting_prevalence"), **MIDDLE_LEVEL,
         why_cities="22% is the middle-income (worldwide) figure"),
     Pattern(
         "early_learning_participation", "about half of children not in pre-primary in a "
         "middle-income city; read as 45-55% participating", 0.45, 0.55, "45-55% (about half)",
         ("S7", "G1"), "early_learning_participation (children in the year before primary in "
         "early learning on a survey day, SDG 4.2.2), the scenario as given", arms=(SCENARIO,),
-        value=_level("early_learning_participation"), **MIDDLE_ONLY,
+        value=_level("early_learning_participation"), **MIDDLE_LEVEL,
         why_cities="a middle-income city's figure"),
     Pattern(
         "nutrition_programme_coverage", "median coverage of acute malnutrition treatment within "
         "countries about 30-50% (1 in 3 severely wasted children reach treatment)", 0.30, 0.50,
         "30-50%", ("G3",), "coverage.nutrition, the scenario as given (a loose analogue: the "
         "model's nutrition need is stunting-based, not acute malnutrition)", arms=(SCENARIO,),
-        value=_level("coverage.nutrition"), **MIDDLE_ONLY,
+        value=_level("coverage.nutrition"), **MIDDLE_LEVEL,
         why_cities="treatment coverage figures are from low- and middle-income countries"),
     Pattern(
         "integrated_centre_cost", "integrated early-years centres cost about GBP 1,300 per "

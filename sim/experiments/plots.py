@@ -192,7 +192,7 @@ def buys_metric(diffs: pd.DataFrame) -> str | None:
 
 def plot_what_each_buys(diffs: pd.DataFrame, currency: str | None = None) -> Figure:
     """What each way of working buys, at what cost: each arm's paired difference from its
-    reference in families fully served (or coverage, where that was not measured) across, and
+    reference in children fully served (or coverage, where that was not measured) across, and
     in total cost up, both with 95% intervals; the reference sits at (0, 0)."""
     metric = buys_metric(diffs)
     if metric is None:
