@@ -1,10 +1,13 @@
 """The workshop page in a real browser, offline: `sim app` driven by headless Chromium.
 
 Starts `sim app` on a free local port, opens it in Debian's chromium through Playwright with every
-request not addressed to the local server blocked, changes the coordination model, steps, plays,
-checks that the headline numbers change and that no error shows, switches on the comparison, and
-saves screenshots (results/screenshots/; `make screenshots` refreshes docs/img/workshop-*.png,
-which docs/guide-trainers.md shows).
+request not addressed to the local server blocked, at 1280x720 (a projector's size), changes the
+coordination model, steps, plays, checks that the headline numbers change and that no error
+shows, switches on the comparison, and saves screenshots (results/screenshots/; `make
+screenshots` refreshes docs/img/workshop-*.png, which docs/guide-trainers.md shows). The layout
+test checks, by the elements' boxes on screen, that the six cards sit in one row, that no slider's
+value covers a label, that nothing covers the map or the chart, that levers without effect are
+switched off, and that the sidebar has nothing that contradicts the header.
 
 Needs /usr/bin/chromium (`make test` installs it when missing: tools/install-chromium.sh); never
 downloads a browser. Skipped without chromium, except under CI=true where that is a failure.
@@ -37,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHOTS = (ROOT / "docs" / "img" if os.environ.get("UPDATE_SCREENSHOTS")
          else ROOT / "results" / "screenshots")
 START_TIMEOUT_S = 90
+VIEWPORT = {"width": 1280, "height": 720}
 WAIT_MS = 60_000
 
 if not CHROMIUM.exists():
@@ -97,7 +101,7 @@ def page(server, tmp_path):
     with sync_api.sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True, args=FLAGS,
-            viewport={"width": 1400, "height": 1050})
+            viewport=VIEWPORT)
         context.set_default_timeout(WAIT_MS)
 
         def only_local(route):
@@ -125,7 +129,7 @@ def _save(shot: bytes, name: str) -> None:
 
 
 def _week(page) -> int:
-    return int(re.search(r"week (\d+) of", page.locator(".status-line").inner_text()).group(1))
+    return int(re.search(r"measured week (\d+) of", page.locator(".status-line").inner_text()).group(1))
 
 
 def _headlines(page) -> list[str]:
@@ -135,7 +139,7 @@ def _headlines(page) -> list[str]:
 def _wait_week(page, week: int) -> None:
     page.wait_for_function(
         "w => { const s = document.querySelector('.status-line');"
-        " return s && s.innerText.includes('week ' + w + ' of'); }", arg=week)
+        " return s && s.innerText.includes('measured week ' + w + ' of'); }", arg=week)
 
 
 def _select(page, label: str, option: str) -> None:
@@ -191,16 +195,16 @@ def test_workshop_page_offline(page, server):
     organisations = page.locator(".organisations tr").all_inner_texts()  # header + one per organisation
     assert len(organisations) == 11 and "health department" in organisations[1], organisations
     _assert_no_error(page)
-    _save(page.screenshot(), "workshop-page.png")
+    _save(page.screenshot(), "workshop-page.png")  # 1280x720, as a projector shows it
 
     # Play runs on by itself, the pause button stops it
     week = _week(page)
     page.get_by_role("button", name="▶").click()
     played = time.monotonic()
     page.wait_for_function(
-        "w => document.querySelector('.status-line').innerText.match(/week (\\d+) of/)[1] > w",
+        "w => document.querySelector('.status-line').innerText.match(/measured week (\\d+) of/)[1] > w",
         arg=week + 2)
-    page.wait_for_timeout(3000)
+    page.wait_for_timeout(2000)
     play_rate = (_week(page) - week) / (time.monotonic() - played)
     page.get_by_role("button", name="❚❚").click()
     sync_api.expect(page.get_by_role("button", name="Step")).to_be_enabled()
@@ -225,3 +229,90 @@ def test_workshop_page_offline(page, server):
     assert blocked == [], f"the page asked for outside addresses: {blocked}"
     print(f"browser test: {time.monotonic() - started:.1f} s in the page; a step from click to new "
           f"numbers on screen: {per_step:.2f} s; Play: {play_rate:.1f} weeks a second")
+
+
+def _box(locator) -> dict:
+    box = locator.bounding_box()
+    assert box is not None, locator
+    return box
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
+
+
+def _uncovered(page, selector: str) -> list[str]:
+    """What, if anything, sits on top of the element's corners and centre (scrolled into view)."""
+    element = page.locator(selector).first
+    element.scroll_into_view_if_needed()
+    return page.evaluate(
+        """sel => { const el = document.querySelector(sel); const r = el.getBoundingClientRect();
+        const points = [[r.left + 4, r.top + 4], [r.right - 4, r.top + 4], [r.left + 4, r.bottom - 4],
+                        [r.right - 4, r.bottom - 4], [(r.left + r.right) / 2, (r.top + r.bottom) / 2]];
+        return points.map(([x, y]) => { const hit = document.elementFromPoint(x, y);
+            if (hit && (el === hit || el.contains(hit))) return '';
+            return hit ? hit.outerHTML.slice(0, 120) : 'nothing'; })
+                     .filter(s => s); }""", selector)
+
+
+def _overflowing(page) -> list[str]:
+    """The cards whose content is wider than the card."""
+    return page.evaluate("[...document.querySelectorAll('.headline-card')]"
+                         ".filter(c => c.scrollWidth > c.clientWidth).map(c => c.innerText)")
+
+
+def test_layout_at_1280x720(page, server):
+    """The issue's layout items, each by what is on screen at 1280x720."""
+    page, blocked = page
+    page.goto(server)
+    page.locator(".headline-value").first.wait_for()
+    page.locator(".city-map img, img.city-map").first.wait_for()
+    page.locator(".solara-echarts canvas").first.wait_for()
+    page.wait_for_timeout(1000)
+
+    # the six cards in one row, all inside the window, each saying what period it covers
+    cards = [_box(c) for c in page.locator(".headline-card").all()]
+    assert len(cards) == len(HEADLINES)
+    assert len({round(c["y"]) for c in cards}) == 1, f"the cards wrap: {cards}"
+    assert max(c["x"] + c["width"] for c in cards) <= VIEWPORT["width"]
+    assert _overflowing(page) == [], "numbers wider than their card"
+    periods = page.locator(".headline-period").all_inner_texts()
+    assert len(periods) == len(HEADLINES) and all("measured" in p for p in periods), periods
+
+    # no slider's value bubble or label covers another label or slider in the sidebar
+    labels = [_box(x) for x in page.locator(".v-navigation-drawer .lever-label").all()]
+    sliders = [_box(x) for x in page.locator(".v-navigation-drawer .v-slider").all()]
+    bubbles = [_box(x) for x in page.locator(".v-navigation-drawer .v-slider__thumb-label").all()
+               if x.is_visible()]
+    assert len(labels) == len(sliders) >= 10
+    for i, a in enumerate(labels + bubbles):
+        for j, b in enumerate(labels + sliders):
+            if i != j and not (i < len(labels) and j == i + len(labels)):
+                assert not _overlap(a, b), (a, b)
+
+    # nothing (the Solara banner included) covers the map or the chart
+    assert page.get_by_text("runs on Solara").count() == 0
+    for selector in (".city-map", ".solara-echarts"):
+        covered = _uncovered(page, selector)
+        assert covered == [], f"{selector} is covered by {covered}"
+
+    # the sidebar: no Mesa 'Information' box or 'Use Threads'; Play's speed in weeks a second
+    sidebar = page.locator(".v-navigation-drawer").inner_text()
+    assert "Information" not in sidebar and "Use Threads" not in sidebar and "Time:" not in sidebar
+    assert "Speed of Play: 12 weeks a second" in sidebar
+
+    # levers without effect under silos are switched off and say why; the second way of working
+    # shows only in comparison mode
+    assert page.locator(".v-navigation-drawer .v-slider--disabled").count() == 5
+    assert page.get_by_text("No effect: as in the scenario file has no integrated platform.").count() == 1
+    assert page.get_by_text("Second way of working", exact=True).count() == 0
+    page.get_by_text("Compare with a second way of working").click()
+    page.get_by_text("Second way of working", exact=True).wait_for()
+    assert page.locator(".v-navigation-drawer .v-slider--disabled").count() == 0  # full_integration
+    # two numbers a card (full integration's coordination cost is the widest) still fit
+    _reset(page, "versus full_integration.")
+    cards = [_box(c) for c in page.locator(".headline-card").all()]
+    assert len({round(c["y"]) for c in cards}) == 1, f"the cards wrap: {cards}"
+    assert _overflowing(page) == [], "numbers wider than their card"
+    assert blocked == [], f"the page asked for outside addresses: {blocked}"

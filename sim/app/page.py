@@ -210,11 +210,13 @@ def headline_cards_html(model: WorkshopModel) -> str:
     for h in HEADLINES:
         values = []
         for i, run in enumerate(model.runs):
-            value = format_value(run.model.metrics[h.metric], h.kind)
-            if h.kind == "money" and value != "n/a":  # in the scenario's currency
-                value = f"{value} {run.model.params.currency}"
-            values.append(div("headline-value", value, "font-size: 24px; font-weight: 700; "
-                              f"line-height: 1.2; color: {RUN_COLOURS[i]}; white-space: nowrap;"))
+            value = html.escape(format_value(run.model.metrics[h.metric], h.kind))
+            if h.kind == "money" and value != "n/a":  # in the scenario's currency, smaller
+                value += (f' <span style="font-size: 12px;">'
+                          f"{html.escape(run.model.params.currency)}</span>")
+            values.append(f'<div class="headline-value" style="font-size: 24px; font-weight: 700; '
+                          f'line-height: 1.2; color: {RUN_COLOURS[i]}; white-space: nowrap;">'
+                          f"{value}</div>")
         cards.append(
             f'<div class="headline-card" style="{CARD_STYLE}">'
             + div("headline-title", h.title, "font-weight: 600; font-size: 13px; line-height: 1.2; "
@@ -347,22 +349,11 @@ def CityCard(model: WorkshopModel, flex: str, tick: int):
 
 
 @solara.component
-def TimeSeriesChart(model: WorkshopModel, tick: int):
-    """The chart's data goes straight to the ECharts widget after every step: passed as the
-    element's argument, Solara would walk every data point on each redraw."""
-    chart = solara.FigureEcharts(option={}, responsive=True,
-                                 attributes={"style": "height: 430px; width: 100%;", "class": "timeseries"})
-
-    def send():
-        solara.get_widget(chart).option = timeseries_option(model.runs)
-
-    solara.use_effect(send, [model, tick])
-
-
-@solara.component
 def TimeSeries(model: WorkshopModel, flex: str, tick: int):
+    option = solara.use_memo(lambda: timeseries_option(model.runs), [model, tick])
     with solara.Card("Week by week", style={"margin": "0", "flex": flex, "max-width": "820px"}):
-        TimeSeriesChart(model, tick)
+        solara.FigureEcharts(option=option, responsive=True,
+                             attributes={"style": "height: 430px; width: 100%;", "class": "timeseries"})
 
 
 @solara.component
@@ -371,7 +362,7 @@ def Dashboard(model: WorkshopModel):
     not change with the week (the explanations) are skipped, as their arguments stay the same."""
     tick = update_counter.get()
     # side by side for one run; one under the other (full width) when comparing
-    basis = ("1 1 100%", "1 1 100%") if model.comparing else ("1 1 360px", "1.3 1 460px")
+    basis = ("1 1 100%", "1 1 100%") if model.comparing else ("1 1 300px", "1.4 1 420px")
     with solara.Column(style={"padding": "4px 12px", "gap": "10px"}):
         _text("h2", "Same city, same families: what changes when services work together?",
               "margin: 4px 0; font-size: 22px;")
