@@ -142,7 +142,7 @@ class SharedRegistryParams(MechanismParams):
     consultation_rate: Share = 0.6
     # a record consulted is acted on (assessment reused, a family served elsewhere declined) with
     # this chance: shared records cut repeat tests by about 25% where consulted (S3)
-    record_reuse: Share = 0.25
+    record_reuse: Share = 0.3
     auto_enrolment: Share = 0.0
     # who is auto-enrolled: every registered family, marginalised ones only, or those a proxy
     # means test classes among the poorest ``means_threshold`` share of the city's families

@@ -8,8 +8,9 @@ places, a participant consults the registry with probability ``consultation_rate
 what the record shows with probability ``record_reuse``: if it sees the family already assessed
 for this need, it reuses the assessment; if it sees the family already served, it declines.
 Records consulted are not always acted on (an assessment is redone when the record is old, thin
-or not trusted): shared records cut repeat tests by about 25% where consulted, so
-``record_reuse`` is 0.25 (docs/model.md, pattern ``shared_record_effect``).
+or not trusted): shared records cut repeat tests by about 25% where consulted, and
+``record_reuse`` 0.3 gives the base city about that cut (docs/model.md, pattern
+``shared_record_effect``: some repeats happen where the record is not the reason).
 
 Registration is explicit: a family is **registered** (``registered``, owned by this mechanism)
 from the first week it is on a participant's books (on its waiting list after an intake,
