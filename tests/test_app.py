@@ -463,7 +463,7 @@ def test_cards_and_status_line_count_measured_time():
     assert m.status().startswith(f"measured week {measured} of {t.measured_weeks} (year 2 of 3)")
     assert "warm-up" in m.status()
     periods = {h.metric: card_period(m.main, h.metric) for h in HEADLINES}
-    assert periods["full_package_share"] == "families with a need in measured year 1"
+    assert periods["full_package_share"] == "over measured year 1 (each judged half a year after its end)"
     assert periods["coverage"] == f"needs that arose in measured weeks 1-{measured - t.follow_up_weeks}"
     assert periods["duplication_rate"] == f"over measured weeks 1-{measured}"
     early = WorkshopModel(warm_up=False)

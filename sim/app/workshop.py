@@ -514,7 +514,7 @@ def card_period(model: CoordinationModel, metric: str) -> str:
         if judged == 0:
             return "no year judged yet (a year counts half a year after it ends)"
         years = "year 1" if judged == 1 else f"years 1-{judged}"
-        return f"families with a need in measured {years}"
+        return f"over measured {years} (each judged half a year after its end)"
     if metric.startswith("coverage"):
         closed = measured - time.follow_up_weeks
         if closed <= 0:
