@@ -129,3 +129,32 @@ def test_long_extends_chains_are_refused_naming_the_file_too_deep(tmp_path):
     assert str(err.value) == (f"{tmp_path / '19.yaml'}: extends: expected a chain of at most 20 "
                               f"files (from {tmp_path / '0.yaml'})")
     assert load_scenario(tmp_path / "11.yaml").name == "base"  # 20 files in the chain: fine
+
+
+CITY_PRICES = """extends: {base}
+coordination_defaults:
+  integrated_platform: {{running_cost_per_hub_per_year: 500000}}
+"""
+
+
+def test_a_citys_coordination_defaults_apply_whenever_the_mechanism_is_on(tmp_path):
+    path = write(tmp_path, CITY_PRICES.format(base=BASE))
+    assert load_scenario(path).coordination.integrated_platform is None  # silos: nothing on
+    for model in ("integrated_platform", "full_integration"):
+        platform = load_scenario(path, coordination=model).coordination.integrated_platform
+        assert platform.running_cost_per_hub_per_year == 500_000  # the city's price
+    overridden = load_scenario(path, ["coordination.integrated_platform.running_cost_per_hub_per_year=7"],
+                               coordination="integrated_platform")
+    assert overridden.coordination.integrated_platform.running_cost_per_hub_per_year == 7  # --set wins
+    plain = load_scenario(BASE, coordination="integrated_platform").coordination.integrated_platform
+    assert plain.running_cost_per_hub_per_year == 60_000  # the mechanism's default elsewhere
+
+
+@pytest.mark.parametrize("block, expected", [
+    ("hubs_programme: {running_cost_per_hub_per_year: 1}", "'hubs_programme' is not a mechanism"),
+    ("integrated_platform: {running_cost: 1}", "integrated_platform.running_cost is not a parameter"),
+])
+def test_coordination_defaults_name_real_mechanisms_and_parameters(tmp_path, block, expected):
+    path = write(tmp_path, f"extends: {BASE}\ncoordination_defaults:\n  {block}\n")
+    with pytest.raises(ConfigError, match=expected):
+        load_scenario(path)

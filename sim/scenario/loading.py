@@ -341,7 +341,8 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
 
 
 def apply_preset(data: dict) -> dict:
-    """Fill the coordination block from its named preset; explicit keys win."""
+    """Fill the coordination block from its named preset, then the scenario's
+    ``coordination_defaults`` for the mechanisms switched on; explicit keys win."""
     block = data.get("coordination")
     if block is None:
         return data
@@ -352,6 +353,11 @@ def apply_preset(data: dict) -> dict:
     preset = PRESETS.get(block.get("model", "silos"))
     if preset is None:
         return {**data, "coordination": block}  # validation names the unknown model
+    city = data.get("coordination_defaults")
+    if isinstance(city, dict):  # the city's own values of the mechanisms switched on
+        on = deep_merge(preset, block)
+        preset = deep_merge(preset, {kind: values for kind, values in city.items()
+                                     if kind in on and isinstance(values, dict)})
     return {**data, "coordination": deep_merge(preset, block)}
 
 

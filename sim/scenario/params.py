@@ -8,7 +8,7 @@ pydantic's errors into one located line.
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -228,7 +228,24 @@ class Scenario(Strict):
     organisations: dict[str, OrganisationParams] = Field(min_length=1)
     funding: FundingLevers = FundingLevers()
     coordination: CoordinationSpec = CoordinationSpec()
+    # this city's values of mechanism parameters (prices in its currency, say), used whenever the
+    # mechanism is on, whichever coordination model switches it on; filled in by the loader
+    # (sim/scenario/loading.py apply_preset), under the file's coordination block and --set
+    coordination_defaults: dict[str, dict[str, Any]] = Field(default_factory=dict)
     outputs: OutputParams = OutputParams()
+
+    @field_validator("coordination_defaults")
+    @classmethod
+    def _known_mechanism_keys(cls, value: dict) -> dict:
+        from sim.scenario.mechanisms import KINDS
+
+        for kind, block in value.items():
+            if kind not in KINDS:
+                raise ValueError(f"{kind!r} is not a mechanism (one of {', '.join(KINDS)})")
+            unknown = sorted(set(block) - set(KINDS[kind].model_fields))
+            if unknown:
+                raise ValueError(f"{kind}.{unknown[0]} is not a parameter of {kind}")
+        return value
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
