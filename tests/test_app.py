@@ -416,12 +416,12 @@ class _Counting:
         self.running = self.left > 0
 
 
-@pytest.mark.parametrize("pace, draw_seconds, weeks_per_frame", [(6, 0.01, 1), (12, 0.01, 2),
+@pytest.mark.parametrize("pace, draw_seconds, weeks_per_frame", [(6, 0.01, 1), (12, 0.01, 3),
                                                                   (12, 0.3, 4)])
 def test_play_keeps_its_pace_by_skipping_frames_when_drawing_is_slow(pace, draw_seconds,
                                                                      weeks_per_frame):
     """Play for 10 seconds of the clock: at 6 weeks a second with quick frames every week is
-    drawn; at 12 (more than the 8 frames a second the page draws) or with frames that take
+    drawn; at 12 (more than the 6 frames a second the page draws) or with frames that take
     0.3 s, each frame steps the weeks that came due meanwhile, so the run keeps its pace (12
     weeks a second, not 3)."""
     from sim.app.workshop import FRAME_SECONDS, play

@@ -412,7 +412,7 @@ class WorkshopModel(Model):
 # ------------------------------------------------------------------------------- playing
 DEFAULT_PACE = 12  # weeks a second when Play is pressed: a measured year in about 4 seconds
 MAX_WEEKS_PER_FRAME = 6  # weeks one frame may skip when drawing falls behind the pace
-FRAME_SECONDS = 0.125  # at most 8 frames a second: the browser draws each one (map, chart, cards)
+FRAME_SECONDS = 1 / 6  # at most 6 frames a second: the browser draws each one (map, chart, cards)
 
 
 def play(model: WorkshopModel, playing: Callable[[], bool], pace: Callable[[], float],
