@@ -194,7 +194,8 @@ def test_page_renders_for_every_scenario(name):
     option = timeseries_option(m.runs)
     json.dumps(option, allow_nan=False)  # what the browser receives
     assert len(option["series"]) == 2 * 4
-    assert option["series"][0]["data"][-1] == [m.week - 1, round(100 * m.main.metrics["coverage"], 2)]
+    assert option["series"][0]["data"][-1] == [m.measured_week, round(100 * m.main.metrics["coverage"], 2)]
+    assert option["series"][0]["data"][0][0] == 1  # measured weeks, as the header counts them
     _, rc = solara.render(app.Dashboard(m), handle_error=False)
     cards = app.headline_cards_html(m)
     assert cards.count('class="headline-value"') == 2 * len(HEADLINES)

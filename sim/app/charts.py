@@ -229,8 +229,9 @@ def _series_values(values: np.ndarray, percent: bool) -> list:
 def timeseries_option(runs: list[Run]) -> dict:
     """An ECharts option (drawn in the browser, so nothing to render on the server): four panels
     (needs met, for marginalised families, duplication, cost per need met), one line per run,
-    model weeks after the warm-up, from each model's DataCollector, and a dotted line at the start
-    of each mechanism that starts after the first measured week."""
+    over measured weeks (1 is the first week after the warm-up, as the page's header counts),
+    from each model's DataCollector, and a dotted line at the start of each mechanism that
+    starts after the first measured week."""
     titles = {name: METRIC_INFO[name].label for name in
               ("coverage", "coverage_marginalised", "duplication_rate", "cost_per_need_met")}
     option: dict = {
@@ -248,15 +249,17 @@ def timeseries_option(runs: list[Run]) -> dict:
         option["title"].append({"text": titles[metric] + unit, "left": grid["left"], "top": top,
                                 "textStyle": {"fontSize": 12, "fontWeight": "normal"}})
         option["xAxis"].append({"type": "value", "gridIndex": i, "min": "dataMin", "max": "dataMax",
-                                "minInterval": 1, "name": "week" if i >= 2 else "", "nameLocation": "middle",
+                                "minInterval": 1, "name": "measured week" if i >= 2 else "",
+                                "nameLocation": "middle",
                                 "nameGap": 22})
         option["yAxis"].append({"type": "value", "gridIndex": i, "scale": metric != "coverage"
                                 and metric != "coverage_marginalised", "splitNumber": 3})
     for r, run in enumerate(runs):
         frame = run.model.timeseries()
-        frame = frame[frame["week"] >= run.model.params.time.warmup_weeks]
-        weeks = frame["week"].astype(int).tolist()
-        starts = mechanism_starts(run.model)
+        warmup = run.model.params.time.warmup_weeks
+        frame = frame[frame["week"] >= warmup]
+        weeks = (frame["week"].astype(int) - warmup + 1).tolist()  # measured weeks, as the header
+        starts = [(name, week - warmup + 1) for name, week in mechanism_starts(run.model)]
         for i, metric in enumerate(TIMESERIES_PANELS):
             values = _series_values(frame[metric].to_numpy(dtype=float), metric != "cost_per_need_met")
             series = {
