@@ -154,7 +154,7 @@ def test_phrases_read_plainly():
          "duplication_rate": 0.06, "total_cost": 108.0, "cost_per_need_met": 9.0,
          "coordination_cost": 1234.0}
     texts = [(p.text, p.good) for p in compare_phrases(a, b)]
-    assert texts == [("+3.0 points of families fully served", True),
+    assert texts == [("+3.0 points of children fully served", True),
                      ("+12 points of coverage for marginalised families", True),
                      ("+5.0 points of coverage overall", True),
                      ("-40% duplication (repeat assessments and services)", True),

@@ -568,7 +568,7 @@ def compare_phrases(a: dict[str, float], b: dict[str, float]) -> list[Phrase]:
     """How run b differs from run a, in plain words, from the two runs' ``metrics`` dicts:
     coverage in points, duplication and costs in per cent, coordination spending in money."""
     out = []
-    for metric, what in (("full_package_share", "points of families fully served"),
+    for metric, what in (("full_package_share", "points of children fully served"),
                          ("coverage_marginalised", "points of coverage for marginalised families"),
                          ("coverage", "points of coverage overall")):
         if math.isfinite(a[metric]) and math.isfinite(b[metric]):
