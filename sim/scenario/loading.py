@@ -377,9 +377,9 @@ def validation_problems(source: str, exc: ValidationError, model: type[BaseModel
     """One line per error: the source (or the ``--set`` that gave the key), the key path and
     what was expected; an unknown key names the nearest known one."""
     keys = [parse_override(text)[0] for text in overrides]
-    lines = []
+    lines, seen = [], {}
     for err in exc.errors():
-        loc = [str(p) for p in err["loc"]]
+        loc = _key_path(err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key" + _nearest(loc, model)
@@ -394,8 +394,27 @@ def validation_problems(source: str, exc: ValidationError, model: type[BaseModel
         else:
             origin = source
         where = f"{'.'.join(loc)}: " if loc else ""
-        lines.append(f"{origin}: {where}{msg}{shown}")
+        head = f"{origin}: {where}"
+        if head in seen:  # another form a union accepts at the same key: one line, "or"
+            lines[seen[head]] = lines[seen[head]].removesuffix(shown) + f" or {msg}{shown}"
+            continue
+        seen[head] = len(lines)
+        lines.append(f"{head}{msg}{shown}")
     return lines
+
+
+UNION_TAG = re.compile(r"(int|float|str|bool|none|constrained-\w+|[\w-]+\[.*\])")
+
+
+def _key_path(loc: tuple) -> list[str]:
+    """The key path of an error location: printable, without pydantic's tags for the forms a
+    union accepts (``constrained-int``, ``literal['x']``, ``list[...]``)."""
+    path = []
+    for part in map(str, loc):
+        if UNION_TAG.fullmatch(part):
+            break
+        path.append(part if part.isprintable() else part.encode("unicode_escape").decode("ascii"))
+    return path
 
 
 def format_validation_error(source: str, exc: ValidationError) -> str:

@@ -120,7 +120,7 @@ class SectorParams(Strict):
     lapse_weeks: Positive | Literal["never"] = 26.0
     escalation_after_weeks: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
     escalation_probability: Share = 0.0
-    escalation_cost_multiplier: Annotated[float, Field(ge=1.0)] = 1.0
+    escalation_cost_multiplier: Annotated[float, Field(ge=1.0, le=1000.0)] = 1.0
     # what an unmet need does: "lapse" (goes away unmet, weekly chance 1/lapse_weeks) or "harm"
     # (a protection concern: never lapses, each unmet week is a harm-week, and the weekly chance
     # 1/lapse_weeks is that of a severe outcome that ends it unmet)

@@ -63,7 +63,10 @@ class PooledBudget(Mechanism):
 
     def on_budgets(self, model: ModelView) -> None:
         p, orgs = self.params, model.orgs
-        contribution = np.where(self.members, orgs.arrived * p.contribution_share, 0.0)
+        # a share of the money that arrived, at most what is left of it once coordination
+        # costs owed were paid from it (the funding phase pays those first)
+        contribution = np.where(self.members, np.minimum(orgs.arrived * p.contribution_share,
+                                                         np.maximum(orgs.budget, 0.0)), 0.0)
         orgs.budget -= contribution
         self.pool += float(contribution.sum())
         self.contributed += float(contribution.sum())
