@@ -209,7 +209,7 @@ def cmd_calibrate(args) -> int:
         raise ConfigError(f"--seed: expected 0 <= seed < 2^63, got {args.seed}")
     command = "sim " + shlex.join(sys.argv[1:] if sys.argv[1:2] == ["calibrate"] else
                                   ["calibrate", args.scenario, args.targets])
-    cal = load_calibration(args.scenario, args.targets, scaled_count(args.trials, least=4),
+    cal = load_calibration(args.scenario, args.targets, scaled_count(args.trials, least=16),
                            scaled_count(args.replications), args.seed, command)
     worst = max(cal.configs, key=lambda config: sum(limits.estimate(config).values()))
     limits.check(limits.estimate(worst), args.scenario, args.max_memory, args.workers,
