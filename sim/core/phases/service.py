@@ -51,26 +51,31 @@ def choose_new_cases(model: CoordinationModel, with_quota: bool = False):
     ``with_quota``, also the number of them (the first ones) offered a place a quota reserves."""
     w, orgs, pop = model.book.waiting, model.orgs, model.pop
     free = np.maximum(orgs.capacity - np.bincount(model.book.cases.org, minlength=orgs.size), 0)
-    if len(w) == 0 or not free.any():
+    # only the rows of organisations with a free place can be offered one (the others' rows,
+    # long lists for places that are all held, are not sorted); ties keep the list order
+    org_all = w.org.astype(np.int64)
+    (rows,) = np.nonzero(free[org_all] > 0)
+    if len(rows) == 0:
         none = np.zeros(0, dtype=np.int64)
         return (none, 0) if with_quota else none
-    org = w.org.astype(np.int64)
-    marg = pop.marginalised[w.family]
+    org, since = org_all[rows], w.since[rows]
+    marg = pop.marginalised[w.family[rows]]
     reserved = np.minimum(np.floor(orgs.quota_share * free + 0.5).astype(np.int64), free)
     # pass 1: reserved places, marginalised families by waiting time
-    order = np.lexsort((np.arange(len(w)), w.since, ~marg, org))
+    order = np.lexsort((rows, since, ~marg, org))
     rank = rank_in_groups(org[order])
     first = order[marg[order] & (rank < reserved[org[order]])]
-    taken = np.zeros(len(w), dtype=bool)
+    taken = np.zeros(len(rows), dtype=bool)
     taken[first] = True
     left = free - np.bincount(org[first], minlength=orgs.size)
     # pass 2: remaining places by the organisation's priority rule
     vulnerable_first = (orgs.priority[org] == MOST_VULNERABLE) & marg
     rest = np.flatnonzero(~taken)
-    order = rest[np.lexsort((rest, w.since[rest], ~vulnerable_first[rest], ~w.fast_track[rest], org[rest]))]
+    order = rest[np.lexsort((rows[rest], since[rest], ~vulnerable_first[rest],
+                             ~w.fast_track[rows[rest]], org[rest]))]
     rank = rank_in_groups(org[order])
     second = order[rank < left[org[order]]]
-    offered = np.concatenate([first, second])
+    offered = rows[np.concatenate([first, second])]
     return (offered, len(first)) if with_quota else offered
 
 
