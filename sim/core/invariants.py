@@ -28,6 +28,9 @@ def check_invariants(model: CoordinationModel) -> None:
             and (pop.need_start[model.book.waiting.family, model.book.waiting.sector] >= 0).all()),
         "every episode is met, lapsed or open exactly once": _episodes_balance(model),
         "case and waiting counts match the tables": _counts_match(model),
+        # service offers places first come by row order (phases.service.choose_new_cases)
+        "waiting rows are in the order families joined": bool(
+            (np.diff(model.book.waiting.since) >= 0).all()),
         "duplicates never exceed contacts": (
             led.assessments_duplicate <= led.assessments
             and led.service_weeks_duplicate <= led.service_weeks),

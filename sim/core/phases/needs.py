@@ -125,12 +125,20 @@ def escalate_and_lapse(model: CoordinationModel) -> None:
         led.package.failed_episodes(fam[late], week - waited[late])
     # in a harm sector, the draw is a severe outcome; with no child left, a need lapses anywhere
     severe = sectors.harm[sec[closing]] & ~no_child_in_band[closing]
-    end_episodes(model, unserved[closing[severe]], SEVERE)
-    end_episodes(model, unserved[closing[~severe]], LAPSED)
+    ending = unserved[closing]
+    _record_ends(model, ending[severe], SEVERE)
+    _record_ends(model, ending[~severe], LAPSED)
+    model.book.close_episodes(ending)  # both outcomes at once: the tables are filtered once
 
 
 def end_episodes(model: CoordinationModel, pairs: np.ndarray, outcome: int) -> None:
-    """Close the episodes at flat (family, sector) indices ``pairs`` with ``outcome``."""
+    """Close the episodes at sorted flat (family, sector) indices ``pairs`` with ``outcome``."""
+    _record_ends(model, pairs, outcome)
+    model.book.close_episodes(pairs)
+
+
+def _record_ends(model: CoordinationModel, pairs: np.ndarray, outcome: int) -> None:
+    """Count the episodes at ``pairs`` as ended with ``outcome`` (before they are closed)."""
     pop = model.pop
     if model.ledger.counts(model.week):
         fam, sec = split_pairs(pairs, pop.n_sectors)
@@ -140,4 +148,3 @@ def end_episodes(model: CoordinationModel, pairs: np.ndarray, outcome: int) -> N
             model.ledger.package.failed_episodes(fam, start)
     if outcome == MET and model.pop.last_met is not None:
         model.pop.last_met.reshape(-1)[pairs] = model.week
-    model.book.close_episodes(pairs)

@@ -39,44 +39,61 @@ def drop_seen_duplicates(model: CoordinationModel) -> None:
     w = model.book.waiting
     if len(w) == 0:
         return
-    pairs = w.pair
-    served = model.book.serving.ravel()[pairs] > 0
-    sees = model.streams["service_visibility"].random(len(w)) < model.visibility(
-        w.family.astype(np.int64), w.org.astype(np.int64))
-    w.keep(~(served & sees))
+    draw = model.streams["service_visibility"].random(len(w))  # one draw per row, as always
+    (served,) = np.nonzero(model.book.serving.ravel()[w.pair] > 0)  # only these can leave
+    sees = draw[served] < model.visibility(w.family[served].astype(np.int64),
+                                           w.org[served].astype(np.int64))
+    keep = np.ones(len(w), dtype=bool)
+    keep[served[sees]] = False
+    w.keep(keep)
 
 
 def choose_new_cases(model: CoordinationModel, with_quota: bool = False):
     """Indices of waiting rows offered a place this week (capacity and priority rule); with
-    ``with_quota``, also the number of them (the first ones) offered a place a quota reserves."""
+    ``with_quota``, also the number of them (the first ones) offered a place a quota reserves.
+
+    Rows are appended in week order and filtering keeps their order, so within a priority class
+    row order is waiting-time order (first come) and each pass is one stable sort by a small key.
+    """
     w, orgs, pop = model.book.waiting, model.orgs, model.pop
     free = np.maximum(orgs.capacity - np.bincount(model.book.cases.org, minlength=orgs.size), 0)
     # only the rows of organisations with a free place can be offered one (the others' rows,
-    # long lists for places that are all held, are not sorted); ties keep the list order
+    # long lists for places that are all held, are not sorted)
     org_all = w.org.astype(np.int64)
     (rows,) = np.nonzero(free[org_all] > 0)
     if len(rows) == 0:
         none = np.zeros(0, dtype=np.int64)
         return (none, 0) if with_quota else none
-    org, since = org_all[rows], w.since[rows]
+    org = org_all[rows]
     marg = pop.marginalised[w.family[rows]]
     reserved = np.minimum(np.floor(orgs.quota_share * free + 0.5).astype(np.int64), free)
     # pass 1: reserved places, marginalised families by waiting time
-    order = np.lexsort((rows, since, ~marg, org))
+    order = _stable_order(org, ~marg)
     rank = rank_in_groups(org[order])
     first = order[marg[order] & (rank < reserved[org[order]])]
     taken = np.zeros(len(rows), dtype=bool)
     taken[first] = True
     left = free - np.bincount(org[first], minlength=orgs.size)
-    # pass 2: remaining places by the organisation's priority rule
+    # pass 2: remaining places: fast-tracked referrals, then the organisation's priority rule
     vulnerable_first = (orgs.priority[org] == MOST_VULNERABLE) & marg
     rest = np.flatnonzero(~taken)
-    order = rest[np.lexsort((rows[rest], since[rest], ~vulnerable_first[rest],
-                             ~w.fast_track[rows[rest]], org[rest]))]
+    order = rest[_stable_order(org[rest], ~w.fast_track[rows[rest]], ~vulnerable_first[rest])]
     rank = rank_in_groups(org[order])
     second = order[rank < left[org[order]]]
     offered = rows[np.concatenate([first, second])]
     return (offered, len(first)) if with_quota else offered
+
+
+def _stable_order(org: np.ndarray, *later: np.ndarray) -> np.ndarray:
+    """Order by organisation, then by the boolean keys ``later`` (False first), ties in row
+    order: a stable sort of the small flags, then a stable (radix) sort of the 16-bit codes."""
+    order = np.arange(len(org))
+    if later:
+        flags = np.zeros(len(org), dtype=np.uint8)
+        for key in later:
+            flags = (flags << 1) | key.astype(np.uint8)
+        order = np.argsort(flags, kind="stable")
+    return order[np.argsort(org[order].astype(np.uint16), kind="stable")]
 
 
 def serve(model: CoordinationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
