@@ -11,6 +11,7 @@ from pydantic_core import PydanticUndefined
 from sim.core.metrics import METRICS
 from sim.scenario import params
 from sim.scenario.coordination import MECHANISM_ORDER, CoordinationSpec
+from sim.scenario.groups import GroupParams
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "model.md").read_text()
 SKIP = {"enabled", "kind", "start_week", "end_week", "paid_by"}  # common keys: own table
@@ -49,6 +50,8 @@ def default_matches(cell: str, value) -> bool:
         return cell == "required"
     if value is None:
         return cell.startswith("unset")
+    if value in ("", [], {}):
+        return cell.startswith("empty")
     if isinstance(value, bool):
         return cell == str(value).lower()
     if isinstance(value, int | float):
@@ -79,6 +82,7 @@ def test_scenario_blocks_are_in_the_parameter_table(prefix):
     ("Organisations (`organisations.<name>`)", params.FundingParams, "funding."),
     ("Scenario-wide levers", params.FundingLevers, "funding."),
     ("Scenario-wide levers", params.OutputParams, "outputs."),
+    ("Parameters (`groups.<name>`)", GroupParams, ""),
 ])
 def test_block_parameters_are_in_their_tables(title, model, prefix):
     table = rows(section(title))
@@ -87,8 +91,10 @@ def test_block_parameters_are_in_their_tables(title, model, prefix):
             continue  # its keys are listed as funding.*
         key = prefix + name
         assert key in table, f"{key} is not in model.md's {title!r} table"
-        assert default_matches(table[key]["default"], field.default), \
-            f"{key}: model.md says {table[key]['default']!r}, the code {field.default!r}"
+        default = (field.default if field.default_factory is None
+                   else field.get_default(call_default_factory=True))
+        assert default_matches(table[key]["default"], default), \
+            f"{key}: model.md says {table[key]['default']!r}, the code {default!r}"
 
 
 @pytest.mark.parametrize("mechanism", MECHANISM_ORDER)
@@ -111,7 +117,8 @@ def test_metrics_table_matches_metrics():
     table = rows(section("Metrics"))
     names = [m.name for m in METRICS]
     assert set(names) <= set(table), f"undocumented: {sorted(set(names) - set(table))}"
-    per_sector = {"coverage.<sector>", "children_reached.<sector>"}
+    per_sector = {"coverage.<sector>", "children_reached.<sector>", "group_coverage.<group>",
+                  "group_coverage.<group>.marginalised", "group_full_package.<group>"}
     assert set(table) - set(names) <= per_sector, sorted(set(table) - set(names))
     for metric in METRICS:
         assert table[metric.name]["unit"] == metric.unit, metric.name

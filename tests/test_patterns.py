@@ -156,3 +156,15 @@ def test_bad_input_is_one_line_exit_2(argv, words, capsys):
     err = capsys.readouterr().err
     assert words in err and len(err.strip().splitlines()) == 1, err
     assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_base_city_holds_every_pattern_that_applies(capsys):
+    """The base city, at its own size and horizon, with a modest replication count (about 30 s
+    on 2 workers): every pattern that applies to it and is measured holds."""
+    assert main(["patterns", BASE, "--replications", "6", "--workers", "2", "--quiet",
+                 "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    checked = [r for r in rows if r["status"] in ("holds", "fails")]
+    assert len(checked) >= 10
+    assert [r["pattern"] for r in checked if r["status"] != "holds"] == []

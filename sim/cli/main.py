@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from sim.cli import experiments as cli_experiments
-from sim.core.metrics import format_value, units
+from sim.core.metrics import format_value, sector_metric_name, units_for
 from sim.errors import ConfigError, InvariantError
 from sim.scenario import limits
 from sim.scenario.loading import (
@@ -291,7 +291,7 @@ def _progress(scenario, quiet: bool):
 def format_summary(summary: dict[str, float], sectors: list[str], manifest: dict) -> str:
     """A readable table: metric, value, unit (money in the scenario's currency), and why a
     coverage figure is not available when the run was shorter than its follow-up."""
-    unit = units(sectors, manifest.get("currency"))
+    unit = units_for([*summary, *map(sector_metric_name, sectors)], manifest.get("currency"))
     measured = manifest["steps"] - manifest["warmup_weeks"]
     head = (f"{manifest['scenario']}: coordination={manifest['coordination']}, "
             f"seed={manifest['seed']}, {manifest['families']} families, "

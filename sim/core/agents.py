@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa import Agent
 
-from sim.core.children import AGE_OUT_WEEKS
 from sim.scenario.schema import OrgKind
 
 if TYPE_CHECKING:
@@ -123,10 +122,16 @@ class Family:
         return bool(self.model.pop.marginalised[self.index])
 
     @property
+    def groups(self) -> list[str]:
+        """The kinds of disadvantage (``groups:``) this family has, beyond the marginalised flag."""
+        groups = self.model.pop.groups
+        return [name for i, name in enumerate(groups.names) if (groups.bits[self.index] >> i) & 1]
+
+    @property
     def children_ages_years(self) -> list[float]:
         children = self.model.pop.children
         ages = children.ages(np.array([self.index]), self.model.week)[0]
-        return [round(a / 52, 1) for a in ages if 0 <= a < AGE_OUT_WEEKS]
+        return [round(a / 52, 1) for a in ages if 0 <= a < children.age_out]
 
     @property
     def open_needs(self) -> list[str]:

@@ -2,9 +2,10 @@
 
 A child's age is ``week - birth_week``, so nothing is updated as time passes. What changes a
 family's situation is a child crossing an age boundary (entering or leaving a sector's age band,
-or ageing out at 13); children are indexed by birth week, so each week only the children who
-cross a boundary that week are touched. ``band_count[f, s]`` is the number of family f's
-children in sector s's age band, kept up to date by these crossings.
+or ageing out at ``city.age_out_years``, 13 unless a scenario says otherwise); children are
+indexed by birth week, so each week only the children who cross a boundary that week are touched.
+``band_count[f, s]`` is the number of family f's children in sector s's age band, kept up to
+date by these crossings.
 """
 
 from __future__ import annotations
@@ -14,18 +15,21 @@ import numpy as np
 from sim.core.arrays import run_starts
 from sim.scenario.schema import WEEKS_PER_YEAR
 
-AGE_OUT_WEEKS = 13 * WEEKS_PER_YEAR
+AGE_OUT_WEEKS = 13 * WEEKS_PER_YEAR  # the default age at which children leave the model
 EMPTY = np.int32(2**30)  # birth week of an empty slot: never in any age band
 
 
 class Children:
     """Child slots (N, K) and the per-sector count of children in each age band."""
 
-    def __init__(self, ages_weeks: np.ndarray, band_weeks: np.ndarray):
+    def __init__(self, ages_weeks: np.ndarray, band_weeks: np.ndarray,
+                 age_out_weeks: int = AGE_OUT_WEEKS):
         """Args:
             ages_weeks: (N, K) initial ages in weeks, negative for an empty slot.
             band_weeks: (S, 2) age band [lo, hi) of each sector, in weeks.
+            age_out_weeks: the age at which a child leaves the model (its slot empties).
         """
+        self.age_out = int(age_out_weeks)
         self.band_lo = band_weeks[:, 0].astype(np.int64)
         self.band_hi = band_weeks[:, 1].astype(np.int64)
         self.birth_week = np.where(ages_weeks >= 0, -ages_weeks, EMPTY).astype(np.int32)
@@ -38,8 +42,8 @@ class Children:
         in_band = (age >= self.band_lo) & (age < self.band_hi)
         self.band_count = in_band.sum(axis=1).astype(np.int16)  # (N, S)
         self.count = int(np.count_nonzero(ages_weeks >= 0))
-        self.boundaries = np.unique(np.r_[self.band_lo, self.band_hi, AGE_OUT_WEEKS])
-        self.boundaries = self.boundaries[self.boundaries <= AGE_OUT_WEEKS]
+        self.boundaries = np.unique(np.r_[self.band_lo, self.band_hi, self.age_out])
+        self.boundaries = self.boundaries[self.boundaries <= self.age_out]
         # per boundary age: the sectors whose band a child enters (+1) or leaves (-1) at that age
         self._crossings = []
         for age in self.boundaries:
@@ -98,7 +102,7 @@ class Children:
                 continue
             if len(sectors):  # (family, sector) of each child x each band it enters (+1) or leaves (-1)
                 changes.append((((slots // self.k) * s_count)[:, None] + sectors, signs))
-            if age == AGE_OUT_WEEKS:
+            if age == self.age_out:
                 self.birth_week.reshape(-1)[slots] = EMPTY
                 self.reached.reshape(-1)[slots] = 0
                 self.count -= len(slots)

@@ -63,5 +63,5 @@ def _episodes_balance(model: CoordinationModel) -> bool:
     counted = start >= led.warmup
     open_now = np.zeros_like(led.episodes_started)
     fam, sec = np.nonzero(counted)
-    np.add.at(open_now, (sec, pop.marginalised[fam].astype(np.int64)), 1)
+    np.add.at(open_now, (sec, pop.family_class[fam]), 1)
     return bool(np.array_equal(open_now, led.open_episodes()))

@@ -32,8 +32,12 @@ class Ledger:
     n_neighbourhoods: int = 1
     n_orgs: int = 1
     follow_up: int = 0  # weeks each need-episode is followed for coverage
-    episodes_started: np.ndarray = field(init=False)  # (S, 2) by marginalised
-    episodes_ended: np.ndarray = field(init=False)  # (3 outcomes, S, 2)
+    # episodes are counted by family class: marginalised + 2 x the family's groups' bits
+    # (sim/core/groups.py); without groups the class is the marginalised flag (2 classes)
+    n_classes: int = 2
+    group_names: tuple[str, ...] = ()  # the groups whose bits make up the classes, in order
+    episodes_started: np.ndarray = field(init=False)  # (S, C) by family class
+    episodes_ended: np.ndarray = field(init=False)  # (3 outcomes, S, C)
     assessments: float = 0.0
     assessments_duplicate: float = 0.0
     assessment_spend: float = 0.0
@@ -61,6 +65,7 @@ class Ledger:
     child_weeks: float = 0.0
     weeks: float = 0.0
     escalations: float = 0.0
+    refused_at_intake: float = 0.0  # applications refused for documents, language or entitlement
     children_reached: float = 0.0  # distinct children served, counted afresh each measured year
     need_events: float = 0.0
     needs_prevented: float = 0.0  # need events prevention stopped (sectors with protection)
@@ -76,19 +81,20 @@ class Ledger:
     children_at_consultations: np.ndarray = field(init=False, default_factory=lambda: np.zeros(2))
 
     def __post_init__(self):
-        self.episodes_started = np.zeros((self.n_sectors, 2))
-        self.episodes_ended = np.zeros((3, self.n_sectors, 2))
+        c = self.n_classes
+        self.episodes_started = np.zeros((self.n_sectors, c))
+        self.episodes_ended = np.zeros((3, self.n_sectors, c))
         self.children_reached_by_sector = np.zeros(self.n_sectors)  # as children_reached, by sector
         s, h = self.n_sectors, self.n_neighbourhoods
-        # the cohort: episodes whose follow-up is over, (S, 2) by marginalised and (S, H) by area
-        self.cohort_started = np.zeros((s, 2))
-        self.cohort_served = np.zeros((s, 2))
+        # the cohort: episodes whose follow-up is over, (S, C) by family class and (S, H) by area
+        self.cohort_started = np.zeros((s, c))
+        self.cohort_served = np.zeros((s, c))
         self.cohort_area_started = np.zeros((s, h))
         self.cohort_area_served = np.zeros((s, h))
         # start weeks still being followed, by start week modulo the ring's length
         self._ring = self.follow_up + 1
         self._pending = {k: np.zeros((self._ring, s, w)) for k, w in
-                         (("started", 2), ("served", 2), ("area_started", h), ("area_served", h))}
+                         (("started", c), ("served", c), ("area_started", h), ("area_served", h))}
         # per neighbourhood: waits; referrals made, completed (coverage: the cohort above)
         self.area = {k: np.zeros(h) for k in ("wait_weeks_total", "first_services",
                                               "referrals_made", "referrals_completed",
@@ -115,28 +121,28 @@ class Ledger:
         """Whether events at ``step`` fall in the measurement window."""
         return step >= self.warmup
 
-    def start_episodes(self, week: int, sector: np.ndarray, marginalised: np.ndarray,
+    def start_episodes(self, week: int, sector: np.ndarray, family_class: np.ndarray,
                        neighbourhood: np.ndarray) -> None:
         """Episodes starting in measured ``week``: counted, and followed for the cohort."""
-        counts = self._by_sector_and_group(sector, marginalised)
+        counts = self._by_sector_and_class(sector, family_class)
         self.episodes_started += counts
         slot = week % self._ring
         self._pending["started"][slot] += counts
         self._pending["area_started"][slot] += self._by_sector_and_area(sector, neighbourhood)
 
     def served_first(self, week: int, start: np.ndarray, sector: np.ndarray,
-                     marginalised: np.ndarray, neighbourhood: np.ndarray) -> None:
+                     family_class: np.ndarray, neighbourhood: np.ndarray) -> None:
         """Episodes (started in measured weeks ``start``) getting their first service week in
         ``week``: those within the follow-up count as served in their start week's cohort."""
         within = week - start <= self.follow_up
         slot = start[within] % self._ring
         sector = np.asarray(sector[within], dtype=np.int64)
         pending, h = self._pending, self.n_neighbourhoods
-        _tally(pending["served"], slot, sector * 2 + marginalised[within])
+        _tally(pending["served"], slot, sector * self.n_classes + family_class[within])
         _tally(pending["area_served"], slot, sector * h + neighbourhood[within])
 
     def end_episodes(self, outcome: int, start: np.ndarray, sector: np.ndarray,
-                     marginalised: np.ndarray) -> None:
+                     family_class: np.ndarray) -> None:
         """Episodes (started at weeks ``start``) ending with ``outcome``; call in measured weeks."""
         if outcome == MET:
             self.needs_met += float(len(start))
@@ -145,8 +151,8 @@ class Ledger:
         else:
             self.severe_outcomes += float(len(start))
         counted = start >= self.warmup
-        self.episodes_ended[outcome] += self._by_sector_and_group(sector[counted],
-                                                                  marginalised[counted])
+        self.episodes_ended[outcome] += self._by_sector_and_class(sector[counted],
+                                                                  family_class[counted])
 
     def close_follow_up(self, week: int) -> None:
         """At the end of ``week``: start week ``week - follow_up`` has been followed for the whole
@@ -161,10 +167,11 @@ class Ledger:
             total += self._pending[key][slot]
             self._pending[key][slot] = 0.0
 
-    def _by_sector_and_group(self, sector: np.ndarray, marginalised: np.ndarray) -> np.ndarray:
-        """(S, 2) counts of episodes by sector and marginalised status."""
-        index = np.asarray(sector, dtype=np.int64) * 2 + marginalised
-        return np.bincount(index, minlength=self.n_sectors * 2).reshape(self.n_sectors, 2)
+    def _by_sector_and_class(self, sector: np.ndarray, family_class: np.ndarray) -> np.ndarray:
+        """(S, C) counts of episodes by sector and family class."""
+        c = self.n_classes
+        index = np.asarray(sector, dtype=np.int64) * c + family_class
+        return np.bincount(index, minlength=self.n_sectors * c).reshape(self.n_sectors, c)
 
     def _by_sector_and_area(self, sector: np.ndarray, neighbourhood: np.ndarray) -> np.ndarray:
         """(S, H) counts of episodes by sector and neighbourhood."""
@@ -185,7 +192,7 @@ class Ledger:
         self.children_at_consultations += children
 
     def open_episodes(self) -> np.ndarray:
-        """(S, 2) episodes started in the window and neither met nor lapsed yet."""
+        """(S, C) episodes started in the window and neither met nor lapsed yet."""
         return self.episodes_started - self.episodes_ended.sum(axis=0)
 
 

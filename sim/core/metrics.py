@@ -22,9 +22,13 @@ def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator > 0 else NAN
 
 
-def _coverage(ledger: Ledger, sectors=slice(None), marginalised=slice(None)) -> float:
-    served = ledger.cohort_served[sectors, marginalised].sum()
-    return _ratio(served, ledger.cohort_started[sectors, marginalised].sum())
+MARGINALISED = slice(1, None, 2)  # the family classes (marginalised + 2 x groups' bits) of
+OTHER = slice(0, None, 2)  # marginalised families, and of the others
+
+
+def _coverage(ledger: Ledger, sectors=slice(None), classes=slice(None)) -> float:
+    served = ledger.cohort_served[sectors, classes].sum()
+    return _ratio(served, ledger.cohort_started[sectors, classes].sum())
 
 
 def coverage(ledger: Ledger) -> float:
@@ -36,12 +40,12 @@ def coverage(ledger: Ledger) -> float:
 
 def coverage_marginalised(ledger: Ledger) -> float:
     """Coverage among marginalised families."""
-    return _coverage(ledger, marginalised=1)
+    return _coverage(ledger, classes=MARGINALISED)
 
 
 def coverage_other(ledger: Ledger) -> float:
     """Coverage among other families."""
-    return _coverage(ledger, marginalised=0)
+    return _coverage(ledger, classes=OTHER)
 
 
 def equity_gap(ledger: Ledger) -> float:
@@ -57,7 +61,9 @@ def full_package_share(ledger: Ledger) -> float:
 
 def full_package_share_marginalised(ledger: Ledger) -> float:
     """The full-package share among the children of marginalised families."""
-    return _ratio(ledger.package.children_fully_served[1], ledger.package.children[1])
+    package = ledger.package
+    return _ratio(package.children_fully_served[MARGINALISED].sum(),
+                  package.children[MARGINALISED].sum())
 
 
 def cost_per_child_fully_served(ledger: Ledger) -> float:
@@ -379,6 +385,12 @@ METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 SECTOR_COVERAGE_PREFIX = "coverage."
 SECTOR_REACHED_PREFIX = "children_reached."
 SECTOR_PREFIXES = (SECTOR_COVERAGE_PREFIX, SECTOR_REACHED_PREFIX)  # the per-sector metrics
+# per group of families (scenario ``groups:``): ``group_coverage.<g>``, the same for families in
+# the group who are also marginalised (``group_coverage.<g>.marginalised``), and the full package
+GROUP_COVERAGE_PREFIX = "group_coverage."
+GROUP_PACKAGE_PREFIX = "group_full_package."
+GROUP_PREFIXES = (GROUP_COVERAGE_PREFIX, GROUP_PACKAGE_PREFIX)
+OVERLAP_SUFFIX = ".marginalised"
 # units that count things (children, episodes, ...): people read them as whole numbers
 COUNT_UNITS = frozenset({"children a year", "episodes", "assessments", "referrals"})
 # a unit that is itself a difference (it crosses zero): a change in it is told in points, never
@@ -387,15 +399,17 @@ DIFFERENCE_UNITS = frozenset({"share points"})
 
 
 def is_metric(name: str) -> bool:
-    """Whether ``name`` is a metric of the run summary (per-sector ones included)."""
-    return name in METRIC_INFO or name.startswith(SECTOR_PREFIXES)
+    """Whether ``name`` is a metric of the run summary (per-sector and per-group ones included)."""
+    return name in METRIC_INFO or name.startswith(SECTOR_PREFIXES + GROUP_PREFIXES)
 
 
 def metric_columns(columns) -> list[str]:
-    """The metrics among ``columns``, in the canonical order: METRICS', then per-sector ones."""
+    """The metrics among ``columns``, in the canonical order: METRICS', then per-sector ones,
+    then per-group ones."""
     present = set(columns)
     per_sector = sorted(c for c in present if c.startswith(SECTOR_PREFIXES))
-    return [m for m in METRIC_NAMES if m in present] + per_sector
+    per_group = sorted(c for c in present if c.startswith(GROUP_PREFIXES))
+    return [m for m in METRIC_NAMES if m in present] + per_sector + per_group
 
 
 def sector_of(name: str) -> str | None:
@@ -404,6 +418,21 @@ def sector_of(name: str) -> str | None:
         if name.startswith(prefix):
             return name[len(prefix):]
     return None
+
+
+def group_of(name: str) -> str | None:
+    """The group of a per-group metric name, overlap included (``migrant.marginalised``)."""
+    for prefix in GROUP_PREFIXES:
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return None
+
+
+def group_metric_names(group: str) -> list[str]:
+    """The per-group metrics of one group: coverage, coverage of its marginalised families,
+    full-package share."""
+    return [GROUP_COVERAGE_PREFIX + group, GROUP_COVERAGE_PREFIX + group + OVERLAP_SUFFIX,
+            GROUP_PACKAGE_PREFIX + group]
 
 
 def sector_metric_name(sector: str) -> str:
@@ -433,16 +462,24 @@ def format_value(value: float | None, unit: str, style: str = "table") -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 or float(value).is_integer() else f"{value:.2f}"
 
 
-def units(sectors: list[str], currency: str | None = None) -> dict[str, str]:
-    """Unit of every metric that :func:`summarise` returns; with a ``currency`` (the scenario's
-    ISO code), money units name it ("USD", "USD per need")."""
+def units(sectors: list[str], currency: str | None = None, groups=()) -> dict[str, str]:
+    """Unit of every metric that :func:`summarise` returns (per-group ones for ``groups``); with a
+    ``currency`` (the scenario's ISO code), money units name it ("USD", "USD per need")."""
     out = {m.name: m.unit for m in METRICS}
     out.update({sector_metric_name(s): "share" for s in sectors})
+    out.update({name: "share" for g in groups for name in group_metric_names(g)})
     out.update({SECTOR_REACHED_PREFIX + s: "children a year" for s in sectors})
     if currency:
         out = {k: (currency + v[len("money"):] if v.startswith("money") else v)
                for k, v in out.items()}
     return out
+
+
+def units_for(names, currency: str | None = None) -> dict[str, str]:
+    """:func:`units` for the sectors and groups that the metric ``names`` mention."""
+    sectors = sorted({sector_of(n) for n in names} - {None})
+    groups = sorted({g.removesuffix(OVERLAP_SUFFIX) for n in names if (g := group_of(n))})
+    return units(sectors, currency, groups)
 
 
 def summarise(ledger: Ledger, sectors: list[str]) -> dict[str, float]:
@@ -453,4 +490,12 @@ def summarise(ledger: Ledger, sectors: list[str]) -> dict[str, float]:
     years = ledger.weeks / WEEKS_PER_YEAR
     for i, sector in enumerate(sectors):
         out[SECTOR_REACHED_PREFIX + sector] = _ratio(ledger.children_reached_by_sector[i], years)
+    classes = np.arange(ledger.n_classes)
+    for i, group in enumerate(ledger.group_names):
+        member = ((classes >> 1) >> i) & 1 == 1  # the family classes with the group's bit
+        cover, overlap, package = group_metric_names(group)
+        out[cover] = _coverage(ledger, classes=member)
+        out[overlap] = _coverage(ledger, classes=member & (classes % 2 == 1))
+        out[package] = _ratio(ledger.package.children_fully_served[member].sum(),
+                              ledger.package.children[member].sum())
     return {k: (v if np.isfinite(v) else NAN) for k, v in out.items()}

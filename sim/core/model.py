@@ -67,7 +67,7 @@ class CoordinationModel(Model):
         self.sectors = SectorTable(scenario)
         self.city = build_city(scenario, self.streams["world.city"])
         self.pop = Population(scenario, self.city, self.sectors.age_band_weeks,
-                              self.streams["world.families"])
+                              self.streams["world.families"], self.streams["world.groups"])
         self.orgs = OrgTable(scenario, self.city, self.streams["world.sites"])
         self.levers = Levers(self.orgs)  # outreach, capacity, fees: mechanisms' adjustments composed
         self.org_service_weeks = np.array(
@@ -78,10 +78,11 @@ class CoordinationModel(Model):
         self.refresh_access()
         self.book = CaseBook(self.pop, self.orgs.size)  # waiting lists, caseloads, applications
         self.ledger = Ledger(len(self.sector_names), scenario.time.warmup_weeks, self.city.size,
-                             self.orgs.size,
-                             follow_up=scenario.time.follow_up_weeks)
+                             self.orgs.size, follow_up=scenario.time.follow_up_weeks,
+                             n_classes=self.pop.groups.n_classes,
+                             group_names=tuple(self.pop.groups.names))
         self.ledger.package = FullPackage(self.pop.n, scenario.time.warmup_weeks,
-                                          scenario.time.follow_up_weeks)
+                                          scenario.time.follow_up_weeks, self.pop.groups.n_classes)
         self.ledger.indicators = Indicators(self.sectors.indicator, self.sectors.indicator_age_weeks,
                                             scenario.time.warmup_weeks)
         self.last_need_events = np.zeros(0, dtype=np.int64)
@@ -151,8 +152,7 @@ class CoordinationModel(Model):
             led.child_weeks += float(self.pop.children.count)
             led.weeks += 1
             led.close_follow_up(self.week)
-            led.package.judge(self.week, self.pop.marginalised.astype(np.int64),
-                              self.pop.children.birth_week)
+            led.package.judge(self.week, self.pop.family_class, self.pop.children.birth_week)
             led.indicators.survey(self.week, self.pop, self.book.cases)
             if led.weeks % WEEKS_PER_YEAR == 0:  # a new measured year: children reached afresh
                 self.pop.children.reached[:] = 0

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.core.children import AGE_OUT_WEEKS, EMPTY
+from sim.core.children import EMPTY
 from sim.scenario.schema import WEEKS_PER_YEAR
 
 SURVEY_EVERY_WEEKS = 13
@@ -34,15 +34,16 @@ INDICATOR_STATE = {"early_learning_participation": "served", "benefit_receipt": 
 class FullPackage:
     """Per family, per window still being judged: episodes started and whether one failed."""
 
-    def __init__(self, n_families: int, warmup: int, follow_up: int):
-        self.warmup, self.follow_up = warmup, follow_up
+    def __init__(self, n_families: int, warmup: int, follow_up: int, n_classes: int = 2):
+        self.warmup, self.follow_up, self.n_classes = warmup, follow_up, n_classes
         self.slots = follow_up // WEEKS_PER_YEAR + 2  # windows judged at once, at most
         self.needed = np.zeros((self.slots, n_families), dtype=np.int32)
         self.failed = np.zeros((self.slots, n_families), dtype=bool)
-        self.families = np.zeros(2)  # by marginalised: families with a need, over judged windows
-        self.fully_served = np.zeros(2)  # of them, fully served
-        self.children = np.zeros(2)  # by marginalised: children in families with a need
-        self.children_fully_served = np.zeros(2)  # of them, in families fully served
+        # by family class (marginalised + 2 x groups' bits, sim/core/groups.py):
+        self.families = np.zeros(n_classes)  # families with a need, over judged windows
+        self.fully_served = np.zeros(n_classes)  # of them, fully served
+        self.children = np.zeros(n_classes)  # children in families with a need
+        self.children_fully_served = np.zeros(n_classes)  # of them, in families fully served
         self.windows = 0  # windows judged
 
     def _slot(self, start: np.ndarray) -> np.ndarray:
@@ -60,7 +61,7 @@ class FullPackage:
         family, start = family[counted], start[counted]
         self.failed[self._slot(start), family] = True
 
-    def judge(self, week: int, marginalised: np.ndarray, birth_week: np.ndarray) -> None:
+    def judge(self, week: int, family_class: np.ndarray, birth_week: np.ndarray) -> None:
         """At the end of ``week``: judge the window whose last start week's follow-up ends now
         (``birth_week``: the (N, K) child slots, for each family's children)."""
         since = week - self.warmup - self.follow_up
@@ -70,11 +71,12 @@ class FullPackage:
         had = self.needed[slot] > 0
         served = had & ~self.failed[slot]
         kids = np.count_nonzero(birth_week != EMPTY, axis=1)
-        self.families += np.bincount(marginalised[had], minlength=2)
-        self.fully_served += np.bincount(marginalised[served], minlength=2)
-        self.children += np.bincount(marginalised[had], weights=kids[had], minlength=2)
-        self.children_fully_served += np.bincount(marginalised[served], weights=kids[served],
-                                                  minlength=2)
+        c = self.n_classes
+        self.families += np.bincount(family_class[had], minlength=c)
+        self.fully_served += np.bincount(family_class[served], minlength=c)
+        self.children += np.bincount(family_class[had], weights=kids[had], minlength=c)
+        self.children_fully_served += np.bincount(family_class[served], weights=kids[served],
+                                                  minlength=c)
         self.needed[slot] = 0
         self.failed[slot] = False
         self.windows += 1
@@ -96,7 +98,7 @@ class Indicators:
         children = pop.children
         for sector, name, (low, high) in self.sectors:
             served = INDICATOR_STATE[name] == "served"
-            if low <= 0 and high >= AGE_OUT_WEEKS:  # every child: count by family, not by age
+            if low <= 0 and high >= children.age_out:  # every child: count by family, not by age
                 families = (np.unique(cases.family[cases.sector == sector]) if served
                             else np.flatnonzero(pop.need_start[:, sector] >= 0))
                 self.children[name] += float(children.count)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 from sim.core.arrays import merge_sorted, remove_sorted
-from sim.core.children import AGE_OUT_WEEKS, Children
+from sim.core.children import Children
+from sim.core.groups import FamilyGroups
 from sim.core.schedule import Schedule
 from sim.core.sectors import weekly_probability
 from sim.core.world import City
 from sim.scenario.params import Scenario
+from sim.scenario.schema import WEEKS_PER_YEAR
 
 NO_NEED = -1
 NEVER = 2**31 - 1
@@ -25,6 +27,8 @@ class Population:
     Attributes:
         neighbourhood: (N,) neighbourhood index.
         marginalised: (N,) vulnerability status.
+        groups: the families' other kinds of disadvantage (:class:`sim.core.groups.FamilyGroups`).
+        family_class: (N,) marginalised + 2 x groups' bits: the ledger's group of a family.
         awareness, trust: (N,) in [0, 1].
         children: the child slots (birth weeks, age-band counts; see :mod:`sim.core.children`).
         next_birth: (N,) week of the family's next birth event.
@@ -42,7 +46,7 @@ class Population:
     """
 
     def __init__(self, scenario: Scenario, city: City, band_weeks: np.ndarray,
-                 rng: np.random.Generator):
+                 rng: np.random.Generator, groups_rng: np.random.Generator | None = None):
         p = scenario.city
         n, s, k = p.families, len(scenario.sectors), p.max_children
         self.n, self.n_sectors = n, s
@@ -52,6 +56,10 @@ class Population:
         informal = city.informal[self.neighbourhood]
         share = np.where(informal, p.marginalised_share_informal, p.marginalised_share_formal)
         self.marginalised = rng.random(n) < share
+        # other kinds of disadvantage, drawn from their own stream (nothing without groups)
+        self.groups = FamilyGroups(scenario, self.marginalised,
+                                   groups_rng or np.random.default_rng(0))
+        self.family_class = self.groups.family_class  # marginalised + 2 x groups' bits
         f = scenario.families
         aware = np.where(self.marginalised, f.awareness_mean * f.marginalised_awareness_factor,
                          f.awareness_mean)
@@ -59,7 +67,8 @@ class Population:
         self.trust = _beta_around(rng, np.full(n, f.trust_mean), 8.0).astype(np.float32)
         self.trust_baseline = self.trust.copy()  # where trust returns as experiences fade
         n_children = np.minimum(1 + rng.poisson(max(p.mean_children - 1, 0.0), size=n), k)
-        ages = rng.integers(0, AGE_OUT_WEEKS, size=(n, k))
+        age_out = round(p.age_out_years * WEEKS_PER_YEAR)
+        ages = rng.integers(0, age_out, size=(n, k))
         slot = np.arange(k)[None, :]
         ages = np.where(slot < n_children[:, None], ages, -1)
         self.need_start = np.full((n, s), NO_NEED, dtype=np.int32)
@@ -74,7 +83,7 @@ class Population:
         # needs concentrate: a family's complexity multiplies its need hazards in every sector
         self.complexity = (np.ones(n) if shape is None
                            else rng.gamma(shape, 1.0 / shape, size=n)).astype(np.float32)
-        self.children = Children(ages, band_weeks)
+        self.children = Children(ages, band_weeks, age_out)
         birth_p = np.full(n, weekly_probability(p.births_per_family_per_year))
         self.next_birth = (geometric_wait(rng, birth_p) - 1).astype(np.int32)
         self.birth_calendar = Schedule(self.next_birth, NEVER, horizon=scenario.time.steps)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.core.metrics import METRIC_INFO, SECTOR_COVERAGE_PREFIX, sector_of, units
+from sim.core.metrics import METRIC_INFO, SECTOR_COVERAGE_PREFIX, group_of, sector_of, units_for
 from sim.core.metrics import metric_columns as all_metric_columns
 from sim.errors import ConfigError
 from sim.experiments import plots
@@ -166,7 +166,7 @@ def write_report(folder: Path, reference: str | None = None, html: bool = False)
 
 def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder, model, reference) -> str:
     spec = plan.spec
-    unit = units(sorted({sector_of(m) for m in metrics} - {None}), _currency(plan))
+    unit = units_for(metrics, _currency(plan))
     errors = runs[runs["status"] == "error"] if "status" in runs else runs.iloc[:0]
     drawn = {f.name for f in figures}
     lines = [f"# Report: {spec.name}", ""]
@@ -198,6 +198,12 @@ def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder, model, r
         lines += ["", "## By sector", "",
                   "Needs served in time and children reached a year, sector by sector.", ""]
         lines += _arm_table(summary, by_sector, unit)
+    by_group = [m for m in metrics if group_of(m) is not None]
+    if by_group:
+        lines += ["", "## By group of families", "",
+                  "Needs served in time and children fully served for each kind of disadvantage "
+                  "the scenario names (`groups:`), and for families who are also marginalised.", ""]
+        lines += _arm_table(summary, by_group, unit)
     lines += ["", "![Each headline metric by arm](figures/metric_by_arm.png)", ""]
     if "what_each_buys.png" in drawn:
         lines += ["## What each way of working buys, at what cost", "",
@@ -288,7 +294,9 @@ def _meanings(metrics: list[str], unit: dict[str, str]) -> list[str]:
     for name in metrics:
         info = METRIC_INFO.get(name)
         sector = (sector_of(name) or "").replace("_", " ")
-        if info is None and name.startswith(SECTOR_COVERAGE_PREFIX):
+        if info is None and group_of(name) is not None:
+            explain = f"The same as {metric_label(name)[0].lower()}{metric_label(name)[1:]}."
+        elif info is None and name.startswith(SECTOR_COVERAGE_PREFIX):
             explain = f"The same as needs served in time, for {sector} needs only."
         elif info is None and sector:
             explain = f"Different children the {sector} services served in a year."

@@ -16,8 +16,11 @@ import pandas as pd
 from sim.core.metrics import (
     COUNT_UNITS,
     DIFFERENCE_UNITS,
+    GROUP_COVERAGE_PREFIX,
     METRIC_INFO,
+    OVERLAP_SUFFIX,
     SECTOR_COVERAGE_PREFIX,
+    group_of,
     sector_of,
 )
 from sim.scenario.presets import DESCRIPTIONS
@@ -39,6 +42,13 @@ def metric_label(name: str) -> str:
     info = METRIC_INFO.get(name)
     if info is not None:
         return info.label
+    group = group_of(name)
+    if group is not None:
+        who = group.removesuffix(OVERLAP_SUFFIX).replace("_", " ")
+        who += " and marginalised" if group.endswith(OVERLAP_SUFFIX) else ""
+        what = ("Needs served in time" if name.startswith(GROUP_COVERAGE_PREFIX)
+                else "Children fully served")
+        return f"{what}, {who} families"
     sector = (sector_of(name) or name).replace("_", " ")
     if name.startswith(SECTOR_COVERAGE_PREFIX):
         return f"Needs served in time, {sector}"

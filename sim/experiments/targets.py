@@ -209,7 +209,7 @@ def load_targets(path: str | Path, scenario_path: str | Path) -> tuple[TargetsSp
         _check_key(base, key, f"{source}: fixed.{key}")
     data = _overridden(base, fixed, f"{source}: fixed")
     scenario = validate(Scenario, apply_preset(data), f"{source}: fixed")
-    known = units(scenario.sector_names)
+    known = units(scenario.sector_names, groups=list(scenario.groups))
     for i, target in enumerate(spec.targets):
         where = f"{source}: targets.{i}"
         if target.sector is not None and target.sector not in scenario.sectors:

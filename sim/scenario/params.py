@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.coordination import CoordinationSpec
+from sim.scenario.groups import GroupParams, check_groups
 from sim.scenario.schema import Eligibility, NonNeg, OrgKind, Positive, Priority, Share, Strict
 
 
@@ -54,6 +55,9 @@ class CityParams(Strict):
     max_children: Annotated[int, Field(ge=1, le=12)] = 4
     mean_children: Annotated[float, Field(gt=0.0, le=12.0)] = 1.8
     births_per_family_per_year: NonNeg = 0.14
+    # the age at which children leave the model (adolescent services need a higher one); every
+    # sector's ages lie below it
+    age_out_years: Annotated[float, Field(gt=0, le=25)] = 13
 
     @model_validator(mode="after")
     def _consistent(self) -> CityParams:
@@ -105,7 +109,7 @@ class SectorParams(Strict):
     (``protection_weeks``, ``protection_effect``).
     """
 
-    ages: Annotated[list[Annotated[float, Field(ge=0, le=13)]], Field(min_length=2, max_length=2)]
+    ages: Annotated[list[Annotated[float, Field(ge=0, le=25)]], Field(min_length=2, max_length=2)]
     # "hazard": needs arise at need_rate_per_year; "entering_band": a need opens the week a
     # family's first child enters the age band (an entitlement), with no rate
     need_arises: Literal["hazard", "entering_band"] = "hazard"
@@ -132,7 +136,7 @@ class SectorParams(Strict):
     # an indicator read as a state of the sector's children (sim/core/outcomes.py), in its ages
     indicator: Literal["early_learning_participation", "stunting_prevalence",
                        "benefit_receipt"] | None = None
-    indicator_ages: Annotated[list[Annotated[float, Field(ge=0, le=13)]],
+    indicator_ages: Annotated[list[Annotated[float, Field(ge=0, le=25)]],
                               Field(min_length=2, max_length=2)] | None = None
 
     @model_validator(mode="after")
@@ -224,6 +228,8 @@ class Scenario(Strict):
     time: TimeParams = TimeParams()
     city: CityParams = CityParams()
     families: FamilyParams = FamilyParams()
+    # kinds of disadvantage beyond the marginalised flag (disability, migrant status, language)
+    groups: dict[str, GroupParams] = Field(default_factory=dict)
     sectors: dict[str, SectorParams] = Field(min_length=1, max_length=32)
     organisations: dict[str, OrganisationParams] = Field(min_length=1)
     funding: FundingLevers = FundingLevers()
@@ -267,6 +273,15 @@ class Scenario(Strict):
                         f"organisations.{name}.sites: neighbourhood {bad[0]} does not exist "
                         f"(0..{self.city.neighbourhoods - 1})"
                     )
+        for name, sector in self.sectors.items():
+            for key in ("ages", "indicator_ages"):
+                ages = getattr(sector, key)
+                if ages is not None and ages[1] > self.city.age_out_years:
+                    raise ValueError(
+                        f"sectors.{name}.{key}: {ages[1]:g} is above city.age_out_years "
+                        f"({self.city.age_out_years:g}, the age at which children leave the "
+                        "model); raise city.age_out_years or lower the band")
+        check_groups(self.groups, self.sector_names)
         missing = [s for s in self.sectors if s not in served]
         if missing:
             raise ValueError(f"no organisation provides sector(s): {', '.join(missing)}")

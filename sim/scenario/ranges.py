@@ -32,7 +32,8 @@ UNCERTAINTIES: dict[str, Declared] = {
     "families.awareness_mean": Declared(0.4, 0.8, why="awareness of services (assumption 0.6)"),
     "families.patience_weeks": Declared(3, 12, integer=True, why="re-seeking delay (assumption 6)"),
     "families.travel_km_scale": Declared(2.0, 8.0, why="distance decay (assumption 4 km)"),
-    "families.referral_wait_scale_weeks": Declared(2.0, 8.0, why="waits deter referrals (4)"),
+    "families.referral_wait_scale_weeks": Declared(
+        12.0, 72.0, why="waits deter referrals (36, calibrated to pattern handoff_loss)"),
     "families.need_complexity_shape": Declared(0.5, 2.0, why="concentration of needs (1)"),
 }
 

@@ -32,6 +32,8 @@ def seek_help(model: CoordinationModel) -> None:
     willing = fp.seek_probability * pop.awareness[fam] * pop.trust[fam]
     willing *= np.where(pop.marginalised[fam], 1.0 - fp.stigma_marginalised, 1.0)
     willing *= np.where(pop.escalated.reshape(-1)[pairs], 2.0, 1.0)
+    if pop.groups.seek_factor is not None:  # fear of authorities, unfamiliar services
+        willing *= pop.groups.seek_factor[pop.groups.bits[fam]]
     draw = rng.random(len(pairs))
     # the chance to seek is willing x min(access, 1) <= willing: only those below can seek
     maybe = draw < willing

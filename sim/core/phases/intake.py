@@ -38,6 +38,7 @@ def take_in(model: CoordinationModel) -> None:
     keys = row_key(fam, sec, org, pop.n_sectors, orgs.size)
     valid = (pop.need_start.ravel()[pairs] >= 0) & ~model.book.held(pairs, org)
     valid &= first_of_each(np.where(valid, keys, -1)) | ~valid
+    valid &= ~_refused_at_the_door(model, fam, sec, valid)
     fam, sec, org, pairs, fast, referred = select(valid, fam, sec, org, pairs, fast, referred)
     rng = model.streams["intake"]
     sees = rng.random(len(fam)) < model.visibility(fam, org)
@@ -73,6 +74,25 @@ def take_in(model: CoordinationModel) -> None:
         led.assessments_cross_sector += float(cross_sector.sum())
         led.assessment_spend_cross_sector += float(cost[cross_sector].sum())
         led.add_by_org(spent, org[duplicate])
+
+
+def _refused_at_the_door(model: CoordinationModel, fam: np.ndarray, sec: np.ndarray,
+                         valid: np.ndarray) -> np.ndarray:
+    """Mask of the valid applications refused before assessment for want of documents or a shared
+    language, or because the family's group is not entitled to the sector (``groups:``); the
+    family is turned away and loses trust. Nothing is drawn for families in no such group."""
+    groups = model.pop.groups
+    refused = np.zeros(len(fam), dtype=bool)
+    if groups.barrier is None:
+        return refused
+    chance = np.where(valid, groups.barrier[groups.bits[fam], sec], 0.0)
+    (rows,) = np.nonzero(chance > 0)
+    refused[rows] = model.streams["intake_barrier"].random(len(rows)) < chance[rows]
+    turned_away = fam[refused]
+    model.pop.trust[turned_away] *= 1.0 - model.params.families.trust_loss_when_turned_away
+    if model.ledger.counts(model.week):
+        model.ledger.refused_at_intake += float(len(turned_away))
+    return refused
 
 
 def _assessed_in_another_sector(pop, fam: np.ndarray, sec: np.ndarray,

@@ -43,6 +43,9 @@ def weekly_need_probability(model: CoordinationModel, pairs: np.ndarray) -> np.n
     """Weekly chance of a need event for flat (family, sector) ``pairs``."""
     fam, sec = split_pairs(pairs, model.pop.n_sectors)
     rate = model.sectors.weekly_rate[model.hazard_group[fam], sec] * model.pop.complexity[fam]
+    groups = model.pop.groups
+    if groups.need_factor is not None:  # other kinds of disadvantage multiply the hazard
+        rate = rate * groups.need_factor[groups.bits[fam], sec]
     return -np.expm1(-rate)
 
 
@@ -76,7 +79,7 @@ def arise(model: CoordinationModel) -> None:
     if model.ledger.counts(week):
         model.ledger.need_events += float(len(model.last_need_events))
         fam_new, sec_new = split_pairs(new, pop.n_sectors)
-        model.ledger.start_episodes(week, sec_new, pop.marginalised[fam_new],
+        model.ledger.start_episodes(week, sec_new, pop.family_class[fam_new],
                                     pop.neighbourhood[fam_new])
         model.ledger.package.started(week, fam_new)
 
@@ -143,7 +146,7 @@ def _record_ends(model: CoordinationModel, pairs: np.ndarray, outcome: int) -> N
     if model.ledger.counts(model.week):
         fam, sec = split_pairs(pairs, pop.n_sectors)
         start = pop.need_start.ravel()[pairs]
-        model.ledger.end_episodes(outcome, start, sec, pop.marginalised[fam])
+        model.ledger.end_episodes(outcome, start, sec, pop.family_class[fam])
         if outcome != MET:  # ended unserved: not served in time
             model.ledger.package.failed_episodes(fam, start)
     if outcome == MET and model.pop.last_met is not None:

@@ -172,8 +172,8 @@ def _start_cases(model: CoordinationModel, rows: np.ndarray) -> None:
     model.ledger.wait_weeks_total += float(waits.sum())
     model.ledger.first_services += float(counted.sum())
     area = pop.neighbourhood[fam[counted]]
-    model.ledger.served_first(week, start[counted], sec[counted], pop.marginalised[fam[counted]],
-                                area)
+    model.ledger.served_first(week, start[counted], sec[counted],
+                              pop.family_class[fam[counted]], area)
     model.ledger.add_by_area("wait_weeks_total", area, waits)
     model.ledger.add_by_area("first_services", area)
     band = sectors.age_band_weeks[sec]
