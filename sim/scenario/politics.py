@@ -27,6 +27,15 @@ SURVIVAL: dict[str, float] = {
 }
 
 
+class SurvivalOverrides(Strict):
+    """The scenario's own survival chances, by institutionalisation (unset: the table's)."""
+
+    project: Share | None = None
+    memorandum: Share | None = None
+    ordinance: Share | None = None
+    line_budget: Share | None = None
+
+
 class PoliticsParams(Strict):
     """Elections every ``term_years`` from ``first_election_week`` (weeks from the start of
     measured time, as mechanisms' ``start_week``); each brings a change of administration with
@@ -42,7 +51,7 @@ class PoliticsParams(Strict):
     focal_point_turnover: Share = 0.5
     council_pause_weeks: int = Field(13, ge=0, le=520)
     budget_change: float = Field(0.0, ge=-1.0, le=10.0)
-    survival: dict[Institutionalisation, Share] = Field(default_factory=dict)
+    survival: SurvivalOverrides = SurvivalOverrides()
 
     @property
     def term_weeks(self) -> int:
@@ -51,7 +60,8 @@ class PoliticsParams(Strict):
 
     def survival_chance(self, level: str) -> float:
         """Chance a mechanism at ``level`` survives a change (the block's override, else the table)."""
-        return self.survival.get(level, SURVIVAL[level])
+        chance = getattr(self.survival, level)
+        return SURVIVAL[level] if chance is None else chance
 
     def check(self, scenario) -> None:
         """The first election falls in the run (not before the warm-up begins)."""
