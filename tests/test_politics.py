@@ -10,8 +10,9 @@ import pytest
 from sim.core.funders import on_books
 from sim.core.model import CoordinationModel
 from sim.errors import ConfigError
+from sim.scenario.funders import FunderParams
 from sim.scenario.loading import load_scenario
-from sim.scenario.politics import SURVIVAL
+from sim.scenario.politics import SURVIVAL, PoliticsParams
 from tests.conftest import BASE, hand_built, small_base
 
 YEAR = 52
@@ -260,3 +261,26 @@ def test_bad_politics_and_funders_are_refused_in_one_line_naming_the_key(overrid
 def test_two_funders_of_one_ngo_are_refused():
     with pytest.raises(ConfigError, match=r"funders.b.funds: 'child_rights_ngo' is already funded by 'a'"):
         load_scenario(BASE, ["funders.a.funds=[child_rights_ngo]", "funders.b.funds=[child_rights_ngo]"])
+
+
+# ---------------------------------------------------------------- the documentation
+@pytest.mark.parametrize(("model", "prefix"), [(PoliticsParams, "politics."),
+                                               (FunderParams, "funders.<name>.")])
+def test_every_key_is_in_the_documented_table(model, prefix):
+    from tests.test_model_doc import default_matches, rows, section
+
+    table = rows(section("Political cycles, institutionalisation and funders"))
+    for name, field in model.model_fields.items():
+        key = prefix + name
+        assert key in table, f"{key} is not in model.md's table"
+        if name != "survival":
+            assert default_matches(table[key]["default"], field.default), key
+        assert table[key]["source"], key
+
+
+def test_the_survival_table_is_documented():
+    from tests.test_model_doc import rows, section
+
+    table = rows(section("Political cycles, institutionalisation and funders"))
+    for level, chance in SURVIVAL.items():
+        assert float(table[level]["survival chance"]) == chance, level
