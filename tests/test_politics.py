@@ -233,7 +233,7 @@ def test_a_mechanism_whose_funder_exits_before_it_starts_never_starts():
 # ---------------------------------------------------------------- validation
 @pytest.mark.parametrize(("override", "expected"), [
     ("politics.term_years=4", "politics.first_election_week: required key is missing"),
-    ("politics.first_election_week=-500", "politics.first_election_week: -500 is before the run"),
+    ("politics.first_election_week=1.5", "politics.first_election_week"),
     ("politics.survival.law=0.5", "politics.survival.law: unknown key"),
     ("politics.change_probability=1.5", "politics.change_probability"),
     ("politics.budget_change=-2", "politics.budget_change"),
@@ -284,3 +284,14 @@ def test_the_survival_table_is_documented():
     table = rows(section("Political cycles, institutionalisation and funders"))
     for level, chance in SURVIVAL.items():
         assert float(table[level]["survival chance"]) == chance, level
+
+
+def test_dates_before_the_run_keep_their_calendar():
+    """An election or a term that began before the run: the later dates fall as they would."""
+    scenario = hand_built(time={"years": 2}, politics={"first_election_week": -30, "term_years": 1},
+                          funders={"donor": {"funds": ["clinic_b"], "start_week": -70,
+                                             "term_years": 1}})
+    model = CoordinationModel(scenario)
+    politics, funders = model.events
+    assert sorted(politics.election_weeks) == [22, 74]
+    assert funders.funders[0].term_end == 34

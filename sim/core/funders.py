@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.core.coordination.calendar import first_in_run
+
 if TYPE_CHECKING:
     from sim.core.model import CoordinationModel
     from sim.scenario.funders import FunderParams
@@ -34,7 +36,9 @@ class Funder:
         self.orgs = np.array([model.orgs.index(n) for n in params.funds if n in model.orgs.names],
                              dtype=np.int64)
         self.kinds = {n for n in params.funds if n not in model.orgs.names}
-        self.term_end = model.params.time.warmup_weeks + params.start_week + params.term_weeks
+        # terms that ended before the run began were renewed: it funds when the run begins
+        self.term_end = first_in_run(
+            model.params.time.warmup_weeks + params.start_week + params.term_weeks, params.term_weeks)
         self.funding = True
 
     def step(self, model: CoordinationModel) -> None:

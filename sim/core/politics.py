@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.core.coordination.calendar import first_in_run
 from sim.scenario.schema import OrgKind
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class Politics:
 
     def __init__(self, params: PoliticsParams, warmup_weeks: int, steps: int):
         self.params = params
-        first = warmup_weeks + params.first_election_week
+        first = first_in_run(warmup_weeks + params.first_election_week, params.term_weeks)
         self.election_weeks = frozenset(range(first, steps, params.term_weeks))
         self.elections = 0  # held so far
         self.changes = 0  # changes of administration so far

@@ -3,7 +3,8 @@
 Schema only; the behaviour is :mod:`sim.core.funders`. Each funder (a name) funds NGOs (their
 whole yearly budget) and/or mechanisms paid by a funder (``paid_by: funder``), for terms of
 ``term_years`` from ``start_week``; at the end of each term it renews with
-``renewal_probability``, or exits. Without the block, nothing here changes a run.
+``renewal_probability``, or exits. A ``start_week`` before the run began means the funder is
+funding when the run begins (its terms keep their calendar). Without the block, nothing here changes a run.
 """
 
 from __future__ import annotations
@@ -29,13 +30,8 @@ class FunderParams(Strict):
         return max(1, round(self.term_years * WEEKS_PER_YEAR))
 
     def check(self, scenario, name: str) -> None:
-        """Each funded name is an NGO or a mechanism kind (if on, one paid by a funder); the first
-        term starts within the run."""
+        """Each funded name is an NGO or a mechanism kind (if on, one paid by a funder)."""
         where = f"funders.{name}"
-        warmup = scenario.time.warmup_weeks
-        if self.start_week < -warmup:
-            raise ValueError(f"{where}.start_week: {self.start_week} is before the run begins "
-                             f"(expected >= -{warmup}, the warm-up's length)")
         for funded in self.funds:
             org = scenario.organisations.get(funded)
             if org is not None:

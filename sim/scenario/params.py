@@ -280,8 +280,6 @@ class Scenario(Strict):
         if len(set(indicators)) < len(indicators):
             raise ValueError(f"sectors: each indicator belongs to one sector at most, got {indicators}")
         self.coordination.check_against(self)
-        if self.politics is not None:
-            self.politics.check(self)
         check_funders(self)
         return self
 

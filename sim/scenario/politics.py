@@ -38,12 +38,13 @@ class SurvivalOverrides(Strict):
 
 class PoliticsParams(Strict):
     """Elections every ``term_years`` from ``first_election_week`` (weeks from the start of
-    measured time, as mechanisms' ``start_week``); each brings a change of administration with
-    ``change_probability``. A change, all at once: each running mechanism survives with the chance
-    its ``institutionalisation`` sets (``SURVIVAL``, overridden by ``survival``); a share
-    ``focal_point_turnover`` of the focal point's officials past their minimum tenure leave; the
-    council and case conferences do not meet for ``council_pause_weeks``; departments' yearly
-    budgets change by the share ``budget_change``."""
+    measured time, as mechanisms' ``start_week``; those dated before the run began are not held);
+    each brings a change of administration with ``change_probability``. A change, all at once:
+    each running mechanism survives with the chance its ``institutionalisation`` sets
+    (``SURVIVAL``, overridden by ``survival``); a share ``focal_point_turnover`` of the focal
+    point's officials past their minimum tenure leave; the council and case conferences do not
+    meet for ``council_pause_weeks``; departments' yearly budgets change by the share
+    ``budget_change``."""
 
     term_years: float = Field(4.0, gt=0.0, le=50.0)
     first_election_week: int = Field(ge=-10_000_000, le=10_000_000)
@@ -62,10 +63,3 @@ class PoliticsParams(Strict):
         """Chance a mechanism at ``level`` survives a change (the block's override, else the table)."""
         chance = getattr(self.survival, level)
         return SURVIVAL[level] if chance is None else chance
-
-    def check(self, scenario) -> None:
-        """The first election falls in the run (not before the warm-up begins)."""
-        warmup = scenario.time.warmup_weeks
-        if self.first_election_week < -warmup:
-            raise ValueError(f"politics.first_election_week: {self.first_election_week} is before "
-                             f"the run begins (expected >= -{warmup}, the warm-up's length)")
