@@ -14,7 +14,8 @@ from sim.scenario.coordination import MECHANISM_ORDER, CoordinationSpec
 from sim.scenario.groups import GroupParams
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "model.md").read_text()
-SKIP = {"enabled", "kind", "start_week", "end_week", "paid_by"}  # common keys: own table
+SKIP = {"enabled", "kind", "start_week", "end_week", "paid_by",
+        "institutionalisation"}  # common keys: own table
 
 
 def section(title_start: str) -> str:

@@ -10,6 +10,7 @@ from sim.core.agents import REPORTERS, Family, make_organisation_agents
 from sim.core.casebook import CaseBook
 from sim.core.coordination.members import payer_shares
 from sim.core.coordination.registry import build_mechanisms
+from sim.core.funders import Funders
 from sim.core.invariants import check_invariants
 from sim.core.ledger import Ledger
 from sim.core.levers import Levers
@@ -17,6 +18,7 @@ from sim.core.metrics import summarise
 from sim.core.organisations import OrgTable
 from sim.core.outcomes import FullPackage, Indicators
 from sim.core.phases import budgets, finding, intake, needs, referral, service
+from sim.core.politics import Politics
 from sim.core.population import Population
 from sim.core.sectors import SectorTable
 from sim.core.streams import Streams
@@ -30,6 +32,8 @@ class CoordinationModel(Model):
 
     One step is one week and runs the phases of docs/model.md (section 3) in this order:
 
+    0. events       elections and funders' terms (only in scenarios with ``politics:`` or
+                    ``funders:``); then mechanisms start and stop
     1. budgets      funding arrives on each cycle; fiscal year ends lapse unspent money
     2. needs        children age and are born; needs arise, escalate, lapse
     3. finding      families seek help; outreach finds families; mechanisms raise awareness
@@ -93,17 +97,21 @@ class CoordinationModel(Model):
             mechanism.setup(self)
         self.payers = {m.name: payer_shares(self, m.params) for m in self.all_mechanisms}
         self.mechanisms: list = []  # those running this week, in step order
+        self.events = scheduled_events(self)  # elections, funders' terms: only if the scenario has them
         self.metrics: dict[str, float] = summarise(self.ledger, self.sector_names)
         running = {f"strength.{m.name}": _strength_reporter(m) for m in self.all_mechanisms}
+        events = {k: v for event in self.events for k, v in event.reporters().items()}
         self.datacollector = DataCollector(
             model_reporters={**{name: _reporter(name) for name in ("week", *self.metrics)},
-                             **running},
+                             **running, **events},
             agent_reporters={name: name for name in REPORTERS} if organisation_reporters else None)
         self.running = True
 
     # ----------------------------------------------------------------- the step
     def step(self) -> None:
         """Advance one week (the phase order is in the class docstring)."""
+        for event in self.events:  # an election or a funder's exit may end mechanisms this week
+            event.step(self)
         self._start_and_stop_mechanisms()
         budgets.fund(self)
         for m in self.mechanisms:
@@ -138,9 +146,9 @@ class CoordinationModel(Model):
     def _start_and_stop_mechanisms(self) -> None:
         """Start the mechanisms whose start week this is, stop those whose end week it is."""
         for m in self.all_mechanisms:
-            if self.week == m.start_at:
+            if self.week == m.start_at and m.running(self.week):  # not if ended before it began
                 m.start(self)
-            if m.end_at is not None and self.week == m.end_at:
+            if m.end_at is not None and self.week == m.end_at and m.start_at < self.week:
                 m.stop(self)
         self.mechanisms = [m for m in self.all_mechanisms if m.running(self.week)]
 
@@ -237,6 +245,18 @@ class CoordinationModel(Model):
                             1.0 - orgs.fee_marginalised * fp.fee_sensitivity_marginalised])
         eligible = np.stack([~orgs.marginalised_only, np.ones(orgs.size, dtype=bool)])
         self.access = distance[:, None, :] * (take_up * eligible)[None, :, :]
+
+
+def scheduled_events(model: CoordinationModel) -> list:
+    """The dated events of the scenario, stepped at the start of each week: elections
+    (:mod:`sim.core.politics`) and funders' terms (:mod:`sim.core.funders`)."""
+    events: list = []
+    time = model.params.time
+    if model.params.politics is not None:
+        events.append(Politics(model.params.politics, time.warmup_weeks, time.steps))
+    if model.params.funders:
+        events.append(Funders(model))
+    return events
 
 
 def _strength_reporter(mechanism):

@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from sim.scenario.members import GROUPS, Members, check_members
+from sim.scenario.politics import Institutionalisation
 from sim.scenario.schema import NonNeg, OrgKind, Share, Strict
 
 FUNDER = "funder"  # paid_by: an outside funder, in no organisation's budget
@@ -36,12 +37,16 @@ class MechanismParams(Strict):
       (``departments``, ``ngos``, ``public_and_ngos``, ``all``) or one organisation's name. Payers
       share a cost pro rata to their yearly budgets; it comes out of their budgets before the next
       week's services (what a budget cannot pay is owed and paid from the next funding).
+    - ``institutionalisation``: how firmly it is anchored (``project``, ``memorandum``,
+      ``ordinance``, ``line_budget``), which sets its chance of surviving a change of
+      administration (``sim/scenario/politics.py``); without a ``politics:`` block it does nothing.
     """
 
     enabled: bool = True
     start_week: int | None = Field(None, ge=-10_000_000, le=10_000_000)
     end_week: int | None = Field(None, ge=-10_000_000, le=10_000_000)
     paid_by: str = FUNDER
+    institutionalisation: Institutionalisation = "memorandum"
     behaviour: ClassVar[str] = ""  # "module:Class" of the mechanism (named, never imported here)
     summary: ClassVar[str] = ""  # the mechanism in plain words (one description, used everywhere)
     member_fields: ClassVar[tuple[str, ...]] = ()  # fields naming organisations (groups or names)
@@ -98,6 +103,8 @@ class FocalPointParams(MechanismParams):
     team_size: int = Field(2, ge=0, le=100)
     salary_per_year: NonNeg = 9000.0
     turnover_per_year: Share = 0.2
+    # no official leaves (yearly turnover or a change of administration) before serving this long
+    min_tenure_years: float = Field(0.0, ge=0.0, le=100.0)
     vacancy_weeks: int = Field(13, ge=0, le=10_000_000)
     support: Share = 0.8
     follow_up: Share = 0.3

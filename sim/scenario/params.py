@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.coordination import CoordinationSpec
+from sim.scenario.funders import FunderParams, check_funders
 from sim.scenario.groups import GroupParams, check_groups
+from sim.scenario.politics import PoliticsParams
 from sim.scenario.schema import Eligibility, NonNeg, OrgKind, Positive, Priority, Share, Strict
 
 
@@ -238,6 +240,10 @@ class Scenario(Strict):
     # mechanism is on, whichever coordination model switches it on; filled in by the loader
     # (sim/scenario/loading.py apply_preset), under the file's coordination block and --set
     coordination_defaults: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # elections and changes of administration (sim/scenario/politics.py); none: no elections
+    politics: PoliticsParams | None = None
+    # outside funders of NGOs and pilot mechanisms, with terms (sim/scenario/funders.py)
+    funders: dict[str, FunderParams] = Field(default_factory=dict, max_length=100)
     outputs: OutputParams = OutputParams()
 
     @field_validator("coordination_defaults")
@@ -289,6 +295,7 @@ class Scenario(Strict):
         if len(set(indicators)) < len(indicators):
             raise ValueError(f"sectors: each indicator belongs to one sector at most, got {indicators}")
         self.coordination.check_against(self)
+        check_funders(self)
         return self
 
     @property

@@ -76,6 +76,12 @@ class Mechanism:
         """Whether the mechanism acts in model week ``week``."""
         return self.start_at <= week and (self.end_at is None or week < self.end_at)
 
+    def end_early(self, week: int) -> None:
+        """End the programme in model week ``week`` (a change of administration, a funder's exit):
+        the model stops it that week as at its ``end_week``; one not yet started never starts."""
+        if self.end_at is None or week < self.end_at:
+            self.end_at = week
+
     def weeks_running(self, model: ModelView) -> int:
         """Whole weeks since the mechanism started (0 in its first week)."""
         return model.week - self.start_at

@@ -27,9 +27,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.arrays import contains, sorted_unique
-from sim.core.coordination import calendar
 from sim.core.coordination.base import Mechanism
-from sim.core.coordination.meetings import friction, group_efficiency
+from sim.core.coordination.meetings import MeetingCalendar, friction, group_efficiency
 from sim.core.coordination.members import member_mask
 from sim.scenario.schema import WEEKS_PER_YEAR
 
@@ -40,7 +39,7 @@ STREAM = "case_conference"
 EXPERIENCED = -(10**9)  # the week a representative in post at set-up joined: fully inducted
 
 
-class CaseConference(Mechanism):
+class CaseConference(MeetingCalendar, Mechanism):
     """Meets on its calendar; members present go through their caseloads and stop duplicates."""
 
     name = "case_conference"
@@ -54,10 +53,6 @@ class CaseConference(Mechanism):
         self.meetings = 0
         self.duplicates_stopped = 0
         self.people_present = 0  # at this week's meeting (0 in other weeks)
-
-    def meets(self, model: ModelView) -> bool:
-        """Whether a meeting falls this week (the first in the week the conference starts)."""
-        return calendar.due(self.weeks_running(model), self.params.meetings_per_year)
 
     def seat_knowledge(self, model: ModelView) -> np.ndarray:
         """Share of its organisation's rows each representative knows (0 when just arrived)."""

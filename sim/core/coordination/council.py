@@ -35,9 +35,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.coordination import calendar
 from sim.core.coordination.base import Mechanism
-from sim.core.coordination.meetings import friction, group_efficiency
+from sim.core.coordination.meetings import MeetingCalendar, friction, group_efficiency
 from sim.core.coordination.members import member_mask
 from sim.scenario.schema import WEEKS_PER_YEAR
 
@@ -57,7 +56,7 @@ class Plan:
     advocacy: np.ndarray  # (O,) chance added to a yearly budget increase
 
 
-class Council(Mechanism):
+class Council(MeetingCalendar, Mechanism):
     """Makes a yearly action plan that moves places, budget and outreach after a lag."""
 
     name = "council"
@@ -94,10 +93,6 @@ class Council(Mechanism):
         f = friction(model.coordination_support)
         eff = group_efficiency(self.n, p.contention * f, p.coherence * f)
         return float(np.clip(p.active_share * eff, 0.0, 1.0))
-
-    def meets(self, model: ModelView) -> bool:
-        """Whether a meeting falls this week (the first in the week the council starts)."""
-        return calendar.due(self.weeks_running(model), self.params.meetings_per_year)
 
     @property
     def reporting(self) -> bool:

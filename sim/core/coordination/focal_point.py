@@ -7,8 +7,10 @@ While staffed, the team lowers a council's and a case conference's friction and 
 platform's ramp-up (through the model's ``coordination_support`` = share of posts filled x
 ``support``) and follows up referrals
 (a referral that would be lost is rescued with probability ``follow_up`` x staffed share).
-Officials leave at the turnover rate; a post stays vacant ``vacancy_weeks`` before a successor
-arrives. Cost: salaries of the officials in post.
+Officials leave at the turnover rate, but none before serving ``min_tenure_years`` (Korea asks
+officials to stay at least five years); a post stays vacant ``vacancy_weeks`` before a successor
+arrives. A change of administration (``sim/core/politics.py``) may make more officials leave, under
+the same minimum tenure. Cost: salaries of the officials in post.
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ class FocalPoint(Mechanism):
     name = "focal_point"
 
     def setup(self, model: ModelView) -> None:
-        self.vacant_until = np.full(self.params.team_size, -1, dtype=np.int64)
+        # the week each post's official took it up (or, in a vacancy, the successor will): the
+        # first team is appointed when the focal point starts
+        self.arrival = np.full(self.params.team_size, self.start_at, dtype=np.int64)
         self._in_post_mask = np.ones(self.params.team_size, dtype=bool)
+        self.min_tenure_weeks = round(self.params.min_tenure_years * WEEKS_PER_YEAR)
 
     @property
     def in_post(self) -> int:
@@ -42,12 +47,19 @@ class FocalPoint(Mechanism):
 
     def on_budgets(self, model: ModelView) -> None:
         p = self.params
-        self._in_post_mask = self.vacant_until <= model.week
-        leaving = self._in_post_mask & (
-            model.streams["focal_point"].random(p.team_size) < p.turnover_per_year / WEEKS_PER_YEAR)
-        self.vacant_until[leaving] = model.week + p.vacancy_weeks
-        self._in_post_mask = self.vacant_until <= model.week
+        self.depart(model, p.turnover_per_year / WEEKS_PER_YEAR, model.streams["focal_point"])
         model.coordination_support = self.staffed_share() * p.support
+
+    def depart(self, model: ModelView, chance: float, rng: np.random.Generator) -> int:
+        """Each official in post who has served the minimum tenure leaves with ``chance`` (one
+        ``rng`` draw per post); the post is empty for ``vacancy_weeks``. Returns how many left."""
+        week = model.week
+        in_post = self.arrival <= week
+        leaving = in_post & (week - self.arrival >= self.min_tenure_weeks) & (
+            rng.random(self.params.team_size) < chance)
+        self.arrival[leaving] = week + self.params.vacancy_weeks
+        self._in_post_mask = self.arrival <= week
+        return int(np.count_nonzero(leaving))
 
     def stop(self, model: ModelView) -> None:
         super().stop(model)
