@@ -19,6 +19,7 @@ from sim.core.outcomes import FullPackage, Indicators
 from sim.core.phases import budgets, finding, intake, needs, referral, service
 from sim.core.population import Population
 from sim.core.sectors import SectorTable
+from sim.core.shocks import Shocks
 from sim.core.streams import Streams
 from sim.core.world import build_city
 from sim.scenario.params import Scenario
@@ -66,8 +67,9 @@ class CoordinationModel(Model):
         self.sector_names = scenario.sector_names
         self.sectors = SectorTable(scenario)
         self.city = build_city(scenario, self.streams["world.city"])
+        self.shocks = Shocks(scenario, self.city, self.streams)  # dated events; arriving families
         self.pop = Population(scenario, self.city, self.sectors.age_band_weeks,
-                              self.streams["world.families"])
+                              self.streams["world.families"], extra=self.shocks.families)
         self.orgs = OrgTable(scenario, self.city, self.streams["world.sites"])
         self.levers = Levers(self.orgs)  # outreach, capacity, fees: mechanisms' adjustments composed
         self.org_service_weeks = np.array(
@@ -104,6 +106,7 @@ class CoordinationModel(Model):
     def step(self) -> None:
         """Advance one week (the phase order is in the class docstring)."""
         self._start_and_stop_mechanisms()
+        self.shocks.weekly(self)  # this week's shocks start or end (sim/core/shocks.py)
         budgets.fund(self)
         for m in self.mechanisms:
             m.on_budgets(self)

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.coordination import CoordinationSpec
 from sim.scenario.schema import Eligibility, NonNeg, OrgKind, Positive, Priority, Share, Strict
+from sim.scenario.shocks import Shock, check_shocks
 
 
 class TimeParams(Strict):
@@ -233,6 +234,7 @@ class Scenario(Strict):
     # (sim/scenario/loading.py apply_preset), under the file's coordination block and --set
     coordination_defaults: dict[str, dict[str, Any]] = Field(default_factory=dict)
     outputs: OutputParams = OutputParams()
+    shocks: list[Shock] = Field(default_factory=list, max_length=1000)  # sim/scenario/shocks.py
 
     @field_validator("coordination_defaults")
     @classmethod
@@ -274,6 +276,7 @@ class Scenario(Strict):
         if len(set(indicators)) < len(indicators):
             raise ValueError(f"sectors: each indicator belongs to one sector at most, got {indicators}")
         self.coordination.check_against(self)
+        check_shocks(self)
         return self
 
     @property
