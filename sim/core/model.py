@@ -13,7 +13,7 @@ from sim.core.coordination.registry import build_mechanisms
 from sim.core.invariants import check_invariants
 from sim.core.ledger import Ledger
 from sim.core.levers import Levers
-from sim.core.metrics import summarise
+from sim.core.metrics import summarise, weekly
 from sim.core.organisations import OrgTable
 from sim.core.outcomes import FullPackage, Indicators
 from sim.core.phases import budgets, finding, intake, needs, referral, service
@@ -95,9 +95,11 @@ class CoordinationModel(Model):
         self.payers = {m.name: payer_shares(self, m.params) for m in self.all_mechanisms}
         self.mechanisms: list = []  # those running this week, in step order
         self.metrics: dict[str, float] = summarise(self.ledger, self.sector_names)
+        self.metrics_weekly: dict[str, float] = weekly(self.ledger)  # time series only
         running = {f"strength.{m.name}": _strength_reporter(m) for m in self.all_mechanisms}
         self.datacollector = DataCollector(
             model_reporters={**{name: _reporter(name) for name in ("week", *self.metrics)},
+                             **{name: _weekly_reporter(name) for name in self.metrics_weekly},
                              **running},
             agent_reporters={name: name for name in REPORTERS} if organisation_reporters else None)
         self.running = True
@@ -173,6 +175,7 @@ class CoordinationModel(Model):
                 if revenue is not None:
                     led.org_subsidy_revenue += revenue
         self.metrics = summarise(led, self.sector_names)
+        self.metrics_weekly = weekly(led)
         self.datacollector.collect(self)
 
     # ---------------------------------------------------------- mechanisms' adjustments
@@ -244,6 +247,10 @@ class CoordinationModel(Model):
 
 def _strength_reporter(mechanism):
     return lambda model: mechanism.strength(model) if mechanism.running(model.week) else 0.0
+
+
+def _weekly_reporter(name: str):
+    return lambda model: model.metrics_weekly[name]
 
 
 def _reporter(name: str):

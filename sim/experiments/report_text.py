@@ -18,6 +18,7 @@ from sim.core.metrics import (
     DIFFERENCE_UNITS,
     METRIC_INFO,
     SECTOR_COVERAGE_PREFIX,
+    WEEKLY_INFO,
     sector_of,
 )
 from sim.scenario.presets import DESCRIPTIONS
@@ -36,7 +37,7 @@ SUMMARY_METRICS = tuple(m for group in SUMMARY_GROUPS for m in group)
 # ------------------------------------------------------------------ names
 def metric_label(name: str) -> str:
     """A metric's label in plain words (per-sector metrics: the sector's label)."""
-    info = METRIC_INFO.get(name)
+    info = METRIC_INFO.get(name) or WEEKLY_INFO.get(name)
     if info is not None:
         return info.label
     sector = (sector_of(name) or name).replace("_", " ")
