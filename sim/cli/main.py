@@ -291,7 +291,8 @@ def _progress(scenario, quiet: bool):
 def format_summary(summary: dict[str, float], sectors: list[str], manifest: dict) -> str:
     """A readable table: metric, value, unit (money in the scenario's currency), and why a
     coverage figure is not available when the run was shorter than its follow-up."""
-    from sim.experiments.resilience import UNITS, lines as resilience_lines
+    from sim.experiments.resilience import UNITS
+    from sim.experiments.resilience import lines as resilience_lines
 
     unit = {**units(sectors, manifest.get("currency")), **UNITS}
     measured = manifest["steps"] - manifest["warmup_weeks"]
