@@ -249,3 +249,16 @@ def test_weekly_and_resilience_metrics_are_documented():
         assert table[metric.name]["unit"] == metric.unit, metric.name
     for measure in resilience.MEASURES:
         assert table[f"resilience.{measure.name}"]["unit"] == measure.unit, measure.name
+
+
+@pytest.mark.parametrize("preset", ["silos", "full_integration"])
+def test_every_kind_of_shock_runs_with_every_mechanism(preset):
+    shocks = ("[{kind: family_arrival, week: 5, families: 1000, marginalised_share: 0.7},"
+              "{kind: budget_cut, week: 10, share: 0.3, weeks: 20},"
+              "{kind: site_closure, week: 12, organisation: community_preschool_ngo, weeks: 10},"
+              "{kind: need_surge, week: 15, sector: nutrition, size: 2.5, weeks: 8, "
+              "neighbourhoods: [0, 1, 2]}]")
+    model = CoordinationModel(small_base(**{"shocks": shocks, "coordination.model": preset}),
+                              check=True)  # the invariants hold every week
+    model.run()
+    assert model.levers.budget_per_year.factors == {} and model.levers.capacity.factors == {}
