@@ -254,8 +254,8 @@ def _recent_coverage(ledger: Ledger, marginalised=slice(None)) -> float:
 
 
 def coverage_13w(ledger: Ledger) -> float:
-    """Coverage of the last 13 start weeks to finish their follow-up (a rolling window: the need
-    episodes that started 13 to 1 weeks before the follow-up's end); NaN until 13 have."""
+    """Coverage of the last 13 start weeks whose follow-up is over (a rolling window: the need
+    episodes that started ``follow_up + 12`` to ``follow_up`` weeks ago); NaN until 13 have."""
     return _recent_coverage(ledger)
 
 

@@ -41,6 +41,9 @@ class CoordinationModel(Model):
     8. accounting   unmet need-weeks, then the DataCollector records every metric (and each
                     organisation agent's reporters, :data:`sim.core.agents.REPORTERS`)
 
+    Before phase 1, dated mechanisms start or stop and the scenario's shocks act
+    (:mod:`sim.core.shocks`).
+
     Randomness: every draw goes through the named streams (``self.streams``,
     :mod:`sim.core.streams`); Mesa's ``rng`` and ``random`` are seeded but never used.
 
