@@ -291,7 +291,11 @@ def _progress(scenario, quiet: bool):
 def format_summary(summary: dict[str, float], sectors: list[str], manifest: dict) -> str:
     """A readable table: metric, value, unit (money in the scenario's currency), and why a
     coverage figure is not available when the run was shorter than its follow-up."""
-    unit = units_for([*summary, *map(sector_metric_name, sectors)], manifest.get("currency"))
+    from sim.experiments.resilience import UNITS
+    from sim.experiments.resilience import lines as resilience_lines
+
+    unit = {**units_for([*summary, *map(sector_metric_name, sectors)], manifest.get("currency")),
+            **UNITS}
     measured = manifest["steps"] - manifest["warmup_weeks"]
     head = (f"{manifest['scenario']}: coordination={manifest['coordination']}, "
             f"seed={manifest['seed']}, {manifest['families']} families, "
@@ -302,6 +306,8 @@ def format_summary(summary: dict[str, float], sectors: list[str], manifest: dict
     for name, value in summary.items():
         shown = format_value(value, unit[name])
         lines.append(f"{name:<{width}}  {shown:>14}  {unit[name]}")
+    if resilience := resilience_lines(summary):
+        lines += ["", *resilience]
     follow_up = manifest.get("follow_up_weeks", 0)
     if measured <= follow_up:
         lines += ["", f"n/a coverage: each need is followed {follow_up} weeks "

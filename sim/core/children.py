@@ -50,11 +50,17 @@ class Children:
             enters, leaves = np.flatnonzero(self.band_lo == age), np.flatnonzero(self.band_hi == age)
             signs = np.concatenate([np.ones(len(enters)), -np.ones(len(leaves))]).astype(np.int64)
             self._crossings.append((int(age), np.concatenate([enters, leaves]), signs))
+        self._by_birth_week: dict[int, np.ndarray] = {}
+        self._index(np.flatnonzero(self.birth_week.ravel() != EMPTY))
+
+    def _index(self, slots: np.ndarray) -> None:
+        """Add the flat ``slots`` (children) to the index by birth week."""
         flat = self.birth_week.ravel()
-        slots = np.flatnonzero(flat != EMPTY)
         order = slots[np.argsort(flat[slots], kind="stable")]
         weeks, starts = np.unique(flat[order], return_index=True)
-        self._by_birth_week = dict(zip(weeks.tolist(), np.split(order, starts[1:]), strict=True))
+        for week, found in zip(weeks.tolist(), np.split(order, starts[1:]), strict=True):
+            known = self._by_birth_week.get(week)
+            self._by_birth_week[week] = found if known is None else np.concatenate([known, found])
 
     def ages(self, rows: np.ndarray, week: int) -> np.ndarray:
         """(len(rows), K) ages in weeks at ``week`` (negative or huge for empty slots)."""
@@ -86,6 +92,24 @@ class Children:
             [self._by_birth_week.get(week, np.zeros(0, dtype=np.int64)), flat])
         self.count += len(families)
         return families
+
+    def arrive(self, families: np.ndarray, ages_weeks: np.ndarray, week: int) -> np.ndarray:
+        """Children of ``families`` (whose slots are empty) arriving in ``week``, aged
+        ``ages_weeks`` (len(families), K; negative: no child). Counted in the age bands as they
+        stood the week before, as at the start (this week's crossings follow in
+        :meth:`cross_boundaries`). Returns the flat (family, sector) pairs that became eligible."""
+        present = ages_weeks >= 0
+        self.birth_week[families] = np.where(present, week - ages_weeks, EMPTY)
+        self.reached[families] = 0
+        self._index((families[:, None] * self.k + np.arange(self.k)[None, :])[present])
+        self.count += int(np.count_nonzero(present))
+        age = np.where(present, ages_weeks - 1, -1)[:, :, None]
+        in_band = ((age >= self.band_lo) & (age < self.band_hi)).sum(axis=1)  # (F, S)
+        before = self.band_count[families] > 0
+        self.band_count[families] += in_band.astype(self.band_count.dtype)
+        became = (self.band_count[families] > 0) & ~before
+        s_count = len(self.band_lo)
+        return np.sort((families[:, None] * s_count + np.arange(s_count)[None, :])[became])
 
     def cross_boundaries(self, week: int) -> tuple[np.ndarray, np.ndarray]:
         """Apply this week's band entries and exits and age-outs.

@@ -21,6 +21,7 @@ import numpy as np
 from sim.core.outcomes import FullPackage, Indicators
 
 MET, LAPSED, SEVERE = 0, 1, 2  # how an episode ends (SEVERE: a harm sector's unmet concern)
+ROLLING_WEEKS = 13  # the window of the weekly (rolling) coverage: the last 13 start weeks judged
 
 
 @dataclass
@@ -95,6 +96,10 @@ class Ledger:
         self._ring = self.follow_up + 1
         self._pending = {k: np.zeros((self._ring, s, w)) for k, w in
                          (("started", c), ("served", c), ("area_started", h), ("area_served", h))}
+        # the last ROLLING_WEEKS start weeks to join the cohort, by closing week modulo the
+        # window: (started, served) x (other, marginalised); and how many have joined so far
+        self.recent = np.zeros((ROLLING_WEEKS, 2, 2))
+        self.cohort_weeks = 0
         # per neighbourhood: waits; referrals made, completed (coverage: the cohort above)
         self.area = {k: np.zeros(h) for k in ("wait_weeks_total", "first_services",
                                               "referrals_made", "referrals_completed",
@@ -158,9 +163,15 @@ class Ledger:
         """At the end of ``week``: start week ``week - follow_up`` has been followed for the whole
         follow-up, so it joins the cohort (and its ring row is freed)."""
         started = week - self.follow_up
+        recent = self.recent[week % ROLLING_WEEKS]
+        recent[:] = 0.0
         if started < self.warmup:
             return
         slot = started % self._ring
+        # family classes are marginalised + 2 x groups' bits: pairs of (other, marginalised)
+        recent[0] = self._pending["started"][slot].sum(axis=0).reshape(-1, 2).sum(axis=0)
+        recent[1] = self._pending["served"][slot].sum(axis=0).reshape(-1, 2).sum(axis=0)
+        self.cohort_weeks += 1
         for key, total in (("started", self.cohort_started), ("served", self.cohort_served),
                            ("area_started", self.cohort_area_started),
                            ("area_served", self.cohort_area_served)):

@@ -74,6 +74,8 @@ class Lever:
             value = value * factor
         if self.low is not None or self.high is not None:
             value = np.clip(value, self.low, self.high)
+        if self.target.dtype.kind == "i":  # whole numbers (places): a factor rounds to the nearest
+            value = np.rint(value)
         self.target[:] = value
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.core.ledger import Ledger
+from sim.core.ledger import ROLLING_WEEKS, Ledger
 from sim.scenario.schema import WEEKS_PER_YEAR
 
 NAN = float("nan")
@@ -252,6 +252,29 @@ def children_consulted_other(ledger: Ledger) -> float:
     return _consulted(ledger, 0)
 
 
+def _recent_coverage(ledger: Ledger, marginalised=slice(None)) -> float:
+    if ledger.cohort_weeks < ROLLING_WEEKS:
+        return NAN
+    started, served = ledger.recent[:, 0, marginalised].sum(), ledger.recent[:, 1, marginalised].sum()
+    return _ratio(served, started)
+
+
+def coverage_13w(ledger: Ledger) -> float:
+    """Coverage of the last 13 start weeks whose follow-up is over (a rolling window: the need
+    episodes that started ``follow_up + 12`` to ``follow_up`` weeks ago); NaN until 13 have."""
+    return _recent_coverage(ledger)
+
+
+def coverage_13w_marginalised(ledger: Ledger) -> float:
+    """The rolling coverage among marginalised families."""
+    return _recent_coverage(ledger, 1)
+
+
+def coverage_13w_other(ledger: Ledger) -> float:
+    """The rolling coverage among other families."""
+    return _recent_coverage(ledger, 0)
+
+
 def by_neighbourhood(ledger: Ledger) -> dict[str, np.ndarray]:
     """Per-neighbourhood coverage, waits and referral completion (NaN where undefined)."""
     a = ledger.area
@@ -379,7 +402,21 @@ METRICS: tuple[Metric, ...] = (
     Metric("children_consulted_other", "share", children_consulted_other,
            "Children consulted, other families", "higher"),
 )
+# weekly metrics: in the time series only (not the run summary), to see a dip and a recovery
+# that the summary's totals since warm-up would smooth away (sim/experiments/resilience.py)
+WEEKLY_METRICS: tuple[Metric, ...] = (
+    Metric("coverage_13w", "share", coverage_13w, "Needs served in time, last 13 weeks", "higher",
+           "Of the needs that arose in 13 recent weeks (judged once their half year of follow-up "
+           "is over), how many got the service in time: it shows a dip that the total since the "
+           "start smooths away."),
+    Metric("coverage_13w_marginalised", "share", coverage_13w_marginalised,
+           "Needs served in time, last 13 weeks, marginalised", "higher",
+           "The same, counting only the poorest and most excluded families."),
+    Metric("coverage_13w_other", "share", coverage_13w_other,
+           "Needs served in time, last 13 weeks, other families", "higher"),
+)
 METRIC_INFO: dict[str, Metric] = {m.name: m for m in METRICS}
+WEEKLY_INFO: dict[str, Metric] = {m.name: m for m in WEEKLY_METRICS}
 
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 SECTOR_COVERAGE_PREFIX = "coverage."
@@ -463,9 +500,10 @@ def format_value(value: float | None, unit: str, style: str = "table") -> str:
 
 
 def units(sectors: list[str], currency: str | None = None, groups=()) -> dict[str, str]:
-    """Unit of every metric that :func:`summarise` returns (per-group ones for ``groups``); with a
-    ``currency`` (the scenario's ISO code), money units name it ("USD", "USD per need")."""
-    out = {m.name: m.unit for m in METRICS}
+    """Unit of every metric that :func:`summarise` returns (per-group ones for ``groups``) and of
+    the weekly metrics; with a ``currency`` (the scenario's ISO code), money units name it
+    ("USD", "USD per need")."""
+    out = {m.name: m.unit for m in (*METRICS, *WEEKLY_METRICS)}
     out.update({sector_metric_name(s): "share" for s in sectors})
     out.update({name: "share" for g in groups for name in group_metric_names(g)})
     out.update({SECTOR_REACHED_PREFIX + s: "children a year" for s in sectors})
@@ -499,3 +537,8 @@ def summarise(ledger: Ledger, sectors: list[str]) -> dict[str, float]:
         out[package] = _ratio(ledger.package.children_fully_served[member].sum(),
                               ledger.package.children[member].sum())
     return {k: (v if np.isfinite(v) else NAN) for k, v in out.items()}
+
+
+def weekly(ledger: Ledger) -> dict[str, float]:
+    """Every weekly metric (:data:`WEEKLY_METRICS`), for the time series."""
+    return {m.name: float(m.compute(ledger)) for m in WEEKLY_METRICS}

@@ -14,13 +14,14 @@ from sim.core.funders import Funders
 from sim.core.invariants import check_invariants
 from sim.core.ledger import Ledger
 from sim.core.levers import Levers
-from sim.core.metrics import summarise
+from sim.core.metrics import summarise, weekly
 from sim.core.organisations import OrgTable
 from sim.core.outcomes import FullPackage, Indicators
 from sim.core.phases import budgets, finding, intake, needs, referral, service
 from sim.core.politics import Politics
 from sim.core.population import Population
 from sim.core.sectors import SectorTable
+from sim.core.shocks import Shocks
 from sim.core.streams import Streams
 from sim.core.world import build_city
 from sim.scenario.params import Scenario
@@ -43,6 +44,9 @@ class CoordinationModel(Model):
     7. coordination mechanisms meet, reconcile, train; their weekly cost is booked
     8. accounting   unmet need-weeks, then the DataCollector records every metric (and each
                     organisation agent's reporters, :data:`sim.core.agents.REPORTERS`)
+
+    Before phase 1, dated mechanisms start or stop and the scenario's shocks act
+    (:mod:`sim.core.shocks`).
 
     Randomness: every draw goes through the named streams (``self.streams``,
     :mod:`sim.core.streams`); Mesa's ``rng`` and ``random`` are seeded but never used.
@@ -70,8 +74,10 @@ class CoordinationModel(Model):
         self.sector_names = scenario.sector_names
         self.sectors = SectorTable(scenario)
         self.city = build_city(scenario, self.streams["world.city"])
+        self.shocks = Shocks(scenario, self.city, self.streams)  # dated events; arriving families
         self.pop = Population(scenario, self.city, self.sectors.age_band_weeks,
-                              self.streams["world.families"], self.streams["world.groups"])
+                              self.streams["world.families"], self.streams["world.groups"],
+                              extra=self.shocks.families)
         self.orgs = OrgTable(scenario, self.city, self.streams["world.sites"])
         self.levers = Levers(self.orgs)  # outreach, capacity, fees: mechanisms' adjustments composed
         self.org_service_weeks = np.array(
@@ -99,10 +105,12 @@ class CoordinationModel(Model):
         self.mechanisms: list = []  # those running this week, in step order
         self.events = scheduled_events(self)  # elections, funders' terms: only if the scenario has them
         self.metrics: dict[str, float] = summarise(self.ledger, self.sector_names)
+        self.metrics_weekly: dict[str, float] = weekly(self.ledger)  # time series only
         running = {f"strength.{m.name}": _strength_reporter(m) for m in self.all_mechanisms}
         events = {k: v for event in self.events for k, v in event.reporters().items()}
         self.datacollector = DataCollector(
             model_reporters={**{name: _reporter(name) for name in ("week", *self.metrics)},
+                             **{name: _weekly_reporter(name) for name in self.metrics_weekly},
                              **running, **events},
             agent_reporters={name: name for name in REPORTERS} if organisation_reporters else None)
         self.running = True
@@ -113,6 +121,7 @@ class CoordinationModel(Model):
         for event in self.events:  # an election or a funder's exit may end mechanisms this week
             event.step(self)
         self._start_and_stop_mechanisms()
+        self.shocks.weekly(self)  # this week's shocks start or end (sim/core/shocks.py)
         budgets.fund(self)
         for m in self.mechanisms:
             m.on_budgets(self)
@@ -178,6 +187,7 @@ class CoordinationModel(Model):
                 if revenue is not None:
                     led.org_subsidy_revenue += revenue
         self.metrics = summarise(led, self.sector_names)
+        self.metrics_weekly = weekly(led)
         self.datacollector.collect(self)
 
     # ---------------------------------------------------------- mechanisms' adjustments
@@ -261,6 +271,10 @@ def scheduled_events(model: CoordinationModel) -> list:
 
 def _strength_reporter(mechanism):
     return lambda model: mechanism.strength(model) if mechanism.running(model.week) else 0.0
+
+
+def _weekly_reporter(name: str):
+    return lambda model: model.metrics_weekly[name]
 
 
 def _reporter(name: str):

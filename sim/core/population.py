@@ -46,31 +46,35 @@ class Population:
     """
 
     def __init__(self, scenario: Scenario, city: City, band_weeks: np.ndarray,
-                 rng: np.random.Generator, groups_rng: np.random.Generator | None = None):
+                 rng: np.random.Generator, groups_rng: np.random.Generator | None = None,
+                 extra: dict[str, np.ndarray] | None = None):
+        """``groups_rng``: the stream that draws families' groups (``scenario.groups``; nothing
+        is drawn without groups). ``extra``: families drawn elsewhere (:func:`draw_families`;
+        arriving families, see :mod:`sim.core.shocks`), placed among the city's by
+        neighbourhood; their positions in the arrays are ``extra_index`` (in their own order)."""
         p = scenario.city
-        n, s, k = p.families, len(scenario.sectors), p.max_children
-        self.n, self.n_sectors = n, s
+        s = len(scenario.sectors)
         # families are stored sorted by neighbourhood, so a neighbourhood is a slice of the arrays
-        self.neighbourhood = np.sort(rng.choice(city.size, size=n, p=city.family_weight)).astype(np.int32)
+        weight = city.family_weight
+        share = np.where(city.informal, p.marginalised_share_informal, p.marginalised_share_formal)
+        drawn = draw_families(scenario, city, rng, p.families, weight, share, p.mean_children)
+        self.extra_index = np.zeros(0, dtype=np.int64)
+        if extra is not None:
+            drawn, self.extra_index = _merge_by_neighbourhood(drawn, extra)
+        n = len(drawn["neighbourhood"])
+        self.n, self.n_sectors = n, s
+        self.neighbourhood = drawn["neighbourhood"]
         self.area_start = np.searchsorted(self.neighbourhood, np.arange(city.size + 1))
         informal = city.informal[self.neighbourhood]
-        share = np.where(informal, p.marginalised_share_informal, p.marginalised_share_formal)
-        self.marginalised = rng.random(n) < share
+        self.marginalised = drawn["marginalised"]
         # other kinds of disadvantage, drawn from their own stream (nothing without groups)
         self.groups = FamilyGroups(scenario, self.marginalised,
                                    groups_rng or np.random.default_rng(0))
         self.family_class = self.groups.family_class  # marginalised + 2 x groups' bits
-        f = scenario.families
-        aware = np.where(self.marginalised, f.awareness_mean * f.marginalised_awareness_factor,
-                         f.awareness_mean)
-        self.awareness = _beta_around(rng, aware, 8.0).astype(np.float32)
-        self.trust = _beta_around(rng, np.full(n, f.trust_mean), 8.0).astype(np.float32)
+        self.awareness = drawn["awareness"]
+        self.trust = drawn["trust"]
         self.trust_baseline = self.trust.copy()  # where trust returns as experiences fade
-        n_children = np.minimum(1 + rng.poisson(max(p.mean_children - 1, 0.0), size=n), k)
-        age_out = round(p.age_out_years * WEEKS_PER_YEAR)
-        ages = rng.integers(0, age_out, size=(n, k))
-        slot = np.arange(k)[None, :]
-        ages = np.where(slot < n_children[:, None], ages, -1)
+        ages = drawn["ages"]
         self.need_start = np.full((n, s), NO_NEED, dtype=np.int32)
         self.escalated = np.zeros((n, s), dtype=bool)
         self.assessed = np.zeros((n, s), dtype=np.int8)
@@ -79,13 +83,9 @@ class Population:
         protects = any(spec.protection_effect > 0 for spec in scenario.sectors.values())
         self.last_met = np.full((n, s), -(2**30), dtype=np.int32) if protects else None
         self.informal = informal
-        shape = f.need_complexity_shape
-        # needs concentrate: a family's complexity multiplies its need hazards in every sector
-        self.complexity = (np.ones(n) if shape is None
-                           else rng.gamma(shape, 1.0 / shape, size=n)).astype(np.float32)
-        self.children = Children(ages, band_weeks, age_out)
-        birth_p = np.full(n, weekly_probability(p.births_per_family_per_year))
-        self.next_birth = (geometric_wait(rng, birth_p) - 1).astype(np.int32)
+        self.complexity = drawn["complexity"]
+        self.children = Children(ages, band_weeks, round(p.age_out_years * WEEKS_PER_YEAR))
+        self.next_birth = drawn["next_birth"]
         self.birth_calendar = Schedule(self.next_birth, NEVER, horizon=scenario.time.steps)
         self.birth_calendar.add(np.arange(n))
         self.next_need = np.full((n, s), NEVER, dtype=np.int32)  # week of the next need event
@@ -136,6 +136,45 @@ class Population:
                 week + geometric_wait(rng, np.full(len(due), birth_probability)), NEVER)
             self.birth_calendar.add(due)
         return self.children.cross_boundaries(week)
+
+
+def draw_families(scenario: Scenario, city: City, rng: np.random.Generator, n: int,
+                  weight: np.ndarray, marginalised_share: np.ndarray,
+                  mean_children: float) -> dict[str, np.ndarray]:
+    """Draw ``n`` families' columns, sorted by neighbourhood: ``neighbourhood`` (by ``weight``
+    (H,)), ``marginalised`` (chance ``marginalised_share`` (H,) by neighbourhood), ``awareness``,
+    ``trust``, ``ages`` (N, K) of the children in weeks (-1: an empty slot), ``complexity`` and
+    ``next_birth`` (the week of the first birth event, counted from week 0)."""
+    p, f = scenario.city, scenario.families
+    k = p.max_children
+    neighbourhood = np.sort(rng.choice(city.size, size=n, p=weight)).astype(np.int32)
+    marginalised = rng.random(n) < marginalised_share[neighbourhood]
+    aware = np.where(marginalised, f.awareness_mean * f.marginalised_awareness_factor,
+                     f.awareness_mean)
+    awareness = _beta_around(rng, aware, 8.0).astype(np.float32)
+    trust = _beta_around(rng, np.full(n, f.trust_mean), 8.0).astype(np.float32)
+    n_children = np.minimum(1 + rng.poisson(max(mean_children - 1, 0.0), size=n), k)
+    ages = rng.integers(0, round(p.age_out_years * WEEKS_PER_YEAR), size=(n, k))
+    ages = np.where(np.arange(k)[None, :] < n_children[:, None], ages, -1)
+    shape = f.need_complexity_shape
+    # needs concentrate: a family's complexity multiplies its need hazards in every sector
+    complexity = (np.ones(n) if shape is None
+                  else rng.gamma(shape, 1.0 / shape, size=n)).astype(np.float32)
+    birth_p = np.full(n, weekly_probability(p.births_per_family_per_year))
+    next_birth = (geometric_wait(rng, birth_p) - 1).astype(np.int32)
+    return {"neighbourhood": neighbourhood, "marginalised": marginalised, "awareness": awareness,
+            "trust": trust, "ages": ages, "complexity": complexity, "next_birth": next_birth}
+
+
+def _merge_by_neighbourhood(drawn: dict, extra: dict) -> tuple[dict, np.ndarray]:
+    """The columns of both sets of families, sorted by neighbourhood (the city's first in each
+    neighbourhood, each set in its own order), and where the ``extra`` families went."""
+    n = len(drawn["neighbourhood"])
+    merged = {key: np.concatenate([drawn[key], extra[key]]) for key in drawn}
+    order = np.argsort(merged["neighbourhood"], kind="stable")
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    return {key: column[order] for key, column in merged.items()}, position[n:]
 
 
 def geometric_wait(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from sim.core.metrics import (
     METRIC_INFO,
     OVERLAP_SUFFIX,
     SECTOR_COVERAGE_PREFIX,
+    WEEKLY_INFO,
     group_of,
     sector_of,
 )
@@ -39,7 +40,7 @@ SUMMARY_METRICS = tuple(m for group in SUMMARY_GROUPS for m in group)
 # ------------------------------------------------------------------ names
 def metric_label(name: str) -> str:
     """A metric's label in plain words (per-sector metrics: the sector's label)."""
-    info = METRIC_INFO.get(name)
+    info = METRIC_INFO.get(name) or WEEKLY_INFO.get(name)
     if info is not None:
         return info.label
     group = group_of(name)

@@ -44,12 +44,12 @@ FORKSERVER_PRELOAD = ["sim.experiments.runner", "sim.experiments.single_run", "s
 # ------------------------------------------------------------------------- one run
 def simulate(config: dict, seed: int, timeseries: list[str]) -> dict:
     """Run one resolved scenario with ``seed``; return its metrics and chosen time series."""
-    from sim.experiments.single_run import run_model
+    from sim.experiments.single_run import run_model, run_summary
     from sim.scenario.loading import scenario_from_dict
 
     # a sweep keeps one row of scalars per run: no per-organisation table
     model = run_model(scenario_from_dict(config, "plan"), seed=seed, organisation_reporters=False)
-    out: dict = dict(model.summary())
+    out: dict = run_summary(model)
     frame = model.timeseries()
     for name in timeseries:
         out[f"ts.{name}"] = frame[name].astype(float).tolist()

@@ -82,6 +82,16 @@ def run_model(scenario: Scenario, *, seed: int | None = None, check: bool = Fals
     return model
 
 
+def run_summary(model: CoordinationModel) -> dict[str, float]:
+    """A finished run's summary: every metric and, when its scenario has shocks, the
+    ``resilience.*`` measures read from its time series (:mod:`sim.experiments.resilience`)."""
+    if not model.params.shocks:
+        return model.summary()
+    from sim.experiments.resilience import measure
+
+    return {**model.summary(), **measure(model.params, model.timeseries())}
+
+
 def run_scenario(scenario: Scenario, *, seed: int | None = None, check: bool = False,
                  progress=None) -> RunResult:
     """Build the model, run it to the scenario's horizon and return its :class:`RunResult`.
@@ -114,5 +124,5 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, check: bool = F
         "started_utc": started.isoformat(timespec="seconds"),
         "wall_seconds": round(wall, 3),
     }
-    return RunResult(model.summary(), model.timeseries(), config, manifest,
+    return RunResult(run_summary(model), model.timeseries(), config, manifest,
                      model.organisation_table())

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import ConfigError, one_line  # noqa: F401 - ConfigError re-exported
 from sim.scenario.presets import PRESETS
+from sim.scenario.shocks import KINDS as SHOCK_KINDS
 
 MAX_FILE_BYTES = 2_000_000
 MAX_ALIASES = 200
@@ -413,6 +414,8 @@ def _key_path(loc: tuple) -> list[str]:
     for part in map(str, loc):
         if UNION_TAG.fullmatch(part):
             break
+        if path and path[-1].isdigit() and part in SHOCK_KINDS:  # a shock's kind: not a key
+            continue
         path.append(part if part.isprintable() else part.encode("unicode_escape").decode("ascii"))
     return path
 

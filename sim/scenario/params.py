@@ -17,6 +17,7 @@ from sim.scenario.funders import FunderParams, check_funders
 from sim.scenario.groups import GroupParams, check_groups
 from sim.scenario.politics import PoliticsParams
 from sim.scenario.schema import Eligibility, NonNeg, OrgKind, Positive, Priority, Share, Strict
+from sim.scenario.shocks import Shock, check_shocks
 
 
 class TimeParams(Strict):
@@ -245,6 +246,7 @@ class Scenario(Strict):
     # outside funders of NGOs and pilot mechanisms, with terms (sim/scenario/funders.py)
     funders: dict[str, FunderParams] = Field(default_factory=dict, max_length=100)
     outputs: OutputParams = OutputParams()
+    shocks: list[Shock] = Field(default_factory=list, max_length=1000)  # sim/scenario/shocks.py
 
     @field_validator("coordination_defaults")
     @classmethod
@@ -296,6 +298,7 @@ class Scenario(Strict):
             raise ValueError(f"sectors: each indicator belongs to one sector at most, got {indicators}")
         self.coordination.check_against(self)
         check_funders(self)
+        check_shocks(self)
         return self
 
     @property
