@@ -505,12 +505,14 @@ def figure(summary: dict, path: Path) -> Path:
     rows = math.ceil(len(params) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
     for ax, p in zip(axes.flat, params, strict=False):
+        points = [pt for pt in p["points"] if pt["value"] is not None] or p["points"]
+        xs = [pt["value"] if pt["value"] is not None else i for i, pt in enumerate(points)]
         for arm in summary["arms"]:
-            ax.plot(range(len(p["points"])), [pt["mean"][arm] if pt["mean"][arm] is not None
-                                              else np.nan for pt in p["points"]],
+            ax.plot(xs, [np.nan if pt["mean"][arm] is None else pt["mean"][arm] for pt in points],
                     marker="o", label=arm)
-        ax.set_xticks(range(len(p["points"])),
-                      [f"{_num(pt['value'])}\n({pt['at']})" for pt in p["points"]], fontsize=7)
+        for flip in p.get("flips", []):
+            ax.axvline(flip["value"], color="grey", linestyle="--", linewidth=1)
+        ax.set_xticks(xs, [f"{_num(pt['value'])}\n({pt['at']})" for pt in points], fontsize=7)
         ax.set_title(p["key"].removeprefix("coordination."), fontsize=8)
         ax.tick_params(axis="y", labelsize=7)
     for ax in list(axes.flat)[len(params):]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 # the evidence grades of docs/model.md's parameter tables, strongest first
 GRADES: dict[str, str] = {
     "measured": "taken from a cited study (S and G entries under Sources)",
