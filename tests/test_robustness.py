@@ -127,3 +127,25 @@ def test_bad_input_gets_a_one_line_error(tmp_path, capsys, extra, changes, expec
     (line,) = err.strip().splitlines()
     assert line.startswith("sim robustness: error:") and expected in line, line
     assert not (tmp_path / "o").exists()
+
+
+def test_the_report_says_which_results_rest_on_assumptions(tmp_path):
+    from sim.experiments.plan import load_experiment
+    from sim.experiments.report import _assumptions
+
+    path = experiment(tmp_path)
+    text = "\n".join(_assumptions(load_experiment(path)))
+    assert "## What rests on assumptions" in text and f"`sim robustness {path}`" in text
+    assert "council: " in text and "`active_share`" in text and "case conference: " in text
+    assert "integrated platform" not in text  # no arm runs a platform
+    assert "`referral_wait_scale_weeks` (calibrated)" in text
+
+
+def test_every_plausible_range_is_a_valid_scenario_value():
+    """Both ends of every range pass the scenario's validation (every mechanism switched on)."""
+    from sim.scenario.loading import load_scenario
+
+    for key, declared in ASSUMED.items():
+        for end in (declared.low, declared.high):
+            value = int(end) if declared.integer else end
+            load_scenario(BASE, ["coordination.model=full_integration", f"{key}={value}"])

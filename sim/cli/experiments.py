@@ -109,15 +109,16 @@ def _add_robustness(sub, positive_int) -> None:
     rob.add_argument("--parameters", metavar="K1,K2",
                      help="dotted keys to vary (default: the assumed parameters of the families "
                      "and of the mechanisms the compared ways of working run)")
-    rob.add_argument("--replications", type=positive_int,
+    rob.add_argument("--replications", type=positive_int, metavar="N",
                      help="replications at every value, the same seeds everywhere (default: the "
                      "experiment's; at least 2)")
-    rob.add_argument("--metric", help=f"metric to rank on (default: the experiment's first "
+    rob.add_argument("--metric", metavar="M", help=f"metric to rank on (default: the experiment's first "
                      f"metrics: entry, else {DEFAULT_METRIC})")
-    rob.add_argument("--steps", type=int, default=BISECTION_STEPS,
+    rob.add_argument("--steps", type=int, default=BISECTION_STEPS, metavar="N",
                      help="bisection steps where the ranking changes")
-    rob.add_argument("--out", help="results folder (default: results/<experiment name>-robustness)")
-    rob.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
+    rob.add_argument("--out", metavar="DIR",
+                     help="results folder (default: results/<experiment name>-robustness)")
+    rob.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, metavar="N",
                      help="parallel workers (default: all cores)")
     _executor_options(rob)
     rob.add_argument("--quiet", action="store_true", help="no progress output")
@@ -275,7 +276,8 @@ def cmd_robustness(args) -> int:
     store = RobustnessStore(Path(args.out) if args.out else
                             DEFAULT_ROOT / f"{study.plan.spec.name}-robustness")
     points, bisection = study.runs_bound()
-    print(f"sim robustness: {len(study.parameters)} parameters x 3 values (low end, scenario's, "
+    n = len(study.parameters)
+    print(f"sim robustness: {n} parameter{'s' if n != 1 else ''} x 3 values (low end, scenario's, "
           f"high end) x {len(study.arms)} ways of working x {len(study.seeds)} replications: at "
           f"most {points + bisection:,} runs ({points:,} for the three values, up to "
           f"{bisection:,} more for {study.steps} bisection steps where the ranking changes; a "
@@ -287,8 +289,8 @@ def cmd_robustness(args) -> int:
                              lambda executor, progress: run_study(study, store, executor,
                                                                   progress, command))
     flips = [p["key"] for p in summary["parameters"] if not p["holds"]]
-    print(f"{study.plan.spec.name}: {len(summary['parameters'])} parameters, "
-          f"{len(flips)} flip the ranking on {summary['metric']}"
+    print(f"{study.plan.spec.name}: {n} parameter{'s' if n != 1 else ''}, "
+          f"{len(flips)} flip{'s' if len(flips) == 1 else ''} the ranking on {summary['metric']}"
           + (f" ({', '.join(flips)})" if flips else "")
           + f"; {summary['runs']['used']} runs -> {store.folder}/robustness.md")
     return 0
