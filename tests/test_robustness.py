@@ -136,9 +136,9 @@ def test_the_report_says_which_results_rest_on_assumptions(tmp_path):
     path = experiment(tmp_path)
     text = "\n".join(_assumptions(load_experiment(path)))
     assert "## What rests on assumptions" in text and f"`sim robustness {path}`" in text
-    assert "council: " in text and "`active_share`" in text and "case conference: " in text
+    assert "council: " in text and "active share" in text and "case conference: " in text
     assert "integrated platform" not in text  # no arm runs a platform
-    assert "`referral_wait_scale_weeks` (calibrated)" in text
+    assert "referral wait scale weeks (calibrated)" in text
 
 
 def test_every_plausible_range_is_a_valid_scenario_value():

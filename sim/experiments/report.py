@@ -264,13 +264,13 @@ def _assumptions(plan: Plan) -> list[str]:
         if block == "families" or any((arm.config["coordination"].get(kind) or {}).get("enabled")
                                       for arm in plan.arms):
             grade = "" if declared.grade == "assumption" else f" ({declared.grade})"
-            used.setdefault(kind, []).append(f"`{name}`{grade}")
+            used.setdefault(kind, []).append(name.replace("_", " ") + grade)
     families = used.pop("families")
     mechanisms = "; ".join(f"{kind.replace('_', ' ')}: {', '.join(names)}"
                            for kind, names in used.items())
     return ["## What rests on assumptions", "",
             "These results rest on values without a figure behind them (docs/model.md, column "
-            "\"evidence\" of the parameter tables): "
+            "\"evidence\" of the parameter tables; named here in words): "
             + (f"the mechanisms' assumed parameters ({mechanisms}), and " if used else "")
             + f"how families behave ({', '.join(families)}). "
             f"`sim robustness {plan.source}` varies each over its plausible range and says "

@@ -277,67 +277,82 @@ def _flipping(first: dict, second: dict) -> list[tuple[str, str]]:
     return [p for p, s in first.items() if s and second.get(p) == -s]
 
 
+@dataclass
+class Bracket:
+    """Two values of a parameter between which some pairs' order reverses, narrowed by bisection:
+    at ``below`` each pair has its first order (``first``), at ``above`` it no longer has."""
+
+    key: str
+    below: float
+    above: float
+    first: dict[tuple[str, str], int]  # pair -> its order at the lower value (+1 or -1)
+
+
+def _brackets(key: str, points: list[Point], orders: list[dict]) -> list[Bracket]:
+    """The brackets of the pairs whose order reverses (both outside noise) between ``points``
+    (sorted by value); pairs reversing between the same two points share one."""
+    found: dict[tuple[int, int], Bracket] = {}
+    for pair in orders[0]:
+        signs = [o[pair] for o in orders]
+        if 1 not in signs or -1 not in signs:
+            continue
+        first = next(s for s in signs if s)
+        lo = max(i for i, s in enumerate(signs) if s == first and -first in signs[i + 1:])
+        hi = next(i for i in range(lo + 1, len(signs)) if signs[i] == -first)
+        bracket = found.setdefault((lo, hi), Bracket(key, points[lo].value, points[hi].value, {}))
+        bracket.first[pair] = first
+    return list(found.values())
+
+
+def _bisect(study: Study, evaluator: Evaluator, brackets: list[Bracket]) -> None:
+    """Halve every bracket ``study.steps`` times (all brackets' middles in one batch of runs),
+    keeping the half where a pair's mean paired difference leaves its first sign."""
+    by_label = {a.label: a for a in study.arms}
+    for _ in range(study.steps):
+        live = [(b, _value(study.parameters[b.key], (b.below + b.above) / 2)) for b in brackets]
+        live = [(b, mid) for b, mid in live if mid not in (b.below, b.above)]
+        if not live:
+            return
+        evaluator.ensure((by_label[name], b.key, mid) for b, mid in live
+                         for pair in b.first for name in pair)
+        for b, mid in live:
+            holds = all(_leads(study, evaluator.outcome(by_label[x], b.key, mid),
+                               evaluator.outcome(by_label[y], b.key, mid)) == sign
+                        for (x, y), sign in b.first.items())
+            if holds:
+                b.below = mid
+            else:
+                b.above = mid
+
+
 def examine(study: Study, evaluator: Evaluator) -> tuple[Point, dict]:
     """Evaluate every parameter (three points, then bisection); return the scenario's point and
     the findings by parameter."""
     arms = study.arms
     labels = [a.label for a in arms]
     pairs = [(a, b) for i, a in enumerate(labels) for b in labels[i + 1:]]
-    by_label = {a.label: a for a in arms}
     evaluator.ensure((arm, None, None) for arm in arms)
     base = Point(None, "scenario", {a.label: evaluator.outcome(a, None, None) for a in arms})
     ends = {key: (_value(d, d.low), _value(d, d.high)) for key, d in study.parameters.items()}
     evaluator.ensure((arm, key, value) for key in study.parameters for value in ends[key]
                      for arm in study.users(key))
-    findings = {}
-    brackets = []  # [key, pairs, low point, high point, first orders]
+    findings, brackets = {}, []
     for key, declared in study.parameters.items():
-        points = [base] + [Point(v, "low" if i == 0 else "high",
-                                 {a.label: evaluator.outcome(a, key, v) for a in arms})
-                           for i, v in enumerate(ends[key])]
         base_value = study.base_value(key)
-        base.value = base_value
-        points = sorted((Point(p.value, p.label, p.outcomes) for p in points),
-                        key=lambda p: (p.value is None, p.value if p.value is not None else 0,
-                                       ["low", "scenario", "high"].index(p.label)))
+        low, high = (Point(v, at, {a.label: evaluator.outcome(a, key, v) for a in arms})
+                     for v, at in zip(ends[key], ("low", "high"), strict=True))
+        points = [low, Point(base_value, "scenario", base.outcomes), high]
+        if base_value is not None:  # else no arm uses it, and its values change nothing
+            points.sort(key=lambda p: p.value)  # stable: low, scenario, high at equal values
         orders = [_orders(study, p, pairs) for p in points]
+        found = _brackets(key, points, orders)
+        brackets += found
         findings[key] = {"declared": declared, "base": base_value, "points": points,
-                         "orders": orders, "flips": []}
-        for pair in pairs:
-            signs = [o[pair] for o in orders]
-            if 1 in signs and -1 in signs:
-                first = next(s for s in signs if s)
-                lo = max(i for i, s in enumerate(signs) if s == first and
-                         any(t == -first for t in signs[i + 1:]))
-                hi = next(i for i in range(lo + 1, len(signs)) if signs[i] == -first)
-                for bracket in brackets:
-                    if bracket[0] == key and bracket[2] is points[lo] and bracket[3] is points[hi]:
-                        bracket[1].append(pair)
-                        break
-                else:
-                    brackets.append([key, [pair], points[lo], points[hi], orders[lo]])
-    bounds = {id(b): [b[2].value, b[3].value] for b in brackets}
-    for _ in range(study.steps):
-        live = []
-        for b in brackets:
-            a, c = bounds[id(b)]
-            mid = _value(study.parameters[b[0]], (a + c) / 2)
-            if mid in (a, c):
-                continue
-            live.append((b, mid))
-        if not live:
-            break
-        evaluator.ensure((by_label[name], b[0], mid) for b, mid in live
-                         for pair in b[1] for name in pair)
-        for b, mid in live:
-            outcomes = {name: evaluator.outcome(by_label[name], b[0], mid)
-                        for pair in b[1] for name in pair}
-            holds = all(_leads(study, outcomes[x], outcomes[y]) == b[4][(x, y)] for x, y in b[1])
-            bounds[id(b)][0 if holds else 1] = mid
-    for b in brackets:
-        a, c = bounds[id(b)]
-        findings[b[0]]["flips"].append({"below": a, "above": c, "value": (a + c) / 2,
-                                        "pairs": [(p, b[4][p]) for p in b[1]]})
+                         "brackets": found}
+    _bisect(study, evaluator, brackets)
+    for finding in findings.values():
+        finding["flips"] = [{"below": b.below, "above": b.above, "value": (b.below + b.above) / 2,
+                             "pairs": list(b.first.items())} for b in finding.pop("brackets")]
     return base, findings
 
 
