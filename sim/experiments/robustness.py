@@ -378,15 +378,19 @@ def _sentence(study: Study, key: str, finding: dict) -> str:
     if not study.users(key):
         return (f"The ranking holds for all plausible values of {span}: no compared way of "
                 "working uses it.")
+    base = finding["base"]
+    outside = (f" The scenario's value, {_num(base)}, lies outside this range: the range "
+               "is around the default, the scenario's value was set or calibrated apart."
+               if not d.low <= base <= d.high else "")
     if not finding["flips"]:
-        return f"The ranking holds for all plausible values of {span}."
+        return f"The ranking holds for all plausible values of {span}.{outside}"
     parts = []
     for flip in finding["flips"]:
         moves = "; ".join(f"{study.names[b if s > 0 else a]} moves above "
                           f"{study.names[a if s > 0 else b]}" for (a, b), s in flip["pairs"])
         parts.append(f"flips when {key} exceeds {_num(flip['value'])} (between "
                      f"{_num(flip['below'])} and {_num(flip['above'])}): {moves}")
-    return "The ranking " + "; it ".join(parts) + "."
+    return "The ranking " + "; it ".join(parts) + "." + outside
 
 
 def _keep_rank(study: Study, findings: dict) -> list[str]:
