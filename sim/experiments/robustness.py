@@ -20,6 +20,7 @@ same inputs give the same report.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
@@ -118,9 +119,10 @@ def load_study(experiment: str | Path, parameters: list[str] | None = None,
     if len(plan.arms) < 2:
         raise ConfigError(f"{source}: factors: one arm only; sim robustness ranks two or more "
                           "ways of working (e.g. factors: {coordination: [silos, council]})")
+    where = "--metric" if metric else f"{source}: metrics"
     metric = metric or (spec.metrics[0] if spec.metrics else DEFAULT_METRIC)
     if not is_metric(metric) or better(metric) is None:
-        raise ConfigError(f"--metric: {metric!r} is not a metric with a better direction "
+        raise ConfigError(f"{where}: {metric!r} is not a metric with a better direction "
                           f"(e.g. {', '.join(METRIC_NAMES[:6])})")
     if replications is None:
         replications = max(spec.replications, 2) if scale_for_tests() else spec.replications
@@ -130,9 +132,9 @@ def load_study(experiment: str | Path, parameters: list[str] | None = None,
                           f"{spec.replications}")
     if steps < 0:
         raise ConfigError(f"--steps: expected 0 or more bisection steps, got {steps}")
-    study = Study(plan, metric, better(metric) == "higher", {}, replication_seeds(spec.seed,
-                                                                                   replications),
-                  steps, arm_names([a.label for a in plan.arms]))
+    seeds = replication_seeds(spec.seed, replications)  # as the experiment's sweep's
+    study = Study(plan, metric, better(metric) == "higher", {}, seeds, steps,
+                  arm_names([a.label for a in plan.arms]))
     study.parameters = _chosen(study, parameters, source)
     return study
 
@@ -140,20 +142,23 @@ def load_study(experiment: str | Path, parameters: list[str] | None = None,
 def _chosen(study: Study, keys: list[str] | None, source: str) -> dict[str, Declared]:
     """The parameters asked for (each checked), or by default every assumed parameter of the
     families and of the mechanisms the compared ways of working run."""
-    if keys is None:
-        return {k: d for k, d in ASSUMED.items() if study.users(k)}
+    spec = study.plan.spec
+    if keys is None:  # a factor is compared, not varied; an unset value has no point to start at
+        return {k: d for k, d in ASSUMED.items() if study.users(k) and k not in spec.factors
+                and study.base_value(k) is not None}
     if not keys:
         raise ConfigError("--parameters: expected one or more dotted keys, e.g. "
                           "--parameters coordination.council.active_share")
     chosen: dict[str, Declared] = {}
-    spec = study.plan.spec
     for key in keys:
         if key in chosen:
             raise ConfigError(f"--parameters: {key} is named twice")
         if key not in ASSUMED:
             grade = DECLARED[key].grade if key in DECLARED else None
+            near = difflib.get_close_matches(key, list(ASSUMED), n=1)
             why = (f"graded {grade}, not an assumption" if grade else
-                   "not an assumed parameter with a plausible range")
+                   "not an assumed parameter with a plausible range"
+                   + (f" (did you mean {near[0]}?)" if near else ""))
             raise ConfigError(f"--parameters: {key}: {why} (see ASSUMED_MECHANISM_PARAMETERS and "
                               "UNCERTAINTIES in sim/scenario/ranges.py, or docs/model.md, "
                               "column evidence)")
