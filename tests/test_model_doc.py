@@ -146,3 +146,60 @@ def test_presets_payers_are_documented():
     text = section("Coordination models (presets)")
     for kind, payer in PAYERS.items():
         assert f"| `{kind}` | `{payer}` |" in text, f"{kind}'s payer is not in the presets' payer table"
+
+
+def _evidence_tables() -> dict[str, dict[str, str]]:
+    """Dotted key -> evidence cell of every row of the parameter tables (section "Parameters" and
+    the mechanisms' tables); a mechanism's keys as ``coordination.<kind>.<key>``."""
+    found: dict[str, str] = {}
+    for title in ("Scenario, time, city, families", "Sectors (`sectors.<name>`",
+                  "Organisations (`organisations.<name>`)", "Scenario-wide levers",
+                  "Every mechanism: start, end and who pays"):
+        for name, row in rows(section(title)).items():
+            if {"parameter", "name", "value"} & set(row):  # not the tables of base values
+                found[name] = row.get("evidence", "")
+    for kind in MECHANISM_ORDER:
+        text = re.search(rf"^### [^\n]*\(`{kind}`, `sim/core/coordination/[a-z_]+\.py`\)$(.*?)(?=^##)",
+                         DOC, flags=re.S | re.M).group(1)
+        for name, row in rows(text).items():
+            found[f"coordination.{kind}.{re.sub(r'\s*\(.*\)$', '', name)}"] = row.get("evidence", "")
+    return found
+
+
+def test_every_parameter_has_an_evidence_grade():
+    from sim.scenario.ranges import GRADES
+
+    for key, cell in _evidence_tables().items():
+        assert cell.split(" ")[0] in GRADES, f"{key}: evidence {cell!r} is not one of {list(GRADES)}"
+
+
+def test_the_evidence_grades_in_the_doc_and_the_code_agree():
+    """An assumed or calibrated mechanism value has a plausible range in the code, and only those;
+    the code's grades of the families' and levers' ranges are the doc's."""
+    from sim.scenario.ranges import (
+        ASSUMED_MECHANISM_PARAMETERS,
+        LEVERS,
+        UNCERTAIN_GRADES,
+        UNCERTAINTIES,
+    )
+
+    doc = _evidence_tables()
+    uncertain = {k for k, cell in doc.items() if k.startswith("coordination.")
+                 and cell in UNCERTAIN_GRADES}
+    assert uncertain == set(ASSUMED_MECHANISM_PARAMETERS), (
+        f"graded assumption or calibrated in model.md but no range in ranges.py: "
+        f"{sorted(uncertain - set(ASSUMED_MECHANISM_PARAMETERS))}; a range but another grade: "
+        f"{sorted(set(ASSUMED_MECHANISM_PARAMETERS) - uncertain)}")
+    for key, declared in (ASSUMED_MECHANISM_PARAMETERS | UNCERTAINTIES | LEVERS).items():
+        assert doc[key] == declared.grade, f"{key}: model.md says {doc[key]!r}, ranges.py {declared.grade!r}"
+
+
+def test_plausible_ranges_hold_the_defaults():
+    from sim.scenario.ranges import ASSUMED_MECHANISM_PARAMETERS
+
+    for key, declared in ASSUMED_MECHANISM_PARAMETERS.items():
+        _, kind, name = key.split(".")
+        block = CoordinationSpec.model_fields[kind].annotation.__args__[0]
+        default = block.model_fields[name].default
+        assert declared.low <= default <= declared.high, f"{key}: default {default} outside range"
+        assert declared.low < declared.high and declared.why, key

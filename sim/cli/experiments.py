@@ -1,4 +1,5 @@
-"""The experiment commands of `sim`: sweep, sensitivity, report, reproduce, patterns, calibrate."""
+"""The experiment commands of `sim`: sweep, sensitivity, report, reproduce, patterns, calibrate,
+robustness."""
 
 from __future__ import annotations
 
@@ -90,6 +91,38 @@ def add_parsers(sub, positive_int, add_set_option) -> None:
     pat.add_argument("--json", action="store_true", help="print the rows as a JSON list")
     pat.add_argument("--quiet", action="store_true", help="no progress output")
     limits.add_options(pat)
+
+    _add_robustness(sub, positive_int)
+
+
+def _add_robustness(sub, positive_int) -> None:
+    from sim.experiments.robustness import BISECTION_STEPS, DEFAULT_METRIC
+
+    rob = sub.add_parser(
+        "robustness", help="find the assumed values at which a ranking of ways of working changes",
+        description="Vary each assumed (or calibrated) parameter over its plausible range, one at "
+        "a time (low end, the scenario's value, high end; bisection where the ranking changes), "
+        "rank the experiment's ways of working on a metric with paired replications, and write "
+        "robustness.md, robustness.json and robustness.png (resumable).")
+    rob.add_argument("experiment", help="a comparison experiment YAML file (factors, e.g. "
+                     "coordination: [silos, council])")
+    rob.add_argument("--parameters", metavar="K1,K2",
+                     help="dotted keys to vary (default: the assumed parameters of the families "
+                     "and of the mechanisms the compared ways of working run)")
+    rob.add_argument("--replications", type=positive_int, metavar="N",
+                     help="replications at every value, the same seeds everywhere (default: the "
+                     "experiment's; at least 2)")
+    rob.add_argument("--metric", metavar="M", help=f"metric to rank on (default: the experiment's first "
+                     f"metrics: entry, else {DEFAULT_METRIC})")
+    rob.add_argument("--steps", type=int, default=BISECTION_STEPS, metavar="N",
+                     help="bisection steps where the ranking changes")
+    rob.add_argument("--out", metavar="DIR",
+                     help="results folder (default: results/<experiment name>-robustness)")
+    rob.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, metavar="N",
+                     help="parallel workers (default: all cores)")
+    _executor_options(rob)
+    rob.add_argument("--quiet", action="store_true", help="no progress output")
+    limits.add_options(rob)
 
 
 def experiment_folder(plan, out: str | None) -> Path:
@@ -229,6 +262,40 @@ def cmd_calibrate(args) -> int:
     return 0
 
 
+def cmd_robustness(args) -> int:
+    """Announce the run count, run the study (resumable) and write its report."""
+    import shlex
+
+    from sim.experiments.robustness import RobustnessStore, load_study, run_study
+
+    keys = None if args.parameters is None else [k.strip() for k in args.parameters.split(",")
+                                                  if k.strip()]
+    replications = None if args.replications is None else scaled_count(args.replications, least=2)
+    study = load_study(args.experiment, keys, replications, args.metric, args.steps)
+    limits.check_plan(study.plan, args.max_memory, args.workers, local=args.scheduler is None)
+    store = RobustnessStore(Path(args.out) if args.out else
+                            DEFAULT_ROOT / f"{study.plan.spec.name}-robustness")
+    points, bisection = study.runs_bound()
+    n = len(study.parameters)
+    print(f"sim robustness: {n} parameter{'s' if n != 1 else ''} x 3 values (low end, scenario's, "
+          f"high end) x {len(study.arms)} ways of working x {len(study.seeds)} replications: at "
+          f"most {points + bisection:,} runs ({points:,} for the three values, up to "
+          f"{bisection:,} more for {study.steps} bisection steps where the ranking changes; a "
+          "way of working a parameter does not apply to reuses the scenario's runs)",
+          file=sys.stderr, flush=True)
+    command = "sim " + shlex.join(sys.argv[1:] if sys.argv[1:2] == ["robustness"] else
+                                  ["robustness", args.experiment])
+    summary, _ = _locked_run(args, store, points + bisection, "robustness",
+                             lambda executor, progress: run_study(study, store, executor,
+                                                                  progress, command))
+    flips = [p["key"] for p in summary["parameters"] if not p["holds"]]
+    print(f"{study.plan.spec.name}: {n} parameter{'s' if n != 1 else ''}, "
+          f"{len(flips)} flip{'s' if len(flips) == 1 else ''} the ranking on {summary['metric']}"
+          + (f" ({', '.join(flips)})" if flips else "")
+          + f"; {summary['runs']['used']} runs -> {store.folder}/robustness.md")
+    return 0
+
+
 def cmd_report(args) -> int:
     from sim.experiments.report import write_report
 
@@ -277,5 +344,6 @@ class Progress:
 
 
 COMMANDS = {"sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "report": cmd_report,
-            "reproduce": cmd_reproduce, "patterns": cmd_patterns, "calibrate": cmd_calibrate}
+            "reproduce": cmd_reproduce, "patterns": cmd_patterns, "calibrate": cmd_calibrate,
+            "robustness": cmd_robustness}
 __all__ = ["COMMANDS", "ConfigError", "add_parsers"]

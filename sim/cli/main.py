@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-RESUMABLE = {"sweep", "sensitivity", "calibrate"}  # commands that keep finished runs in --out
+RESUMABLE = {"sweep", "sensitivity", "calibrate", "robustness"}  # commands that keep finished runs in --out
 
 
 def _announce_test_scale(command: str) -> None:

@@ -237,6 +237,7 @@ def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder, model, r
         lines.append("")
     lines += _resilience(ok)
     shares = "parameter_share" in summary
+    lines += _assumptions(plan)
     lines += ["## What the metrics mean", "", *_meanings(metrics, unit), ""]
     lines += ["## Every metric, arm by arm", ""]
     for arm, group in summary.groupby("arm", sort=False):
@@ -263,6 +264,31 @@ def _resilience(ok: pd.DataFrame) -> list[str]:
     from sim.experiments.resilience import report_section
 
     return report_section(ok)
+
+
+def _assumptions(plan: Plan) -> list[str]:
+    """A section naming what the comparison rests on: the assumed (and calibrated) parameters of
+    the mechanisms the arms run, and the command that tests whether the ranking depends on them."""
+    from sim.scenario.ranges import ASSUMED
+
+    used: dict[str, list[str]] = {}
+    for key, declared in ASSUMED.items():
+        block, name = key.rsplit(".", 1)
+        kind = block.removeprefix("coordination.")
+        if block == "families" or any((arm.config["coordination"].get(kind) or {}).get("enabled")
+                                      for arm in plan.arms):
+            grade = "" if declared.grade == "assumption" else f" ({declared.grade})"
+            used.setdefault(kind, []).append(name.replace("_", " ") + grade)
+    families = used.pop("families")
+    mechanisms = "; ".join(f"{kind.replace('_', ' ')}: {', '.join(names)}"
+                           for kind, names in used.items())
+    return ["## What rests on assumptions", "",
+            "These results rest on values without a figure behind them (docs/model.md, column "
+            "\"evidence\" of the parameter tables; named here in words): "
+            + (f"the mechanisms' assumed parameters ({mechanisms}), and " if used else "")
+            + f"how families behave ({', '.join(families)}). "
+            f"`sim robustness {plan.source}` varies each over its plausible range and says "
+            "whether the ranking of the ways of working holds or at which value it flips.", ""]
 
 
 def _share(value: float) -> str:
