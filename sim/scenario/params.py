@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from sim.scenario.cases import CaseInfo
 from sim.scenario.coordination import CoordinationSpec
 from sim.scenario.funders import FunderParams, check_funders
 from sim.scenario.groups import GroupParams, check_groups
@@ -226,6 +227,7 @@ class Scenario(Strict):
 
     name: str = "scenario"
     description: str = ""
+    case: CaseInfo | None = None  # a case of the library (scenarios/cases/): its source in words
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 1
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"  # ISO 4217 code of all money
     time: TimeParams = TimeParams()
