@@ -53,7 +53,9 @@ def discover(scenarios: int = 64, families: int = 2000, years: float = 3.0, repl
     names = [u.name for u in model.uncertainties]
     wide = table.pivot_table(index="scenario", columns="policy", values=OUTCOME)
     gain = (wide["full_integration"] - wide["silos"]).rename("gain")
-    x = table[table["policy"] == "silos"].set_index("scenario")[names].loc[gain.index]
+    # as floats: PRIM's pasting moves integer dimensions (patience) by fractions, which pandas
+    # refuses to write into an integer column
+    x = table[table["policy"] == "silos"].set_index("scenario")[names].loc[gain.index].astype(float)
     cut = float(np.quantile(gain, 0.25)) if threshold is None else threshold
     small = (gain < cut).to_numpy()
 
