@@ -107,7 +107,7 @@ class CoordinationModel(Model):
         self.metrics: dict[str, float] = summarise(self.ledger, self.sector_names)
         self.metrics_weekly: dict[str, float] = weekly(self.ledger)  # time series only
         running = {f"strength.{m.name}": _strength_reporter(m) for m in self.all_mechanisms}
-        events = {k: v for event in self.events for k, v in event.reporters().items()}
+        events = {k: v for event in (*self.events, self.shocks) for k, v in event.reporters().items()}
         self.datacollector = DataCollector(
             model_reporters={**{name: _reporter(name) for name in ("week", *self.metrics)},
                              **{name: _weekly_reporter(name) for name in self.metrics_weekly},

@@ -65,6 +65,15 @@ class Shocks:
         self.closed: dict[int, np.ndarray] = {}  # closures under way: shock -> (H,) closed sites
         self.open_sites: np.ndarray | None = None  # organisations' sites before any closure
         self.families, self._arrivals = _arriving_families(scenario, city, streams, self.shocks)
+        self.in_effect = 0  # shocks started and not ended (an arrival does not end)
+
+    def reporters(self) -> dict:
+        """Time-series columns of a scenario with shocks: how many are in effect, and the
+        organisations' yearly budgets after every lever (a cut shows as a drop); none without."""
+        if not self.shocks:
+            return {}
+        return {"shocks.in_effect": lambda model: self.in_effect,
+                "shocks.yearly_budgets": lambda model: float(model.orgs.budget_per_year.sum())}
 
     def weekly(self, model: CoordinationModel) -> None:
         """Start and end this week's shocks, then add this week's surges of need."""
@@ -76,6 +85,7 @@ class Shocks:
     # ------------------------------------------------------------------ start and end
     def _start(self, model: CoordinationModel, i: int) -> None:
         shock = self.shocks[i]
+        self.in_effect += 1
         if isinstance(shock, BudgetCut):
             cut = _organisations(model, shock)
             model.levers.budget_per_year.scale(f"shock.{i}", np.where(cut, 1.0 - shock.share, 1.0))
@@ -94,6 +104,7 @@ class Shocks:
 
     def _end(self, model: CoordinationModel, i: int) -> None:
         shock = self.shocks[i]
+        self.in_effect -= 1
         if isinstance(shock, BudgetCut):
             model.levers.budget_per_year.withdraw(f"shock.{i}")
         elif isinstance(shock, SiteClosure):
