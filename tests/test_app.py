@@ -109,9 +109,9 @@ def test_mechanism_levers_do_not_switch_mechanisms_on():
 
 
 def test_a_named_model_replaces_the_files_coordination():
-    own = build_scenario("intersectoral_commission")
+    own = build_scenario("election_year2")
     assert own.coordination.focal_point is not None
-    council = build_scenario("intersectoral_commission", "council")
+    council = build_scenario("election_year2", "council")
     assert council.coordination.focal_point is None
     assert council.coordination.council.members == "public_and_ngos"
 

@@ -18,6 +18,7 @@ from sim.scenario.schema import NonNeg, OrgKind, Share, Strict
 
 FUNDER = "funder"  # paid_by: an outside funder, in no organisation's budget
 MEMBERS = "members"  # paid_by: the mechanism's own members, pro rata to their yearly budgets
+ROTATE = "rotate"  # council.focus_theme: the sectors in turn, one a year
 
 
 class MechanismParams(Strict):
@@ -320,6 +321,16 @@ class CouncilParams(MeetingParams):
     participation_quality: Share = 0.0
     families_consulted_per_seat_per_year: NonNeg = Field(20.0, le=1_000_000)
     cost_per_seat_per_year: NonNeg = 500.0
+    # a yearly focus theme (Sion's observatory): the plan counts that sector's unmet need
+    # ``focus_weight`` times; a sector's name, or ``rotate`` (the sectors in turn, one a year)
+    focus_theme: str | None = None
+    focus_weight: float = Field(2.0, ge=1.0, le=100.0)
+    # working groups between plenaries (Sion): the size penalty is that of one group
+    working_groups: int = Field(0, ge=0, le=100)
+    working_group_meetings_per_year: float = Field(6.0, ge=0.0, le=52.0)
+    # monitoring (a university partner, Spain): progress reviews that revise the plan in the year
+    reviews_per_year: int = Field(0, ge=0, le=12)
+    monitoring_cost_per_year: NonNeg = 0.0
     summary: ClassVar[str] = (  # shown by the workshop page and `sim run --list-coordination`
         "A council (steering group) of departments and NGOs makes a yearly action plan: a few "
         "months later spare places and some budget move to the sectors with the most unmet need, "
@@ -328,6 +339,13 @@ class CouncilParams(MeetingParams):
         "bring in what participants hear in their neighbourhoods.")
     behaviour: ClassVar[str] = "sim.core.coordination.council:Council"
     kind: Literal["council"] = "council"
+
+    def check(self, scenario) -> None:
+        super().check(scenario)
+        themes = [*scenario.sector_names, ROTATE]
+        if self.focus_theme is not None and self.focus_theme not in themes:
+            raise ValueError(f"coordination.council.focus_theme: unknown sector "
+                             f"{self.focus_theme!r} (expected one of: {', '.join(themes)})")
 
 
 # every mechanism's block, in the order mechanisms act within each phase (supporters before those

@@ -100,6 +100,8 @@ _COUNCIL = {
     "participation_quality": _assumed(0.0, 1.0, "token seats to seats that are heard"),
     "families_consulted_per_seat_per_year": _assumed(10.0, 40.0, "half to twice the default"),
     "cost_per_seat_per_year": _assumed(250.0, 1000.0, "half to twice the default"),
+    "focus_weight": _assumed(1.5, 4.0, "how far a yearly theme shifts the plan (only with "
+                             "focus_theme; Sion's observatory, C1)"),
 }
 _CASE_CONFERENCE = {
     "attendance": _assumed(0.6, 0.95, "conferences are quorate 86-90% of the time (G11); the share "

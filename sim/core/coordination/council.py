@@ -22,6 +22,12 @@ With ``participation_quality`` q > 0, before each plan each consults q x
 need (open needs of families who have not asked for help): the plan counts q x that need once
 more per participant from the neighbourhood. At q = 0 seats change nothing but their cost.
 
+Optional (all off by default): a yearly ``focus_theme`` (a sector, or the sectors in turn) whose
+unmet need the plan counts ``focus_weight`` times; ``working_groups`` that do the work between
+plenaries, so the size penalty is that of one working group, at the cost of their meetings;
+``reviews_per_year`` progress reviews with a monitoring partner, each revising the plan within
+the year, at ``monitoring_cost_per_year``.
+
 The group's size is the number of people: member organisations x representatives per member
 (participants are not counted). Cost per meeting: people x staff hours per meeting x hourly
 cost; plus a secretariat each week that grows with the number of member organisations, and the
@@ -30,14 +36,17 @@ seats' yearly cost.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.core.coordination import calendar
 from sim.core.coordination.base import Mechanism
 from sim.core.coordination.meetings import MeetingCalendar, friction, group_efficiency
 from sim.core.coordination.members import member_mask
+from sim.scenario.mechanisms import ROTATE
 from sim.scenario.schema import WEEKS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -68,6 +77,8 @@ class Council(MeetingCalendar, Mechanism):
         self.meetings = 0
         self.plans = 0  # action plans made
         self.plan_year = -1  # the council's year of its latest plan
+        self.plan_period = -1  # the review period (of the council's years) of its latest plan
+        self.theme: int | None = None  # index of the sector of this year's focus theme
         self.pending: list[Plan] = []  # plans made, not yet in effect
         self.capacity_shift = np.zeros(model.orgs.size, dtype=np.int64)  # places moved (in effect)
         self.seats = p.youth_seats + p.family_seats
@@ -91,8 +102,15 @@ class Council(MeetingCalendar, Mechanism):
         """How well the council plans (0..1): scales every move of its action plan."""
         p = self.params
         f = friction(model.coordination_support)
-        eff = group_efficiency(self.n, p.contention * f, p.coherence * f)
+        eff = group_efficiency(self.group_size, p.contention * f, p.coherence * f)
         return float(np.clip(p.active_share * eff, 0.0, 1.0))
+
+    @property
+    def group_size(self) -> int:
+        """People in the group whose friction counts: one working group's (its people shared
+        out as evenly as possible, the largest group), else the whole council."""
+        groups = self.params.working_groups
+        return math.ceil(self.n / groups) if groups else self.n
 
     @property
     def reporting(self) -> bool:
@@ -108,14 +126,28 @@ class Council(MeetingCalendar, Mechanism):
         if not self.meets(model) or not self.members.any():
             return
         self.meetings += 1
-        year = self.weeks_running(model) // WEEKS_PER_YEAR
-        if year != self.plan_year:  # the first meeting of the council's year
+        t = self.weeks_running(model)
+        year, per_year = t // WEEKS_PER_YEAR, 1 + self.params.reviews_per_year
+        period = year * per_year + (t % WEEKS_PER_YEAR) * per_year // WEEKS_PER_YEAR
+        if period != self.plan_period:  # the first meeting of the year, or of a review period
+            self.plan_period = period
+            yearly = year != self.plan_year
             self.plan_year = year
+            self.theme = self.focus(model, year)
             self.pending.append(self.plan(model, self.effectiveness(model)))
             self.plans += 1
-            if self.reporting and model.ledger.counts(model.week):
-                self.consult(model)
+            if yearly and self.reporting and model.ledger.counts(model.week):
+                self.consult(model)  # consultations are yearly, reviews only revise the plan
             self.apply_due(model)  # a plan without lag takes effect at once
+
+    def focus(self, model: ModelView, year: int) -> int | None:
+        """The sector (index) of the council's focus theme in its ``year``: the one named, or
+        with ``rotate`` the sectors in the scenario's order, one a year; None without a theme."""
+        theme = self.params.focus_theme
+        if theme is None:
+            return None
+        names = model.params.sector_names
+        return year % len(names) if theme == ROTATE else names.index(theme)
 
     def apply_due(self, model: ModelView) -> None:
         """Put the plans whose lag is over into effect (each replaces the previous one)."""
@@ -135,6 +167,8 @@ class Council(MeetingCalendar, Mechanism):
         p = self.params
         e = min(effect * (1.0 + model.planning_support), 1.0)
         unmet = self.unmet_need(model)  # (H, S)
+        if self.theme is not None:  # the year's theme counts focus_weight times
+            unmet[:, self.theme] *= p.focus_weight
         by_sector = unmet.sum(axis=0)
         pressure = (model.orgs.serves * by_sector).sum(axis=1).astype(float)
         pressure = pressure / pressure.max() if pressure.max() > 0 else pressure
@@ -218,8 +252,18 @@ class Council(MeetingCalendar, Mechanism):
         meeting = self.n * p.staff_hours_per_meeting * p.staff_hour_cost if (
             self.meets(model) and self.n) else 0.0
         yearly = p.secretariat_per_member_per_year * int(self.members.sum()) + (
-            p.cost_per_seat_per_year * self.seats)
-        return meeting + yearly / WEEKS_PER_YEAR
+            p.cost_per_seat_per_year * self.seats) + p.monitoring_cost_per_year
+        return meeting + self.working_group_cost(model) + yearly / WEEKS_PER_YEAR
+
+    def working_group_cost(self, model: ModelView) -> float:
+        """Staff time of the working groups in weeks they meet (every person sits in one group;
+        the groups meet in the same weeks, not while the council is paused)."""
+        p = self.params
+        if not (p.working_groups and self.n) or model.week < self.paused_until:
+            return 0.0
+        if not calendar.due(self.weeks_running(model), p.working_group_meetings_per_year):
+            return 0.0
+        return self.n * p.staff_hours_per_meeting * p.staff_hour_cost
 
 
 def _by_area(pairs: np.ndarray, pop, hoods: int) -> np.ndarray:
