@@ -181,3 +181,91 @@ def test_the_ranking_puts_the_best_for_families_or_the_budget_first():
     assert "#2" in cells["a"][1] and "#1" in cells["b"][1]  # marginalised: b gains more
     assert "#1" in cells["b"][2]  # duplication: lower first
     assert "#1" in cells["b"][3] and "#2" in cells["a"][3]  # cost: the cheaper first
+
+
+# ------------------------------------------------------------------------ the workshop page
+@pytest.fixture
+def page_cases(tmp_path, monkeypatch):
+    """The workshop page's scenarios folder: the base city and two cases of its own."""
+    import shutil
+
+    from sim.app import workshop
+    from tests.conftest import BASE
+
+    folder = tmp_path / "scenarios"
+    write_cases(folder / "cases")
+    shutil.copy(BASE, folder / "base.yaml")
+    monkeypatch.setattr(workshop, "scenario_dir", lambda: folder)
+    workshop.case_info.cache_clear()
+    workshop.mechanisms_of.cache_clear()
+    yield folder
+    workshop.case_info.cache_clear()
+    workshop.mechanisms_of.cache_clear()
+
+
+def _settings(**changes) -> dict:
+    from sim.app.page import model_params
+
+    return {**{name: spec["value"] for name, spec in model_params().items()}, **changes}
+
+
+def test_the_page_offers_the_cases_as_a_choice_of_their_own(page_cases):
+    from sim.app.page import model_params
+    from sim.app.workshop import NO_CASE, WorkshopModel
+
+    params = model_params()
+    assert params["case"]["values"] == [NO_CASE, "alpha_council", "beta_registry"]
+    assert params["case"]["value"] == NO_CASE
+    assert params["city"]["values"] == ["base"]  # the cases are not cities of their own
+    plain = WorkshopModel(families=10, warm_up=False)
+    assert plain.case is None and plain.main.params.name == "base"
+
+
+def test_a_case_sets_the_city_and_the_way_of_working(page_cases):
+    from sim.app.workshop import WorkshopModel
+
+    m = WorkshopModel(case="beta_registry", coordination="council", families=10, warm_up=False,
+                      compare=True, compare_with="silos")
+    assert m.warnings == []
+    main, second = (run.model.params for run in m.runs)
+    assert main.name == "beta_registry" and main.funding.budget_scale == 0.8
+    assert [b.kind for b in main.coordination.mechanisms()] == ["shared_registry"]  # not council
+    assert second.coordination.model == "silos" and second.funding.budget_scale == 0.8
+    assert m.case.country == "Brazil"
+
+
+def test_selecting_a_case_shows_its_summary_and_hides_the_city(page_cases):
+    import ipyvuetify as v
+    import solara
+
+    from sim.app import page as app
+
+    def sidebar(settings):
+        _, rc = solara.render(app.Settings(solara.reactive(settings)), handle_error=False)
+        labels = [w.label for w in rc.find(v.Select).widgets]
+        summary = rc.find(v.Html, class_="case-summary").widgets
+        return labels, [w.children[0] for w in summary]
+
+    labels, summary = sidebar(_settings())
+    assert "City (scenario file)" in labels and summary == []
+    labels, summary = sidebar(_settings(case="alpha_council"))
+    assert "City (scenario file)" not in labels
+    assert "Way of working (coordination model)" not in labels
+    assert summary == ["Finland: Cross-sectoral coordination group. "
+                       + CASES["alpha_council"]["summary"]]
+    # the levers follow the case's way of working (a council), not the one chosen before
+    assert app.lever_note("council_meetings", _settings(case="alpha_council")) == ""
+    assert app.lever_note("hubs", _settings(case="alpha_council")).startswith("No effect")
+
+
+def test_the_dashboard_names_the_case(page_cases):
+    import ipyvuetify as v
+    import solara
+
+    from sim.app import page as app
+    from sim.app.workshop import WorkshopModel
+
+    m = WorkshopModel(case="alpha_council", families=10, warm_up=False)
+    _, rc = solara.render(app.Status(m, 0), handle_error=False)
+    line = rc.find(v.Html, class_="case-line").widget.children[0]
+    assert line == "Case: Finland: Cross-sectoral coordination group. " + CASES["alpha_council"]["summary"]
