@@ -90,6 +90,11 @@ def test_a_bad_case_file_is_one_line_naming_file_and_key(tmp_path, capsys, text,
     assert len(err.splitlines()) == 1 and "bad.yaml" in err and key in err, err
 
 
+def test_a_missing_case_folder_is_an_error(tmp_path, capsys):
+    assert main(["cases", "--folder", str(tmp_path / "nowhere")]) == 2
+    assert "--folder: no folder" in capsys.readouterr().err
+
+
 def test_the_project_cases_all_have_a_case_block():
     cases = read_cases()
     assert [c.path for c in cases] == case_files() and cases

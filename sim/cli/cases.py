@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sim.errors import ConfigError
 from sim.scenario.cases import CASES_DIR, Case, read_cases
 
 
@@ -25,6 +26,8 @@ def add_parser(sub) -> None:
 
 
 def cmd_cases(args) -> int:
+    if not args.folder.is_dir():
+        raise ConfigError(f"--folder: no folder {args.folder}")
     cases = read_cases(args.folder)
     if args.json:
         print(json.dumps([case.to_json() for case in cases], indent=2))
