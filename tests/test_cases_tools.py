@@ -274,3 +274,15 @@ def test_the_dashboard_names_the_case(page_cases):
     _, rc = solara.render(app.Status(m, 0), handle_error=False)
     line = rc.find(v.Html, class_="case-line").widget.children[0]
     assert line == "Case: Finland: Cross-sectoral coordination group. " + CASES["alpha_council"]["summary"]
+
+
+@pytest.mark.parametrize("case", [p.stem for p in case_files()])
+def test_every_project_case_runs_on_the_page(case):
+    """Each case of the library builds on the page, beside silos on its city, and steps."""
+    from sim.app.workshop import WorkshopModel, case_summary
+
+    m = WorkshopModel(case=case, families=10, compare=True, compare_with="silos", warm_up=False)
+    assert m.warnings == [] and case_summary(case)
+    assert m.city_name == f"cases/{case}"
+    m.step()
+    assert [run.model.week for run in m.runs] == [1, 1]
