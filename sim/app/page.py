@@ -38,14 +38,19 @@ from sim.app.workshop import (
     LEVER_MECHANISM,
     MECHANISMS,
     MODELS,
+    NO_CASE,
     PRESET_TEXT,
     SLIDERS,
     WorkshopModel,
     card_period,
+    case_summary,
     compare_phrases,
+    describe_case,
     format_value,
     lever_scope,
+    list_cases,
     list_scenarios,
+    page_choice,
     play,
 )
 from sim.core.model import CoordinationModel
@@ -72,6 +77,8 @@ def model_params() -> dict:
     WorkshopModel's keyword arguments; every starting value is the model's default; the sliders
     are ``sim.app.workshop.SLIDERS`` (whose ranges the model also clamps to)."""
     return {
+        "case": {"type": "Select", "value": NO_CASE, "values": [NO_CASE, *list_cases()],
+                 "label": "Case from the library (sets the city and how services work)"},
         "city": {"type": "Select", "value": DEFAULT_CITY, "values": list_scenarios(),
                  "label": "City (scenario file)"},
         "coordination": {"type": "Select", "value": AS_WRITTEN, "values": [AS_WRITTEN, *PRESETS],
@@ -99,8 +106,9 @@ def lever_note(name: str, settings: dict) -> str:
     mechanism = LEVER_MECHANISM.get(name)
     if mechanism is None:
         return ""
-    ways = [settings["coordination"]] + ([settings["compare_with"]] if settings["compare"] else [])
-    acting = lever_scope(name, settings["city"], ways)
+    city, way = page_choice(settings["city"], settings["coordination"], settings.get("case", NO_CASE))
+    ways = [way] + ([settings["compare_with"]] if settings["compare"] else [])
+    acting = lever_scope(name, city, ways)
     what = mechanism.replace("_", " ")
     if not acting:
         return f"No effect: {' or '.join(ways)} has no {what}."
@@ -112,7 +120,9 @@ def lever_note(name: str, settings: dict) -> str:
 @solara.component
 def Settings(settings: solara.Reactive[dict]):
     """The page's settings: a lever whose mechanism no chosen way of working has is switched off,
-    with a line saying so; the second way of working shows only in comparison mode."""
+    with a line saying so; the second way of working shows only in comparison mode. A case
+    chosen sets the city and the way of working (their choices are hidden) and its one-line
+    summary shows under it."""
     values = settings.value
 
     def setter(name):
@@ -122,9 +132,14 @@ def Settings(settings: solara.Reactive[dict]):
     for name, spec in model_params().items():
         if name == "compare_with" and not values["compare"]:
             continue
+        if name in ("city", "coordination") and values["case"] != NO_CASE:
+            continue  # the case sets them
         if spec["type"] == "Select":
             solara.Select(spec["label"], values=spec["values"], value=values[name],
                           on_value=setter(name))
+            if name == "case" and values["case"] != NO_CASE:
+                _text("div", case_summary(values["case"]), "font-size: 12px; color: #333;",
+                      "case-summary")
         elif spec["type"] == "Checkbox":
             solara.Checkbox(label=spec["label"], value=values[name], on_value=setter(name))
         else:
@@ -187,6 +202,9 @@ def Status(model: WorkshopModel, tick: int):
     ways = " versus ".join(run.label for run in model.runs)
     _text("div", f"City: {model.city_name} ({main.city.families:,} families). Way of working: {ways}. "
           f"Now at {model.status()}.", "font-size: 14px; color: #333;", "status-line")
+    if model.case is not None:
+        _text("div", f"Case: {describe_case(model.case)}", "font-size: 14px; color: #333;",
+              "case-line", title=model.case.not_represented)
 
 
 CARD_STYLE = ("flex: 1 1 0; min-width: 118px; padding: 6px 8px; background: #fff; border-radius: 4px; "

@@ -32,6 +32,7 @@ from sim.core.metrics import METRIC_INFO, by_neighbourhood
 from sim.core.metrics import format_value as metric_format
 from sim.core.model import CoordinationModel
 from sim.errors import ConfigError
+from sim.scenario.cases import CaseInfo, case_files
 from sim.scenario.loading import read_with_extends, scenario_from_dict, select_coordination
 from sim.scenario.mechanisms import (
     SUMMARIES,
@@ -47,6 +48,8 @@ from sim.scenario.ranges import LEVERS
 from sim.scenario.schema import WEEKS_PER_YEAR, OrgKind
 
 AS_WRITTEN = "as in the scenario file"
+NO_CASE = "none (choose the city and the way of working)"
+CASES_FOLDER = "cases"  # the case library's folder inside scenarios/
 DEFAULT_CITY = "base"
 DEFAULT_COMPARISON = "full_integration"
 
@@ -107,11 +110,55 @@ def list_scenarios() -> list[str]:
     return sorted(names, key=lambda n: n != DEFAULT_CITY)
 
 
+def list_cases() -> list[str]:
+    """The case library's cases (file stems in ``scenarios/cases/``), sorted."""
+    return [p.stem for p in case_files(scenario_dir() / CASES_FOLDER) if p.is_file()]
+
+
+def case_city(case: str) -> str:
+    """The page's name of a case's scenario file, e.g. ``cases/brazil_commission``."""
+    return f"{CASES_FOLDER}/{case}"
+
+
+@functools.lru_cache(maxsize=64)
+def case_info(case: str) -> CaseInfo | None:
+    """A listed case's ``case:`` block (None for a name that is not a case, or a file without a
+    valid block)."""
+    if case not in list_cases():
+        return None
+    data = read_with_extends(scenario_dir() / CASES_FOLDER / f"{case}.yaml").get("case")
+    try:
+        return CaseInfo.model_validate(data) if isinstance(data, dict) else None
+    except ValueError:
+        return None
+
+
+def describe_case(info: CaseInfo) -> str:
+    """A case in one line: where it comes from, the arrangement and its summary."""
+    return f"{info.country}: {info.arrangement}. {info.summary}"
+
+
+def case_summary(case: str) -> str:
+    """What the page says under a chosen case ("" for a name that is not a case)."""
+    info = case_info(case)
+    return "" if info is None else describe_case(info)
+
+
+def page_choice(city: str, coordination: str, case: str = NO_CASE) -> tuple[str, str]:
+    """The city and the way of working the page runs: a case sets both (its own file, as
+    written); without a case, the city and way of working chosen."""
+    return (case_city(case), AS_WRITTEN) if case != NO_CASE else (city, coordination)
+
+
 def scenario_path(name: str) -> Path:
-    """The file of a listed scenario; anything else (a path, an unknown name) is refused."""
-    if name not in list_scenarios():
-        raise ConfigError(f"unknown scenario {name!r} (known: {', '.join(list_scenarios())})")
-    return scenario_dir() / f"{name}.yaml"
+    """The file of a listed scenario or case; anything else (a path, an unknown name) is refused."""
+    if name in list_scenarios():
+        return scenario_dir() / f"{name}.yaml"
+    folder, _, case = name.partition("/")
+    if folder == CASES_FOLDER and case in list_cases():
+        return scenario_dir() / CASES_FOLDER / f"{case}.yaml"
+    raise ConfigError(f"unknown scenario {name!r} (known: {', '.join(list_scenarios())}, and the "
+                      f"cases {', '.join(map(case_city, list_cases()))})")
 
 
 # ----------------------------------------------------------------------------------- levers
@@ -318,6 +365,9 @@ class Run:
 class WorkshopModel(Model):
     """The page's Mesa model: the chosen city under one coordination model, or two side by side.
 
+    A ``case`` of the library (``scenarios/cases/``) sets both the city and the way of working:
+    its own file, as written (the second way of working, when comparing, runs on the case's city).
+
     Both runs use the same scenario file, levers and seed, so the city, the families and every
     random draw not caused by coordination are the same (common random numbers); only the way
     of working differs. The warm-up weeks (not counted in any metric) and the first quarter
@@ -335,7 +385,7 @@ class WorkshopModel(Model):
                  registry_consultation: float = DEFAULT_LEVERS.registry_consultation,
                  outreach: float = DEFAULT_LEVERS.outreach,
                  compare: bool = False, compare_with: str = DEFAULT_COMPARISON,
-                 seed: int = 0, warm_up: bool = True):
+                 seed: int = 0, case: str = NO_CASE, warm_up: bool = True):
         v = {name: SLIDERS[name].clamp(value) for name, value in (
             ("families", families), ("budget_level", budget_level),
             ("council_meetings", council_meetings), ("council_size", council_size), ("hubs", hubs),
@@ -343,8 +393,13 @@ class WorkshopModel(Model):
             ("outreach", outreach), ("seed", seed))}
         super().__init__(rng=v["seed"])
         MODELS.add(self)
-        self.city_name = city
         self.warnings: list[str] = []
+        if case != NO_CASE and case_info(case) is None:
+            self.warnings.append(f"unknown case {case!r} - using the city and way of working chosen")
+            case = NO_CASE
+        self.case = case_info(case) if case != NO_CASE else None  # the case chosen, if any
+        city, coordination = page_choice(city, coordination, case)
+        self.city_name = city
         levers = Levers(families_percent=v["families"], budget_level=v["budget_level"],
                         council_meetings=float(v["council_meetings"]), council_size=v["council_size"],
                         hubs=v["hubs"], pooled_share=v["pooled_share"],

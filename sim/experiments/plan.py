@@ -7,6 +7,12 @@ arms are the full grid of ``factors`` (optionally crossed with a sampled design 
 seed in every arm (common random numbers). Seeds are spawned from the experiment's base seed and
 recorded in the plan.
 
+``scenario:`` may list several files, and a name may be a pattern over file names
+(``../scenarios/cases/*.yaml``: every file it matches, sorted; the plan records the files). The
+coordination value ``as_written`` keeps each scenario file's own coordination block, so
+``coordination: [as_written, silos]`` runs every file as written and in silos on the file's own
+city, and the report pairs each with the silos of its own file.
+
 A ``sensitivity:`` block (Morris elementary effects or Sobol indices, analysed by
 :mod:`sim.experiments.sensitivity`) replaces the sampled design by SALib's sample: each sample point becomes
 an arm (crossed with the grid of ``factors``), run ``replications`` times like any other arm.
@@ -15,6 +21,7 @@ SALib is needed only for such experiments (``pip install .[analysis]``).
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import itertools
 import json
@@ -44,6 +51,7 @@ from sim.scenario.schema import Strict
 Scalar = bool | int | float | str
 SAFE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$"
 DEFAULT_MAX_RUNS = 200_000  # runs an experiment may plan unless its max_runs says more
+AS_WRITTEN = "as_written"  # the coordination factor's value that keeps the file's own block
 EXACT_INTEGERS = 2**53  # sampled integer parameters stay where floats hold every whole number
 
 
@@ -286,6 +294,28 @@ def _resolve_scenario_path(name: str, experiment_file: Path) -> Path:
     raise ConfigError(f"{experiment_file}: scenario: no scenario file {name!r}")
 
 
+def _expand_scenarios(spec: ExperimentSpec, experiment_file: Path, source: str) -> ExperimentSpec:
+    """``spec`` with each pattern among its scenario names (``cases/*.yaml``) replaced by the
+    files it matches, sorted by name (a pattern may match file names, not folders)."""
+    if not any(glob.has_magic(name) for name in spec.scenarios):
+        return spec
+    names: list[str] = []
+    for name in spec.scenarios:
+        if not glob.has_magic(name):
+            names.append(name)
+            continue
+        head, pattern = Path(name).parent, Path(name).name
+        if glob.has_magic(str(head)):
+            raise ConfigError(f"{source}: scenario: {name!r}: a pattern may match file names, "
+                              "not folders (e.g. ../scenarios/cases/*.yaml)")
+        folder = next((c for c in _candidates(str(head), experiment_file) if c.is_dir()), None)
+        found = sorted(p.name for p in folder.glob(pattern) if p.is_file()) if folder else []
+        if not found:
+            raise ConfigError(f"{source}: scenario: no scenario file matches {name!r}")
+        names += [str(head / found_name) for found_name in found]
+    return spec.model_copy(update={"scenario": names})
+
+
 def _design_points(spec: ExperimentSpec) -> list[dict[str, Any]]:
     if spec.sample is None:
         return [{}]
@@ -369,6 +399,7 @@ def plan_from_dict(raw: dict, path: Path, source: str | None = None,
     source = str(path) if source is None else source
     check_kind(raw, source, "experiment")
     spec: ExperimentSpec = _scaled_for_tests(validate(ExperimentSpec, raw, source))
+    spec = _expand_scenarios(spec, path, source)
     check_run_count(spec, source, max_runs)
     seeds = replication_seeds(spec.seed, spec.replications)
     grid_keys = list(spec.factors)
@@ -387,6 +418,7 @@ def plan_from_dict(raw: dict, path: Path, source: str | None = None,
             for index, point in enumerate(points):
                 values = dict(zip(grid_keys, combo, strict=True)) | point
                 chosen = values.get("coordination")
+                chosen = None if chosen == AS_WRITTEN else chosen
                 overrides = fixed + [_override_text(k, v) for k, v in values.items()
                                      if k != "coordination"]
                 data = apply_overrides(select_coordination(base, chosen), overrides)

@@ -16,6 +16,7 @@ from sim.core.metrics import METRIC_INFO, SECTOR_COVERAGE_PREFIX, group_of, sect
 from sim.core.metrics import metric_columns as all_metric_columns
 from sim.errors import ConfigError
 from sim.experiments import plots
+from sim.experiments.case_ranking import ranking_section
 from sim.experiments.plan import Plan
 from sim.experiments.report_text import (
     arm_names,
@@ -154,7 +155,7 @@ def write_report(folder: Path, reference: str | None = None, html: bool = False)
         (figures / stale).unlink(missing_ok=True)  # from an earlier report of this folder
     text = _markdown(plan, runs, ok, summary, diffs, metrics, made, folder, reference,
                      f"paired differences against `{reference}`"
-                     + (f" ({reference_note})" if reference_note else ""))
+                     + (f" ({reference_note})" if reference_note else ""), names)
     path = folder / "report.md"
     _atomic_write(path, text.encode())
     if html:
@@ -164,7 +165,8 @@ def write_report(folder: Path, reference: str | None = None, html: bool = False)
     return path
 
 
-def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder, model, reference) -> str:
+def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder, model, reference,
+              names) -> str:
     spec = plan.spec
     unit = units_for(metrics, _currency(plan))
     errors = runs[runs["status"] == "error"] if "status" in runs else runs.iloc[:0]
@@ -185,6 +187,7 @@ def _markdown(plan, runs, ok, summary, diffs, metrics, figures, folder, model, r
         *(_posterior_lines(plan) if "parameter_share" in summary else
           ["- intervals are 95% t-intervals over replications; differences are paired by replication"]),
         "",
+        *ranking_section(plan, diffs, names, unit, model),
         "## Headline metrics by arm",
         "",
         "Mean over the replications [95% interval]; shares in %. Which way is better is in "

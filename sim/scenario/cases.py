@@ -8,6 +8,7 @@ workshop page offers them, and ``experiments/compare_cases.yaml`` compares them 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -37,3 +38,39 @@ class CaseInfo(Strict):
 def case_files(folder: Path = CASES_DIR) -> list[Path]:
     """The case scenario files, sorted by name."""
     return sorted(folder.glob("*.yaml"))
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case file as people read it: its file stem, its ``case:`` block and the mechanisms its
+    coordination block switches on (in step order)."""
+
+    stem: str
+    path: Path
+    info: CaseInfo
+    mechanisms: tuple[str, ...]
+    coordination: str  # the coordination label, e.g. "council+focal_point"
+
+    def to_json(self) -> dict:
+        return {"file": self.stem, **self.info.model_dump(), "mechanisms": list(self.mechanisms),
+                "coordination": self.coordination, "path": str(self.path)}
+
+
+def read_case(path: Path) -> Case:
+    """Load and validate a case file (ConfigError naming the file and key when it is invalid or
+    has no ``case:`` block)."""
+    from sim.errors import ConfigError
+    from sim.scenario.loading import load_scenario
+
+    scenario = load_scenario(path)
+    if scenario.case is None:
+        raise ConfigError(f"{path}: case: missing; a case file needs a case: block (country, "
+                          "arrangement, source, summary)")
+    coordination = scenario.coordination
+    return Case(Path(path).stem, Path(path), scenario.case,
+                tuple(block.kind for block in coordination.mechanisms()), coordination.label)
+
+
+def read_cases(folder: Path = CASES_DIR) -> list[Case]:
+    """Every case of ``folder``, sorted by file name (the first invalid one raises)."""
+    return [read_case(path) for path in case_files(folder)]
