@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,13 @@ def test_every_module_is_in_a_layer():
 ])
 def test_the_check_fails_when_a_lower_layer_imports_a_higher_one(module, source, bad):
     assert violations(module, source) == bad
+
+
+def test_no_merge_conflict_markers_are_left_in_the_project():
+    """A merge left half resolved shows as a line of markers: none in code, docs or scenarios."""
+    root = Path(__file__).resolve().parent.parent
+    files = [p for folder in ("sim", "docs", "tests", "scenarios", "experiments", "benchmarks", "tools")
+             for p in (root / folder).rglob("*") if p.suffix in {".py", ".md", ".yaml", ".sh"}]
+    files.append(root / "README.md")
+    marker = re.compile(r"^(<{7}|>{7}|={7})( |$)", flags=re.M)
+    assert [str(p.relative_to(root)) for p in files if marker.search(p.read_text(errors="replace"))] == []
