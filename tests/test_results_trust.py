@@ -80,7 +80,10 @@ def test_a_second_sweep_into_a_held_folder_is_refused_naming_the_holder(finished
 @pytest.mark.slow
 def test_two_sweeps_started_together_leave_exactly_the_planned_rows(tmp_path):
     exp = tmp_path / "exp.yaml"
-    exp.write_text(EXPERIMENT)
+    # long enough (a few seconds) that the first sweep still holds the lock when the second
+    # one has started up: the second must find it locked, not finished
+    exp.write_text(EXPERIMENT.replace("city.families: 300", "city.families: 4000")
+                   .replace("years: 0.4", "years: 2"))
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "sim.cli", "sweep", str(exp), "--out", str(out), "--workers", "1",
            "--quiet"]
