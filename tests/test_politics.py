@@ -71,12 +71,12 @@ def test_without_a_minimum_tenure_the_focal_point_is_unchanged():
 def test_a_line_budget_mechanism_survives_a_change_more_often_than_a_project():
     """Fixed seeds; expected survivals of 120 changes: 114 (line budget) and 48 (project)."""
     survived = {"council": 0, "case_conference": 0}
+    scenario = hand_built(
+        politics={"first_election_week": 1, "change_probability": 1.0},
+        coordination={"council": {"institutionalisation": "line_budget"},
+                      "case_conference": {"institutionalisation": "project"}})
     for seed in range(120):
-        scenario = hand_built(
-            seed=seed, politics={"first_election_week": 1, "change_probability": 1.0},
-            coordination={"council": {"institutionalisation": "line_budget"},
-                          "case_conference": {"institutionalisation": "project"}})
-        model = CoordinationModel(scenario)
+        model = CoordinationModel(scenario, seed=seed, organisation_reporters=False)
         model.run(3)
         for name in survived:
             survived[name] += mechanism(model, name).running(model.week)

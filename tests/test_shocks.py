@@ -260,7 +260,8 @@ def test_every_kind_of_shock_runs_with_every_mechanism(preset):
               "{kind: site_closure, week: 12, organisation: community_preschool_ngo, weeks: 10},"
               "{kind: need_surge, week: 15, sector: nutrition, size: 2.5, weeks: 8, "
               "neighbourhoods: [0, 1, 2]}]")
-    model = CoordinationModel(small_base(**{"shocks": shocks, "coordination.model": preset}),
+    model = CoordinationModel(small_base(families=600, years=1, **{"shocks": shocks,
+                                                                  "coordination.model": preset}),
                               check=True)  # the invariants hold every week
     model.run()
     assert model.levers.budget_per_year.factors == {} and model.levers.capacity.factors == {}
