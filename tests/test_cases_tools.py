@@ -4,6 +4,7 @@ city (experiments/compare_cases.yaml and its ranking), and the cases on the work
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -286,3 +287,18 @@ def test_every_project_case_runs_on_the_page(case):
     assert m.city_name == f"cases/{case}"
     m.step()
     assert [run.model.week for run in m.runs] == [1, 1]
+
+
+@pytest.mark.slow
+def test_the_project_comparison_runs_at_a_small_size(tmp_path, monkeypatch, capsys):
+    """experiments/compare_cases.yaml itself, every case against its silos, shrunk by the
+    test-only scale (200 families, the fewest replications) and written with its ranking."""
+    monkeypatch.setenv("SIM_TEST_SCALE", "0.02")
+    out = tmp_path / "cases"
+    experiment = Path(__file__).resolve().parent.parent / "experiments" / "compare_cases.yaml"
+    assert main(["sweep", str(experiment), "--out", str(out), "--workers", "2", "--quiet",
+                 "--report"]) == 0
+    text = (out / "report.md").read_text()
+    section = text.split("## Ranking of the cases")[1].split("\n## ")[0]
+    ranked = [line for line in section.splitlines() if ": as written |" in line]
+    assert len(ranked) == len(case_files())
