@@ -35,7 +35,6 @@ class Ledger:
     follow_up: int = 0  # weeks each need-episode is followed for coverage
     # episodes are counted by family class: marginalised + 2 x the family's groups' bits
     # (sim/core/groups.py); without groups the class is the marginalised flag (2 classes)
-    n_classes: int = 2
     group_names: tuple[str, ...] = ()  # the groups whose bits make up the classes, in order
     episodes_started: np.ndarray = field(init=False)  # (S, C) by family class
     episodes_ended: np.ndarray = field(init=False)  # (3 outcomes, S, C)
@@ -112,6 +111,11 @@ class Ledger:
         # (private providers, service phase) and subsidies a mechanism paid them (ppp_quota)
         self.org_fee_revenue = np.zeros(self.n_orgs)
         self.org_subsidy_revenue = np.zeros(self.n_orgs)
+
+    @property
+    def n_classes(self) -> int:
+        """Family classes counted: 2 (marginalised or not) x 2**groups."""
+        return 2 * 2 ** len(self.group_names)
 
     def add_by_org(self, spend: np.ndarray, duplicate_org: np.ndarray) -> None:
         """Add per-organisation ``spend`` (O,) and one duplicate contact per entry of ``duplicate_org``."""

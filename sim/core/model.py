@@ -89,7 +89,6 @@ class CoordinationModel(Model):
         self.book = CaseBook(self.pop, self.orgs.size)  # waiting lists, caseloads, applications
         self.ledger = Ledger(len(self.sector_names), scenario.time.warmup_weeks, self.city.size,
                              self.orgs.size, follow_up=scenario.time.follow_up_weeks,
-                             n_classes=self.pop.groups.n_classes,
                              group_names=tuple(self.pop.groups.names))
         self.ledger.package = FullPackage(self.pop.n, scenario.time.warmup_weeks,
                                           scenario.time.follow_up_weeks, self.pop.groups.n_classes)

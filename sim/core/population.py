@@ -46,7 +46,7 @@ class Population:
     """
 
     def __init__(self, scenario: Scenario, city: City, band_weeks: np.ndarray,
-                 rng: np.random.Generator, groups_rng: np.random.Generator | None = None,
+                 rng: np.random.Generator, groups_rng: np.random.Generator,
                  extra: dict[str, np.ndarray] | None = None):
         """``groups_rng``: the stream that draws families' groups (``scenario.groups``; nothing
         is drawn without groups). ``extra``: families drawn elsewhere (:func:`draw_families`;
@@ -68,8 +68,7 @@ class Population:
         informal = city.informal[self.neighbourhood]
         self.marginalised = drawn["marginalised"]
         # other kinds of disadvantage, drawn from their own stream (nothing without groups)
-        self.groups = FamilyGroups(scenario, self.marginalised,
-                                   groups_rng or np.random.default_rng(0))
+        self.groups = FamilyGroups(scenario, self.marginalised, groups_rng)
         self.family_class = self.groups.family_class  # marginalised + 2 x groups' bits
         self.awareness = drawn["awareness"]
         self.trust = drawn["trust"]
