@@ -87,3 +87,23 @@ def test_calendar_finds_every_due_item_also_past_its_horizon(due_weeks, horizon,
     calendar.add(moved)
     for week in range(0, 61):
         assert np.array_equal(calendar.due_in(week), np.flatnonzero(due == week)), week
+
+
+def test_calendar_memory_follows_the_items_not_the_events():
+    """Rescheduling every item every week for a long run keeps the calendar's storage bounded:
+    its pages own their slices (no view keeps a whole week's array alive) and stale entries set
+    aside past the horizon are compacted."""
+    rng = np.random.default_rng(3)
+    n, horizon, never = 500, 200, 10_000
+    due = rng.integers(1, 400, size=n)
+    calendar = Schedule(due, never, horizon=horizon)
+    calendar.add(np.arange(n))
+    for week in range(horizon):
+        found = calendar.due_in(week)
+        assert np.array_equal(found, np.flatnonzero(due == week))
+        moved = rng.choice(n, size=50, replace=False)  # rescheduled: old entries go stale
+        due[moved] = week + 1 + rng.integers(0, 400, size=50)
+        calendar.add(moved)
+        chunks = [c for page in calendar._pages.values() for chunk in page for c in chunk]
+        assert all(c.base is None for c in chunks)  # copies, not views
+        assert sum(len(c) for c in calendar._later) <= n + 50  # compacted past n

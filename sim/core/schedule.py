@@ -6,7 +6,11 @@ does not split them into hundreds of single-week pieces). An item rescheduled la
 entry under its old block, which is ignored because ``due`` no longer says that week.
 
 Items due at or after the run's ``horizon`` are set aside unsorted (most waits of rare events
-end after the run): they are indexed only if a week past the horizon is ever asked for.
+end after the run): they are indexed only if a week past the horizon is ever asked for, and the
+set-aside entries are compacted (stale ones dropped) whenever they outnumber the items.
+
+Each page keeps copies of its slices, not views: a view would keep the whole array of one ``add``
+alive until the last of its pages came due, so memory would grow with every event of the run.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ class Schedule:
         weeks = self.due[items].astype(np.int64)
         soon = weeks < self.horizon
         if self.horizon < self.never and not soon.all():
-            self._later.append(items[~soon & (weeks < self.never)])
+            self._set_aside(items[~soon & (weeks < self.never)])
             items, weeks = items[soon], weeks[soon]
         else:
             keep = weeks < self.never
@@ -46,8 +50,17 @@ class Schedule:
         pages = weeks // BLOCK
         starts = np.flatnonzero(np.concatenate([[True], pages[1:] != pages[:-1]]))
         ends = np.append(starts[1:], len(items))
+        weeks = weeks.astype(np.int32)
         for page, a, b in zip(pages[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
-            self._pages.setdefault(page, []).append((items[a:b], weeks[a:b]))
+            self._pages.setdefault(page, []).append((items[a:b].copy(), weeks[a:b].copy()))
+
+    def _set_aside(self, items: np.ndarray) -> None:
+        """Keep ``items`` (due at or after the horizon) for later; drop stale entries once they
+        outnumber the items."""
+        self._later.append(items)
+        if sum(len(chunk) for chunk in self._later) > len(self.due):
+            later = np.unique(np.concatenate(self._later))
+            self._later = [later[self.due[later] >= self.horizon]]
 
     def due_in(self, week: int) -> np.ndarray:
         """The items due in ``week`` (sorted, each once); a page is dropped after its last week."""
