@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario.params import OrganisationParams, Scenario
+from sim.scenario.params import CityParams, OrganisationParams, Scenario
 
 INTRA_NEIGHBOURHOOD_KM = 0.7  # assumption: typical trip inside one's own neighbourhood
 
@@ -40,7 +40,7 @@ def build_city(scenario: Scenario, rng: np.random.Generator) -> City:
     read from its own tables: :func:`city_from_table`, drawing nothing from ``rng``)."""
     p = scenario.city
     if p.geography is not None:
-        return city_from_table(scenario)
+        return city_from_table(p)
     h = p.neighbourhoods
     side = int(np.ceil(np.sqrt(h)))
     cell = p.extent_km / side
@@ -59,11 +59,10 @@ def build_city(scenario: Scenario, rng: np.random.Generator) -> City:
     return City(xy=xy, informal=informal, distance_km=distance, family_weight=weight / weight.sum())
 
 
-def city_from_table(scenario: Scenario) -> City:
+def city_from_table(p: CityParams) -> City:
     """The city of a neighbourhoods table: centroids, families' shares and informal shares as
     the table gives them; a neighbourhood is informal when half or more of its families are; the
     marginalised share is the table's, else the city's shares weighted by the informal share."""
-    p = scenario.city
     rows = p.geography.neighbourhoods
     xy = np.array([(row.x_km, row.y_km) for row in rows], dtype=float)
     informal_share = np.array([row.informal_share for row in rows], dtype=float)
