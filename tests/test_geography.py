@@ -181,3 +181,24 @@ def test_city_check_refuses_what_it_cannot_read(tmp_path, capsys):
     existing.write_bytes(b"x")
     assert main(["city", "check", str(TABLES / "neighbourhoods.csv"), "--plot", str(existing)]) == 2
     assert "the file exists" in capsys.readouterr().err
+
+
+def test_the_guide_section_runs_as_written(tmp_path, monkeypatch):
+    """docs/guide-analysts.md, "Bring your own neighbourhoods": every command, as written (at the
+    guides' test scale, in a copy of the project's files; tests/test_guides.py runs the rest)."""
+    import re
+    import shlex
+
+    from tests.test_guides import Runner
+
+    text = (ROOT / "docs" / "guide-analysts.md").read_text()
+    section = text.split("### Bring your own neighbourhoods", 1)[1].split("\n## ", 1)[0]
+    bodies = re.findall(r"^```sh\n(.*?)^```", section, flags=re.S | re.M)
+    lines = [words for body in bodies for line in body.splitlines()
+             if (words := shlex.split(line, comments=True))]
+    assert [words[1:3] for words in lines[:2]] == [["city", "check"]] * 2
+    runner = Runner(tmp_path, monkeypatch)
+    for words in lines:
+        runner(words)
+    assert (tmp_path / "lowmarsh.png").read_bytes().startswith(b"\x89PNG")
+    assert list((tmp_path / "results").glob("example_city-silos-s*/config.yaml"))
