@@ -202,3 +202,28 @@ def test_the_guide_section_runs_as_written(tmp_path, monkeypatch):
         runner(words)
     assert (tmp_path / "lowmarsh.png").read_bytes().startswith(b"\x89PNG")
     assert list((tmp_path / "results").glob("example_city-silos-s*/config.yaml"))
+
+
+def test_a_run_records_its_tables_and_the_page_map_is_quick(tmp_path):
+    """The manifest names each table with its SHA-256; the page's quick map (recolouring only)
+    is the picture a full drawing gives, outside the outlines included."""
+    import hashlib
+    import io
+
+    from PIL import Image
+
+    from sim.app.charts import CityMap, city_map, figure_png
+    from sim.app.workshop import WorkshopModel
+    from sim.experiments.single_run import run_scenario
+
+    result = run_scenario(load_scenario(EXAMPLE, SMALL))
+    tables = result.manifest["city_tables"]
+    for name in ("neighbourhoods.geojson", "sites.csv"):
+        path = TABLES / name
+        assert tables[str(path)] == hashlib.sha256(path.read_bytes()).hexdigest()
+    m = WorkshopModel(city="example_city", families=10, warm_up=False)
+    for _ in range(3):
+        m.step()
+    quick = np.asarray(Image.open(io.BytesIO(CityMap(m.runs).png())).convert("RGB"), dtype=float)
+    full = np.asarray(Image.open(io.BytesIO(figure_png(city_map(m.runs)))).convert("RGB"), dtype=float)
+    assert quick.shape == full.shape and np.abs(quick - full).mean() < 2.0

@@ -65,6 +65,11 @@ class Geography(Strict):
     def ids(self) -> list[str]:
         return [row.id for row in self.neighbourhoods]
 
+    def files(self) -> dict[str, str]:
+        """The tables read, each with its SHA-256 (a run's provenance)."""
+        return {path: digest for path, digest in ((self.source, self.sha256),
+                                                  (self.sites_source, self.sites_sha256)) if path}
+
     def derived_city(self) -> dict[str, Any]:
         """The ``city`` keys a table sets: how many neighbourhoods, which are informal (half or
         more of their families), the informal share of families and the map's extent."""
