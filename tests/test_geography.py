@@ -227,3 +227,44 @@ def test_a_run_records_its_tables_and_the_page_map_is_quick(tmp_path):
     quick = np.asarray(Image.open(io.BytesIO(CityMap(m.runs).png())).convert("RGB"), dtype=float)
     full = np.asarray(Image.open(io.BytesIO(figure_png(city_map(m.runs)))).convert("RGB"), dtype=float)
     assert quick.shape == full.shape and np.abs(quick - full).mean() < 2.0
+
+
+def town(tmp_path, table: str, sites: str | None = None) -> str:
+    """A scenario file in ``tmp_path`` extending the base city with these tables."""
+    city = f"  neighbourhoods_file: {table}\n" + (f"  sites_file: {sites}\n" if sites else "")
+    path = tmp_path / "town.yaml"
+    path.write_text(f"extends: base\nname: town\ncity:\n  families: 200\n{city}")
+    return str(path)
+
+
+def test_sites_can_be_points_in_the_neighbourhoods(tmp_path, capsys):
+    features = json.loads((TABLES / "neighbourhoods.geojson").read_text())["features"]
+    lon, lat = np.array(features[6]["geometry"]["coordinates"][0][:4]).mean(axis=0)  # inside N07
+    shutil.copy(TABLES / "neighbourhoods.geojson", tmp_path / "n.geojson")
+    (tmp_path / "sites.csv").write_text(f"organisation,lon,lat\nprivate_clinic,{lon},{lat}\n")
+    scenario = load_scenario(town(tmp_path, "n.geojson", "sites.csv"))
+    assert scenario.organisations["private_clinic"].sites == [6]
+    (tmp_path / "sites.csv").write_text(f"organisation,lon,lat\nprivate_clinic,{lat + 5},{lon}\n")
+    assert main(["validate", town(tmp_path, "n.geojson", "sites.csv")]) == 2
+    assert "row 2: the site lies outside every neighbourhood" in capsys.readouterr().err
+    # a table in km: a point goes to the nearest centroid
+    (tmp_path / "n.csv").write_text(CSV_HEAD + "\n".join(GOOD_ROWS) + "\n")
+    (tmp_path / "sites.csv").write_text("organisation,x_km,y_km\nprivate_clinic,2.6,0.4\n")
+    assert load_scenario(town(tmp_path, "n.csv", "sites.csv")).organisations["private_clinic"].sites == [1]
+
+
+def test_a_geopackage_in_a_projected_crs_reads_as_the_geojson(tmp_path, capsys):
+    import geopandas
+
+    frame = geopandas.read_file(TABLES / "neighbourhoods.geojson")
+    feet = "+proj=utm +zone=31 +datum=WGS84 +units=us-ft +no_defs"  # projected, in US feet
+    frame.to_crs(feet).to_file(tmp_path / "n.gpkg")
+    scenario = load_scenario(town(tmp_path, "n.gpkg"))
+    assert "us-ft" in scenario.city.geography.crs or "foot" in scenario.city.geography.crs.lower()
+    example = load_scenario(EXAMPLE)
+    near = np.abs(city_from_table(scenario.city).distance_km - city_from_table(example.city).distance_km)
+    assert near.max() < 0.002  # the same km: feet converted
+    with pytest.warns(UserWarning, match="crs"):  # pyogrio warns of a file without a CRS
+        frame.set_crs(None, allow_override=True).to_file(tmp_path / "bare.gpkg")
+    assert main(["validate", town(tmp_path, "bare.gpkg")]) == 2
+    assert "bare.gpkg: no coordinate reference system" in capsys.readouterr().err
