@@ -268,3 +268,17 @@ def test_a_geopackage_in_a_projected_crs_reads_as_the_geojson(tmp_path, capsys):
         frame.set_crs(None, allow_override=True).to_file(tmp_path / "bare.gpkg")
     assert main(["validate", town(tmp_path, "bare.gpkg")]) == 2
     assert "bare.gpkg: no coordinate reference system" in capsys.readouterr().err
+
+
+def test_a_recorded_config_reruns_the_same_city_without_its_tables(tmp_path):
+    folder = tmp_path / "town"
+    shutil.copytree(TABLES, folder / "example_city")
+    shutil.copy(EXAMPLE, folder / "example_city.yaml")
+    sets = [word for key in SMALL for word in ("--set", key)]
+    assert main(["run", str(folder / "example_city.yaml"), *sets, "--out", str(tmp_path / "a"),
+                 "--quiet"]) == 0
+    shutil.rmtree(folder / "example_city")
+    assert main(["run", str(tmp_path / "a" / "config.yaml"), "--out", str(tmp_path / "b"),
+                 "--quiet"]) == 0
+    first, again = ((tmp_path / run / "summary.json").read_text() for run in ("a", "b"))
+    assert first == again

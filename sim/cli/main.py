@@ -223,7 +223,10 @@ def cmd_validate(args) -> int:
         return 0
     scenario = load_scenario(args.file, args.overrides)
     limits.check_scenario(scenario, args.file, args.max_memory)
-    print(f"{args.file}: valid scenario {scenario.name!r} ({scenario.city.families} families, "
+    tables = scenario.city.geography
+    where = ("" if tables is None else f" in {scenario.city.neighbourhoods} neighbourhoods from "
+             f"{Path(tables.source).name}")
+    print(f"{args.file}: valid scenario {scenario.name!r} ({scenario.city.families} families{where}, "
           f"{len(scenario.organisations)} organisations, {scenario.time.steps} weeks, "
           f"coordination {scenario.coordination.label})")
     return 0
