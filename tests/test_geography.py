@@ -137,6 +137,9 @@ BROKEN = {  # name: (table file, its text, sites text or None, what the line say
                                                   ({**PROPS, "id": "B"}, square(523000, 6.7e6, 500))]),
                             None, "feature 2, column geometry: coordinates (523000, 6.7e+06) are not "
                                   "longitude/latitude"),
+    "polygon with no area": ("n.geojson", geojson([(PROPS, {"type": "Polygon", "coordinates": [
+        [[0.1, 0.1], [0.2, 0.2], [0.1, 0.1]]]})]), None,
+                             "feature 1, column geometry: a polygon with no area"),
     "missing file": (None, None, None, "missing.csv: file not found"),
 }
 

@@ -224,7 +224,8 @@ def cmd_validate(args) -> int:
     scenario = load_scenario(args.file, args.overrides)
     limits.check_scenario(scenario, args.file, args.max_memory)
     tables = scenario.city.geography
-    where = ("" if tables is None else f" in {scenario.city.neighbourhoods} neighbourhoods from "
+    count = scenario.city.neighbourhoods
+    where = ("" if tables is None else f" in {count} neighbourhood{'s' * (count != 1)} from "
              f"{Path(tables.source).name}")
     print(f"{args.file}: valid scenario {scenario.name!r} ({scenario.city.families} families{where}, "
           f"{len(scenario.organisations)} organisations, {scenario.time.steps} weeks, "

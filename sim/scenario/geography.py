@@ -338,8 +338,10 @@ def _map_neighbourhoods(path: Path) -> tuple[list[dict], str]:
     try:
         frame = geopandas.read_file(path)
     except Exception as exc:  # noqa: BLE001 - any reader failure is the file's problem
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = str(exc).strip().splitlines()[0].split("; ")[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"{path}: could not read the file as a map ({first})") from None
+    if len(frame) == 0:
+        raise ConfigError(f"{path}: no neighbourhoods (expected at least one feature)")
     frame.columns = [c if c == frame.geometry.name else str(c).strip().lower() for c in frame.columns]
     for column in ("id", "families"):
         if column not in frame.columns:
@@ -362,6 +364,9 @@ def _map_neighbourhoods(path: Path) -> tuple[list[dict], str]:
     for place, record, shape in zip(places, records, projected, strict=True):
         if not shapely.is_valid(shape):
             shape = shapely.make_valid(shape)
+        if shape.geom_type != "Point" and not shape.area > 0:
+            raise ConfigError(f"{place}, column geometry: a polygon with no area (expected a "
+                              "polygon or a point)")
         centre = shape.centroid
         if not (math.isfinite(centre.x) and math.isfinite(centre.y)):
             raise ConfigError(f"{place}, column geometry: its coordinates cannot be projected "
