@@ -135,7 +135,8 @@ def attach_geography(data: Any) -> Any:
         listed, digest = read_sites(Path(sites), geography, organisations)
         geography = geography.model_copy(update={"sites_source": sites, "sites_sha256": digest})
         organisations = {**organisations, **{name: {**organisations[name], "sites": where}
-                                             for name, where in listed.items()}}
+                                             for name, where in listed.items()
+                                             if isinstance(organisations[name], dict)}}
     city["geography"] = geography.model_dump(mode="json")
     return {**data, "city": city, "organisations": organisations}
 
