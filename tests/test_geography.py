@@ -1,4 +1,4 @@
-"""A city from its own tables (sim/scenario/geography.py): the example city Lowmarsh runs from its
+"""A city from its own tables (sim/scenario/geography/): the example city Lowmarsh runs from its
 files, its polygons are drawn, `sim city check` summarises a table, and broken tables are refused
 with one line naming the file, the row and the column (exit 2, nothing written)."""
 

@@ -63,7 +63,7 @@ class CityParams(Strict):
     # the age at which children leave the model (adolescent services need a higher one); every
     # sector's ages lie below it
     age_out_years: Annotated[float, Field(gt=0, le=25)] = 13
-    # the city's own tables (sim/scenario/geography.py; paths relative to the scenario file):
+    # the city's own tables (sim/scenario/geography/; paths relative to the scenario file):
     # neighbourhoods (CSV, GeoJSON or GeoPackage) and organisations' sites (CSV)
     neighbourhoods_file: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
     sites_file: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
