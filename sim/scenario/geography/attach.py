@@ -32,8 +32,8 @@ def attach_geography(data: Any) -> Any:
     table, sites = city.get("neighbourhoods_file"), city.get("sites_file")
     if not isinstance(table, str) or not table:
         if sites is not None:
-            raise ConfigError("city.sites_file: needs city.neighbourhoods_file (the sites are "
-                              "given by neighbourhood id)")
+            raise ConfigError("city.sites_file: needs city.neighbourhoods_file (the sites lie in "
+                              "its neighbourhoods)")
         return data
     known = city.get("geography")
     same = isinstance(known, dict) and known.get("source") == table
