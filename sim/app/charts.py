@@ -18,6 +18,7 @@ from matplotlib.patches import Patch
 
 from sim.app.workshop import Run, hub_neighbourhoods, needs_waiting_now, neighbourhood_coverage
 from sim.core.metrics import METRIC_INFO
+from sim.experiments.city_map import outline_cells
 from sim.scenario.schema import OrgKind
 
 MAP_COLOURINGS = {
@@ -41,15 +42,19 @@ def figure_png(fig: Figure) -> bytes:
 
 
 @lru_cache(maxsize=32)
-def _layers(xy_bytes: bytes, informal_bytes: bytes, extent: float) -> tuple[np.ndarray, np.ndarray]:
-    """The static layers of a city's map: (RASTER, RASTER) index of each pixel's nearest
-    neighbourhood (a Voronoi map), and an RGBA overlay with borders and informal hatching."""
+def _layers(xy_bytes: bytes, informal_bytes: bytes, extent: float,
+            outlines: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """The static layers of a city's map: (RASTER, RASTER) index of each pixel's neighbourhood
+    (the city's own outlines when it has them, -1 outside every one; else the nearest
+    neighbourhood: a Voronoi map), and an RGBA overlay with borders and informal hatching."""
     xy = np.frombuffer(xy_bytes, dtype=float).reshape(-1, 2)
-    informal = np.frombuffer(informal_bytes, dtype=bool)
-    axis = (np.arange(RASTER) + 0.5) * extent / RASTER
-    gx, gy = np.meshgrid(axis, axis)
-    d = (gx[..., None] - xy[:, 0]) ** 2 + (gy[..., None] - xy[:, 1]) ** 2
-    cells = d.argmin(axis=2)
+    informal = np.append(np.frombuffer(informal_bytes, dtype=bool), False)  # [-1]: outside
+    cells = outline_cells(outlines, extent, RASTER)
+    if cells is None:
+        axis = (np.arange(RASTER) + 0.5) * extent / RASTER
+        gx, gy = np.meshgrid(axis, axis)
+        d = (gx[..., None] - xy[:, 0]) ** 2 + (gy[..., None] - xy[:, 1]) ** 2
+        cells = d.argmin(axis=2)
     border = np.zeros(cells.shape, dtype=bool)
     border[1:, :] |= cells[1:, :] != cells[:-1, :]
     border[:, 1:] |= cells[:, 1:] != cells[:, :-1]
@@ -101,7 +106,8 @@ class CityMap:
             model = run.model
             city, extent = model.city, float(model.params.city.extent_km)
             cells, overlay = _layers(np.ascontiguousarray(city.xy, dtype=float).tobytes(),
-                                     np.ascontiguousarray(city.informal, dtype=bool).tobytes(), extent)
+                                     np.ascontiguousarray(city.informal, dtype=bool).tobytes(), extent,
+                                     city.outlines)
             box = (0, extent, 0, extent)
             self.cells.append(cells)
             self.images.append(ax.imshow(np.ma.masked_all(cells.shape), origin="lower", extent=box,
@@ -185,9 +191,10 @@ class CityMap:
         cmap = self.images[0].get_cmap()
         for vals, (rows, cols), pixels, (where, fg, keep) in zip(
                 values, self.boxes, self.pixels, self.layers, strict=True):
-            colours = np.full((len(vals), 3), 255, dtype=np.uint8)  # not measured yet: white
-            known = np.isfinite(vals)
-            colours[known] = cmap(self.norm(vals[known]), bytes=True)[:, :3]
+            # not measured yet, and (the last row, pixel -1) outside the city's outlines: white
+            colours = np.full((len(vals) + 1, 3), 255, dtype=np.uint8)
+            known = np.append(np.isfinite(vals), False)
+            colours[known] = cmap(self.norm(vals[known[:-1]]), bytes=True)[:, :3]
             box = colours[pixels]
             box[where] = (fg + box[where] * keep).astype(np.uint8)
             frame[rows, cols][1:-1, 1:-1] = box[1:-1, 1:-1]  # the axes' frame stays
@@ -208,7 +215,7 @@ def city_map(runs: list[Run], colour_by: str = "coverage") -> Figure:
     values = [map_values(run, colour_by) for run in runs]
     chart.norm.vmax = _scale_top(values, colour_by)
     for image, cells, vals in zip(chart.images, chart.cells, values, strict=True):
-        image.set_data(np.ma.masked_invalid(vals[cells]))
+        image.set_data(np.ma.masked_invalid(np.append(vals, np.nan)[cells]))  # -1: outside
     return chart.fig
 
 

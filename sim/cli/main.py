@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from sim.cli import cases as cli_cases
+from sim.cli import city as cli_city
 from sim.cli import experiments as cli_experiments
 from sim.core.metrics import format_value, sector_metric_name, units_for
 from sim.errors import ConfigError, InvariantError
@@ -150,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_set_option(val)
     limits.add_options(val, runs=True)
     cli_cases.add_parser(sub)
+    cli_city.add_parser(sub, add_set_option)
     cli_experiments.add_parsers(sub, _positive_int, add_set_option)
 
     app = sub.add_parser("app", help="start the workshop page on this computer")
@@ -221,7 +223,11 @@ def cmd_validate(args) -> int:
         return 0
     scenario = load_scenario(args.file, args.overrides)
     limits.check_scenario(scenario, args.file, args.max_memory)
-    print(f"{args.file}: valid scenario {scenario.name!r} ({scenario.city.families} families, "
+    tables = scenario.city.geography
+    count = scenario.city.neighbourhoods
+    where = ("" if tables is None else f" in {count} neighbourhood{'s' * (count != 1)} from "
+             f"{Path(tables.source).name}")
+    print(f"{args.file}: valid scenario {scenario.name!r} ({scenario.city.families} families{where}, "
           f"{len(scenario.organisations)} organisations, {scenario.time.steps} weeks, "
           f"coordination {scenario.coordination.label})")
     return 0
@@ -328,6 +334,7 @@ def cmd_app(args) -> int:
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, **cli_experiments.COMMANDS}
 COMMANDS["app"] = cmd_app
 COMMANDS["cases"] = cli_cases.cmd_cases
+COMMANDS["city"] = cli_city.cmd_city
 
 if __name__ == "__main__":
     sys.exit(main())

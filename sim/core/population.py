@@ -56,7 +56,8 @@ class Population:
         s = len(scenario.sectors)
         # families are stored sorted by neighbourhood, so a neighbourhood is a slice of the arrays
         weight = city.family_weight
-        share = np.where(city.informal, p.marginalised_share_informal, p.marginalised_share_formal)
+        share = (np.where(city.informal, p.marginalised_share_informal, p.marginalised_share_formal)
+                 if city.marginalised_share is None else city.marginalised_share)
         drawn = draw_families(scenario, city, rng, p.families, weight, share, p.mean_children)
         self.extra_index = np.zeros(0, dtype=np.int64)
         if extra is not None:
@@ -65,7 +66,7 @@ class Population:
         self.n, self.n_sectors = n, s
         self.neighbourhood = drawn["neighbourhood"]
         self.area_start = np.searchsorted(self.neighbourhood, np.arange(city.size + 1))
-        informal = city.informal[self.neighbourhood]
+        informal = informal_families(city, self.neighbourhood, self.area_start)
         self.marginalised = drawn["marginalised"]
         # other kinds of disadvantage, drawn from their own stream (nothing without groups)
         self.groups = FamilyGroups(scenario, self.marginalised, groups_rng)
@@ -135,6 +136,19 @@ class Population:
                 week + geometric_wait(rng, np.full(len(due), birth_probability)), NEVER)
             self.birth_calendar.add(due)
         return self.children.cross_boundaries(week)
+
+
+def informal_families(city: City, neighbourhood: np.ndarray, area_start: np.ndarray) -> np.ndarray:
+    """Which families live in informal settlements: every family of an informal neighbourhood,
+    or, in a city with informal shares per neighbourhood, the first ``round(share x families)``
+    of each neighbourhood's slice (families are in drawn order within it, so these are a random
+    subset; no draw is made)."""
+    if city.informal_share is None:
+        return city.informal[neighbourhood]
+    count = np.diff(area_start)
+    quota = np.rint(city.informal_share * count)
+    rank = np.arange(len(neighbourhood)) - area_start[neighbourhood]
+    return rank < quota[neighbourhood]
 
 
 def draw_families(scenario: Scenario, city: City, rng: np.random.Generator, n: int,

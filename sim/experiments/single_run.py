@@ -124,5 +124,7 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, check: bool = F
         "started_utc": started.isoformat(timespec="seconds"),
         "wall_seconds": round(wall, 3),
     }
+    if scenario.city.geography is not None:  # the city's own tables, each with its SHA-256
+        manifest["city_tables"] = scenario.city.geography.files()
     return RunResult(run_summary(model), model.timeseries(), config, manifest,
                      model.organisation_table())

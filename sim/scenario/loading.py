@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import ConfigError, one_line  # noqa: F401 - ConfigError re-exported
+from sim.scenario.geography import resolve_paths
 from sim.scenario.presets import PRESETS
 from sim.scenario.shocks import KINDS as SHOCK_KINDS
 
@@ -202,10 +203,11 @@ def extends_candidates(path: Path, parent: str) -> list[Path]:
 
 def read_with_extends(path: str | Path, _seen: tuple = ()) -> dict:
     """Read a YAML file, resolving `extends:` (relative to the file, or a bare name of the
-    project's scenarios) recursively."""
+    project's scenarios) recursively; each file's ``city`` table paths are made absolute,
+    relative to that file."""
     path = Path(path)
     chain = (*_seen, path.resolve())
-    data = read_yaml(path)
+    data = resolve_paths(read_yaml(path), path.parent)  # the city's tables: next to the file
     parent = data.pop("extends", None)
     if parent is not None:
         data = _with_parent(path, parent, data, chain)

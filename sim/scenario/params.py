@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 from sim.scenario.cases import CaseInfo
 from sim.scenario.coordination import CoordinationSpec
 from sim.scenario.funders import FunderParams, check_funders
+from sim.scenario.geography import Geography, attach_geography
 from sim.scenario.groups import GroupParams, check_groups
 from sim.scenario.politics import PoliticsParams
 from sim.scenario.schema import Eligibility, NonNeg, OrgKind, Positive, Priority, Share, Strict
@@ -62,9 +63,29 @@ class CityParams(Strict):
     # the age at which children leave the model (adolescent services need a higher one); every
     # sector's ages lie below it
     age_out_years: Annotated[float, Field(gt=0, le=25)] = 13
+    # the city's own tables (sim/scenario/geography/; paths relative to the scenario file):
+    # neighbourhoods (CSV, GeoJSON or GeoPackage) and organisations' sites (CSV)
+    neighbourhoods_file: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+    sites_file: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+    # the neighbourhoods table as read from neighbourhoods_file (filled in by the loader, kept in
+    # a run's config.yaml): it sets neighbourhoods, informal_neighbourhoods,
+    # informal_family_share and extent_km
+    geography: Geography | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> CityParams:
+        if self.geography is None and self.neighbourhoods_file is not None:
+            raise ValueError("neighbourhoods_file was not read (load the scenario with "
+                             "sim.scenario.loading)")
+        if self.geography is not None and self.neighbourhoods_file is None:
+            raise ValueError("geography is read from neighbourhoods_file: set that instead")
+        if self.geography is None:  # else the table's own neighbourhoods and informal shares
+            self._consistent_generated()
+        if self.mean_children > self.max_children:
+            raise ValueError("mean_children exceeds max_children")
+        return self
+
+    def _consistent_generated(self) -> None:
         if self.informal_neighbourhoods > self.neighbourhoods:
             raise ValueError(
                 f"informal_neighbourhoods ({self.informal_neighbourhoods}) exceeds "
@@ -74,9 +95,6 @@ class CityParams(Strict):
             raise ValueError("informal_family_share > 0 needs informal_neighbourhoods >= 1")
         if self.informal_neighbourhoods == self.neighbourhoods and self.informal_family_share < 1:
             raise ValueError("every neighbourhood is informal, so informal_family_share must be 1")
-        if self.mean_children > self.max_children:
-            raise ValueError("mean_children exceeds max_children")
-        return self
 
 
 class FamilyParams(Strict):
@@ -262,6 +280,13 @@ class Scenario(Strict):
             if unknown:
                 raise ValueError(f"{kind}.{unknown[0]} is not a parameter of {kind}")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_tables(cls, data: Any) -> Any:
+        """The city's own tables, read and checked before anything else (a ConfigError names
+        the file, row and column of a problem)."""
+        return attach_geography(data)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
