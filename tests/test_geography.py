@@ -14,6 +14,7 @@ from sim.cli import main
 from sim.core.model import CoordinationModel
 from sim.core.world import city_from_table
 from sim.experiments.city_map import outline_cells
+from sim.experiments.provenance import config_hash
 from sim.scenario.loading import load_scenario, scenario_from_dict
 from tests.conftest import ROOT
 
@@ -57,6 +58,21 @@ def test_the_example_city_runs_and_travels_without_its_files(tmp_path):
     assert np.all(np.abs(share - np.rint(expected * count)) == 0)  # exact quota, no draw
     assert model.city.informal.sum() == 5
     assert model.orgs.site[model.orgs.index("child_rights_ngo")].nonzero()[0].tolist() == [1, 7]
+
+
+def test_a_city_hashes_the_same_in_any_folder(tmp_path):
+    """The run's config hash counts the tables by content and file name, not by their folder."""
+    folder = tmp_path / "town"
+    shutil.copytree(TABLES, folder / "example_city")
+    shutil.copy(EXAMPLE, folder / "example_city.yaml")
+    here, there = (load_scenario(path, SMALL).model_dump(mode="json")
+                   for path in (EXAMPLE, folder / "example_city.yaml"))
+    assert here["city"]["neighbourhoods_file"] != there["city"]["neighbourhoods_file"]
+    assert config_hash(here) == config_hash(there)
+    (folder / "example_city" / "sites.csv").write_text(
+        (TABLES / "sites.csv").read_text().replace("N05", "N06", 1))
+    changed = load_scenario(folder / "example_city.yaml", SMALL).model_dump(mode="json")
+    assert config_hash(changed) != config_hash(there)
 
 
 def test_table_paths_are_relative_to_the_file_that_names_them(tmp_path):
