@@ -98,8 +98,10 @@ def main() -> None:
     lines = report(runs)
     print("\n".join(lines))
     out = BENCH / "results" / "megacity.json"
-    out.write_text(json.dumps({"command": "benchmarks/megacity.py " + " ".join(
-        f"--{k} {v}" for k, v in vars(args).items() if v and k != "mode"),
+    command = ["benchmarks/megacity.py", "--sizes", *map(str, args.sizes)]
+    if args.coordination:
+        command += ["--coordination", args.coordination]
+    out.write_text(json.dumps({"command": " ".join(command),
         "started": started.isoformat(timespec="seconds"), "machine": machine_info(), "runs": runs,
         "table": lines}, indent=1, default=str) + "\n")
 
