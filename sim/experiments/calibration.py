@@ -44,6 +44,7 @@ from sim.errors import ConfigError
 from sim.experiments.plan import replication_seeds
 from sim.experiments.search import (
     distributions,
+    put,
     record_search,
     run_tasks,
     sampler_seed,
@@ -384,9 +385,9 @@ def calibrated_yaml(cal: Calibration, best: dict, accepted: int, folder: Path) -
     targets file's fixed overrides, without which the fit does not hold)."""
     data: dict = {}
     for key, bounds in cal.spec.parameters.items():
-        _put(data, key, _value(bounds, best[key]))
+        put(data, key, _value(bounds, best[key]))
     for key, value in cal.spec.fixed.items():
-        _put(data, key, value)
+        put(data, key, value)
     parent = os.path.relpath(Path(cal.scenario_path).resolve(), folder.resolve())
     head = [
         f"# Calibrated from {cal.scenario_path} to the targets of {cal.source}",
@@ -399,14 +400,6 @@ def calibrated_yaml(cal: Calibration, best: dict, accepted: int, folder: Path) -
     ]
     body = yaml.safe_dump({"extends": parent, **data}, sort_keys=False)
     return "\n".join(head) + "\n" + body
-
-
-def _put(data: dict, key: str, value) -> None:
-    parts = key.split(".")
-    node = data
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = value
 
 
 def read_posterior(folder: Path, source: str) -> tuple[list[str], pd.DataFrame]:

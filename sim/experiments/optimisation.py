@@ -544,6 +544,9 @@ def _against_front(opt, result: dict, front: pd.DataFrame, cols: list[str],
     verdict = "not matched by the front"
     for _, d in front.iterrows():
         theirs = d[cols].to_numpy(dtype=float) * senses
+        if np.array_equal(theirs, mine):  # the same design, on the same seeds
+            verdict = f"the same as {d['label']}"
+            break
         if dominates(theirs, mine):
             verdict = f"dominated by {d['label']}"
             break

@@ -92,7 +92,8 @@ class Constraint(Strict):
 
     def text(self) -> str:
         sign = "<=" if self.at_most is not None else ">="
-        return f"{self.metric} {sign} {self.bound:,.4g}{' a year' if self.per_year else ''}"
+        bound = f"{self.bound:,.0f}" if abs(self.bound) >= 1000 else f"{self.bound:g}"
+        return f"{self.metric} {sign} {bound}{' a year' if self.per_year else ''}"
 
 
 class Levers(Strict):

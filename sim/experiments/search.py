@@ -71,3 +71,12 @@ def search_manifest(kind: str, name: str, command: str, trials: int, finished: i
             "executor": executor.name, "workers": executor.workers,
             "started_unix": round(started), "packages": package_versions(),
             "git_commit": git_commit()}
+
+
+def put(data: dict, key: str, value) -> None:
+    """Set the dotted ``key`` of a nested mapping (a scenario file written from overrides)."""
+    parts = key.split(".")
+    node = data
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
