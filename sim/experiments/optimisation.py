@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.core.metrics import units
+from sim.core.metrics import units_for
 from sim.errors import ConfigError
 from sim.experiments.optimisation_spec import (
     MECHANISM_KEY,
@@ -62,7 +62,7 @@ from sim.scenario.presets import PAYERS
 RECORD = "optimisation.json"
 FRESH_STREAM = 1 << 32  # re-evaluation seeds: SeedSequence(seed, spawn_key=(FRESH_STREAM + k,))
 SEARCH, FRESH = "s", "e"  # the run id's phase letter: search seeds, fresh (re-evaluation) seeds
-PRESET = "preset-"  # the design name of a preset
+PRESET = "preset-"  # the design name of a preset the levers cannot express
 
 
 class OptimisationStore(ResultStore):
@@ -207,6 +207,12 @@ class Optimisation:
         except ConfigError:
             return None
         return values if same else None
+
+    def preset_design(self, name: str) -> tuple[str, dict | None]:
+        """The design (and lever values) whose runs are the preset ``name``'s: the design the
+        levers express it as (the same configuration, so the same runs), else its own."""
+        values = self.preset_values(name)
+        return (PRESET + name, None) if values is None else (self.design_id(values), values)
 
     def tasks(self, design: str, values: dict | None, phase: str, skip: set[str],
               index: int) -> list[dict]:
@@ -440,12 +446,13 @@ def search_front(opt: Optimisation, trials: pd.DataFrame) -> pd.DataFrame:
 
 def reevaluation_tasks(opt: Optimisation, trials: pd.DataFrame, skip: set[str]) -> list[dict]:
     """The fresh-seed runs of the search front's designs and of the presets."""
-    tasks = []
-    for i, row in search_front(opt, trials).iterrows():
-        tasks += opt.tasks(row["design"], json.loads(row["params"]), FRESH, skip, (1 << 30) + i)
-    for i, name in enumerate(opt.spec.preset_names):
-        tasks += opt.tasks(PRESET + name, None, FRESH, skip, (1 << 31) + i)
-    return tasks
+    designs = {row["design"]: json.loads(row["params"]) for _, row in
+               search_front(opt, trials).iterrows()}
+    for name in opt.spec.preset_names:  # a preset on the front is run once, as its design
+        design, values = opt.preset_design(name)
+        designs.setdefault(design, values)
+    return [task for i, (design, values) in enumerate(designs.items())
+            for task in opt.tasks(design, values, FRESH, skip, (1 << 30) + i)]
 
 
 # ------------------------------------------------------------------ the front
@@ -513,7 +520,8 @@ def marginal_costs(opt: Optimisation, front: pd.DataFrame) -> list[float]:
     if len(opt.spec.objectives) < 2 or not len(front):
         return [np.nan] * len(front)
     first, second = opt.objective_columns()[:2]
-    scale = 100 if is_share(units([]).get(opt.spec.objectives[0].metric, "")) else 1
+    metric = opt.spec.objectives[0].metric
+    scale = 100 if is_share(units_for([metric]).get(metric, "")) else 1
     gain = front[first].diff() * opt.senses()[0] * scale
     return list((front[second].diff() / gain).where(gain > 0))
 
@@ -525,17 +533,20 @@ def preset_table(opt: Optimisation, rows: dict[str, dict], front: pd.DataFrame) 
     senses = opt.senses()
     out = []
     for name in opt.spec.preset_names:
-        result = opt.evaluate(_of(rows, PRESET + name, FRESH, len(opt.fresh)))
-        entry = {"preset": name, "expressible": opt.preset_values(name) is not None,
+        design, values = opt.preset_design(name)
+        result = opt.evaluate(_of(rows, design, FRESH, len(opt.fresh)))
+        entry = {"preset": name, "expressible": values is not None, "design": design,
                  **{k: v for k, v in result.items() if k != "violations"}}
         entry["verdict"], entry["best_front_at_no_more"] = _against_front(
-            opt, result, front, cols, senses)
+            result, design, front, cols, senses)
         out.append(entry)
     return pd.DataFrame(out)
 
 
-def _against_front(opt, result: dict, front: pd.DataFrame, cols: list[str],
+def _against_front(result: dict, design: str, front: pd.DataFrame, cols: list[str],
                    senses: np.ndarray) -> tuple[str, str]:
+    """Where a preset stands against the front, and the best front design at no more of the
+    second objective."""
     if not result["complete"]:
         return "incomplete", ""
     if not result["feasible"]:
@@ -544,7 +555,7 @@ def _against_front(opt, result: dict, front: pd.DataFrame, cols: list[str],
     verdict = "not matched by the front"
     for _, d in front.iterrows():
         theirs = d[cols].to_numpy(dtype=float) * senses
-        if np.array_equal(theirs, mine):  # the same design, on the same seeds
+        if d["design"] == design:  # the same design: the same runs
             verdict = f"the same as {d['label']}"
             break
         if dominates(theirs, mine):

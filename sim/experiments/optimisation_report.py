@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 from matplotlib.figure import Figure
 
-from sim.core.metrics import units
+from sim.core.metrics import units_for
 from sim.experiments import plots
 from sim.experiments.optimisation import Optimisation, OptimisationStore, Outcome, outcome
 from sim.experiments.optimisation_spec import mechanism_of
@@ -67,7 +67,9 @@ def design_yaml(opt: Optimisation, row, folder: Path) -> str:
         put(data, key, value)
     head = [f"# Design {row['label']} of the front of {opt.name} ({opt.source}), from the "
             f"scenario {opt.scenario_path}",
-            f"# command: {opt.command}" if opt.command else "# command: (Python API)"]
+            f"# command: {opt.command}" if opt.command else "# command: (Python API)",
+            f"# its runs on fresh seeds used the seeds {', '.join(map(str, opt.fresh))} (sim run "
+            f"--seed {opt.fresh[0]} on this file repeats the first)"]
     for objective, column in zip(opt.spec.objectives, opt.objective_columns(), strict=True):
         head.append(f"# {_name(objective)}: {_cell(opt, row, column)} (mean [95% interval] over "
                     f"{len(opt.fresh)} runs on fresh seeds)")
@@ -76,7 +78,7 @@ def design_yaml(opt: Optimisation, row, folder: Path) -> str:
 
 # ------------------------------------------------------------------ words and numbers
 def _unit(opt: Optimisation, measure) -> str:
-    return units([], opt.base_config.get("currency")).get(measure.metric, "share")
+    return units_for([measure.metric], opt.base_config.get("currency")).get(measure.metric, "share")
 
 
 def _name(measure) -> str:
