@@ -168,6 +168,9 @@ BAD_FILES = {
     "levers: every mechanism on and every parameter at its high bound":
         lambda d: d["levers"]["parameters"].update(
             {"coordination.council.meetings_per_year": {"low": 2, "high": 60}}),
+    "levers: every mechanism on and every parameter at its low bound, and "
+    "coordination.shared_registry.eligibility = 'everyone'": lambda d: d["levers"].update(
+        choices={"coordination.shared_registry.eligibility": ["all", "everyone"]}),
     "objectives: List should have at least 2 items": lambda d: d.update(objectives=d[
         "objectives"][:1]),
     "objetives: unknown key (did you mean objectives?)": lambda d: d.update(objetives=[]),

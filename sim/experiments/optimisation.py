@@ -298,15 +298,18 @@ def load_optimisation(path: str | Path, trials: int | None = None,
                        scaled_count(spec.replications),
                        scaled_count(spec.reevaluation.replications, least=2), command)
     levers = spec.levers
-    for end, side in enumerate(("low", "high")):
-        values = {MECHANISM_KEY.format(m): True for m in levers.mechanisms}
-        values.update({k: b.ends()[end] for k, b in levers.parameters.items()})
-        values.update({k: v[end * (len(v) - 1)] for k, v in levers.choices.items()})
+    ends = [({k: b.ends()[end] for k, b in levers.parameters.items()}, f"at its {side} bound")
+            for end, side in enumerate(("low", "high"))]
+    ends += [({**ends[0][0], key: value}, f"at its low bound, and {key} = {value!r}")
+             for key, options in levers.choices.items() for value in options]
+    for values, where in ends:
+        values = {MECHANISM_KEY.format(m): True for m in levers.mechanisms} | values
+        values.update({k: v[0] for k, v in levers.choices.items() if k not in values})
         try:
             opt.config(values)
         except ConfigError as exc:
-            raise ConfigError(f"{path}: levers: every mechanism on and every parameter at its "
-                              f"{side} bound: {str(exc).removeprefix('design: ')}") from None
+            raise ConfigError(f"{path}: levers: every mechanism on and every parameter {where}: "
+                              f"{str(exc).removeprefix('design: ')}") from None
     return opt
 
 
