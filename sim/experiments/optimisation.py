@@ -19,9 +19,10 @@ The honesty about noise: a search's front is the designs that looked best on a f
 some are merely lucky. After the search, the front's designs (at most
 ``reevaluation.candidates``, spread along the primary objective) and the presets run again on
 **fresh seeds**, disjoint from the search's (:func:`fresh_seeds`), with more replications. The
-reported front is the re-evaluated designs that respect every constraint (on their re-evaluated
-means) and that no other such design dominates; the report shows the search's estimate beside
-the re-evaluated one, with 95% intervals.
+reported front is chosen among these re-evaluated designs (the search's front, and the presets
+the levers express: designs too, which the search's few seeds may have passed over): those that
+respect every constraint (on their re-evaluated means) and that no other such design dominates.
+The report shows the search's estimate beside the re-evaluated one, with 95% intervals.
 """
 
 from __future__ import annotations
@@ -481,19 +482,37 @@ class Outcome:
     presets: pd.DataFrame  # every preset, evaluated as the candidates were re-evaluated
 
 
+def candidate_designs(opt: Optimisation, trials: pd.DataFrame) -> dict[str, dict]:
+    """The re-evaluated designs the reported front is chosen from: the search's front, and the
+    presets the levers express (designs too, run on the same fresh seeds, so that one the
+    search's few seeds did not favour is not left out). Design -> lever values, origin."""
+    out: dict[str, dict] = {}
+    for _, row in search_front(opt, trials).iterrows():
+        out[row["design"]] = {"values": json.loads(row["params"]), "from": ["search front"]}
+    for name in opt.spec.preset_names:
+        design, values = opt.preset_design(name)
+        if values is not None:
+            out.setdefault(design, {"values": values, "from": []})["from"].append(f"preset {name}")
+    return out
+
+
 def outcome(opt: Optimisation, store: OptimisationStore) -> Outcome:
     """Classify the re-evaluated candidates and the presets from the store's runs."""
     rows = _rows(store.read())
     trials = search_designs(opt, _search(opt, rows), rows)
+    first_trial = trials.drop_duplicates("design").set_index("design")["trial"] if len(
+        trials) else pd.Series(dtype=int)
     cols = opt.objective_columns()
     candidates = []
-    for _, row in search_front(opt, trials).iterrows():
-        fresh = opt.evaluate(_of(rows, row["design"], FRESH, len(opt.fresh)))
+    for design, found in candidate_designs(opt, trials).items():
+        search = opt.evaluate(_of(rows, design, SEARCH, len(opt.seeds)))
+        fresh = opt.evaluate(_of(rows, design, FRESH, len(opt.fresh)))
         broken = [c.text() for c, v in zip(opt.spec.constraints, fresh["violations"], strict=True)
                   if v > 0]
         candidates.append({
-            "design": row["design"], "trial": int(row["trial"]), "params": row["params"],
-            **{k: row[k] for k in opt.levers}, **{f"search.{c}": row[c] for c in cols},
+            "design": design, "trial": int(first_trial.get(design, -1)),
+            "from": ", ".join(found["from"]), "params": json.dumps(found["values"], sort_keys=True),
+            **opt.effective(found["values"]), **{f"search.{c}": search[c] for c in cols},
             **{k: v for k, v in fresh.items() if k != "violations"},
             "status": ("incomplete" if not fresh["complete"] else
                        f"breaks {'; '.join(broken)}" if broken else "")})

@@ -210,15 +210,18 @@ def _candidates_section(opt: Optimisation, found: Outcome, cols: list[str]) -> l
     if not len(table):
         return []
     dropped = table[~table["on_front"]]
+    searched = table["from"].str.contains("search front")
     lines = ["## What the re-evaluation changed", "",
-             f"The search's front held {len(table)} designs (by their search estimates); on fresh "
-             f"seeds {int(table['on_front'].sum())} stay on the front and {len(dropped)} drop out "
+             f"The search's front held {int(searched.sum())} designs (by their search estimates); "
+             "the presets the levers express are designs too, re-evaluated on the same fresh seeds "
+             f"and considered with them. Of these {len(table)} designs, "
+             f"{int(table['on_front'].sum())} are on the front and {len(dropped)} are not "
              "(dominated by another re-evaluated design, or breaking a constraint).", "",
-             "| design (trial) | " + " | ".join(f"{_heading(opt, o)}: search -> re-evaluated"
+             "| design (from) | " + " | ".join(f"{_heading(opt, o)}: search -> re-evaluated"
                                                for o in opt.spec.objectives) + " | status |",
              "|---|" + "---|" * len(cols) + "---|"]
     for _, row in table.iterrows():
-        name = row["label"] or f"trial {int(row['trial'])}"
+        name = f"{row['label'] or 'trial ' + str(row['trial'])} ({row['from']})"
         cells = []
         for column in cols:
             unit = _unit(opt, _measure(opt, column))
