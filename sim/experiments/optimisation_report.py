@@ -298,7 +298,7 @@ def front_figure(opt: Optimisation, found: Outcome) -> Figure:
     front = found.front
     if len(front):
         ax.errorbar(front[x_col], front[y_col], xerr=_err(front, x_col), yerr=_err(front, y_col),
-                    fmt="o-", color="C0", capsize=3, label=f"front, re-evaluated ({len(opt.fresh)} "
+                    fmt="o-", color="C0", capsize=3, zorder=3, label=f"front, re-evaluated ({len(opt.fresh)} "
                     "fresh seeds, 95%)")
         for _, row in front.iterrows():
             ax.annotate(row["label"], (row[x_col], row[y_col]), textcoords="offset points",
@@ -306,8 +306,8 @@ def front_figure(opt: Optimisation, found: Outcome) -> Figure:
     presets = found.presets
     if len(presets):
         ax.errorbar(presets[x_col], presets[y_col], xerr=_err(presets, x_col),
-                    yerr=_err(presets, y_col), fmt="s", color="C3", capsize=3, ms=5,
-                    label="presets, the same fresh seeds (95%)")
+                    yerr=_err(presets, y_col), fmt="s", color="C3", capsize=2, ms=5,
+                    elinewidth=0.8, alpha=0.7, zorder=2, label="presets, the same fresh seeds (95%)")
         for _, row in presets.iterrows():
             ax.annotate(row["preset"], (row[x_col], row[y_col]), textcoords="offset points",
                         xytext=(5, 4), fontsize=7, color="C3")
