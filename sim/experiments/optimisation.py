@@ -295,7 +295,7 @@ def load_optimisation(path: str | Path, trials: int | None = None,
     spec, scenario_path, base = load_spec(path)
     count = spec.trials if trials is None else trials
     opt = Optimisation(spec, str(path), str(scenario_path), base,
-                       scaled_count(count, least=min(count, 2 * spec.batch)),
+                       scaled_count(count, least=min(count, spec.batch)),
                        scaled_count(spec.replications),
                        scaled_count(spec.reevaluation.replications, least=2), command)
     levers = spec.levers
