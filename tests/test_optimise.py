@@ -5,6 +5,7 @@ front design runnable with `sim run`, and bad files as one-line errors."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -150,6 +151,19 @@ def test_resume_after_interruptions_on_two_workers_gives_the_same_front(searched
                                       pd.read_parquet(folder / "out" / f"{name}.parquet"))
     assert (tmp_path / "out" / "designs" / "F1.yaml").read_text().splitlines()[2:] == (
         folder / "out" / "designs" / "F1.yaml").read_text().splitlines()[2:]
+
+
+@pytest.mark.slow
+def test_more_fresh_replications_add_runs_to_the_folder_and_keep_the_search(searched, tmp_path):
+    folder, opt, found = searched
+    shutil.copytree(folder / "out", tmp_path / "out")
+    more = load_optimisation(write_spec(tmp_path, reevaluation={"replications": 4, "candidates": 4}))
+    manifest = run_optimisation(more, OptimisationStore(tmp_path / "out"), SerialExecutor())
+    designs = set(found.candidates["design"]) | set(found.presets["design"])
+    assert manifest["runs_this_invocation"] == len(designs)  # one more fresh run each, no search
+    grown, _ = write_outputs(more, tmp_path / "out")
+    pd.testing.assert_frame_equal(grown.trials, found.trials)
+    assert (grown.front["runs"] == 4).all()
 
 
 BAD_FILES = {

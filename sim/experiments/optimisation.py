@@ -117,13 +117,19 @@ class Optimisation:
         return self.spec.levers.names()
 
     def record(self) -> dict:
-        """What determines the search and its re-evaluation (not the number of trials)."""
-        return {"optimisation": self.spec.model_dump(mode="json", exclude={"trials"}),
-                "source": self.source, "scenario": self.scenario_path, "base": self.base_config,
-                "seeds": self.seeds, "fresh_seeds": self.fresh}
+        """The optimisation as run (optimisation.json): file, scenario, seeds."""
+        return {"optimisation": self.spec.model_dump(mode="json"), "source": self.source,
+                "scenario": self.scenario_path, "base": self.base_config, "seeds": self.seeds,
+                "fresh_seeds": self.fresh, "trials": self.trials}
 
     def fingerprint(self) -> str:
-        body = {k: v for k, v in self.record().items() if k not in ("source", "scenario")}
+        """What determines the search's designs and runs (the presets too: the search starts
+        from them); not the number of trials nor the re-evaluation's size: runs are named by
+        design and seed, so more trials or fresh replications add runs to a folder and keep the
+        earlier ones."""
+        spec = self.spec.model_dump(mode="json", exclude={"trials", "reevaluation", "name",
+                                                          "description"})
+        body = {"spec": spec, "base": self.base_config, "seeds": self.seeds}
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
     # ------------------------------------------------------------------ designs
@@ -388,6 +394,7 @@ def run_optimisation(opt: Optimisation, store: OptimisationStore, executor, prog
         store.clean_temporary()
         record_search(store, opt.record(), opt.fingerprint(),
                       "optimisation (levers, objectives, scenario, replications or seed differ)")
+        store.write_json(RECORD, {**opt.record(), "fingerprint": opt.fingerprint()})
         rows = _rows(store.read())
         started, clock = time.time(), time.perf_counter()
         todo = max(opt.trials * len(opt.seeds) + (opt.spec.reevaluation.candidates + len(
