@@ -23,6 +23,10 @@ reported front is chosen among these re-evaluated designs (the search's front, a
 the levers express: designs too, which the search's few seeds may have passed over): those that
 respect every constraint (on their re-evaluated means) and that no other such design dominates.
 The report shows the search's estimate beside the re-evaluated one, with 95% intervals.
+
+This module holds the optimisation, its designs and the search; the classification after the
+re-evaluation is :mod:`sim.experiments.optimisation_front`, the outputs
+:mod:`sim.experiments.optimisation_report`.
 """
 
 from __future__ import annotations
@@ -37,7 +41,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.core.metrics import units_for
 from sim.errors import ConfigError
 from sim.experiments.optimisation_spec import (
     MECHANISM_KEY,
@@ -45,8 +48,8 @@ from sim.experiments.optimisation_spec import (
     load_spec,
     mechanism_of,
 )
+from sim.experiments.pareto import non_dominated
 from sim.experiments.plan import replication_seeds
-from sim.experiments.report_text import is_share
 from sim.experiments.search import (
     distributions,
     record_search,
@@ -343,16 +346,18 @@ def _sampler(opt: Optimisation, batch: int):
             constraints_func=_violations if opt.spec.constraints else None)
 
 
-def _rows(store_runs: pd.DataFrame) -> dict[str, dict]:
+def runs_by_id(store_runs: pd.DataFrame) -> dict[str, dict]:
+    """The store's runs as rows by run id."""
     return {} if not len(store_runs) else {r["run_id"]: r for r in store_runs.to_dict("records")}
 
 
-def _of(rows: dict[str, dict], design: str, phase: str, count: int) -> list[dict | None]:
+def runs_of(rows: dict[str, dict], design: str, phase: str, count: int) -> list[dict | None]:
+    """A design's rows on the search's or the fresh seeds, in seed order (None: not run)."""
     return [rows.get(f"{design}-{phase}{k:03d}") for k in range(count)]
 
 
-def _search(opt: Optimisation, rows: dict[str, dict], run_batch=None,
-            stop_after_batches: int | None = None):
+def search_study(opt: Optimisation, rows: dict[str, dict], run_batch=None,
+                 stop_after_batches: int | None = None):
     """The study, asked batch by batch and told from the search runs in ``rows``; before each
     batch is told, ``run_batch(designs)`` (if given) runs its designs' missing runs into
     ``rows``. Without it the study is rebuilt from recorded runs alone."""
@@ -375,7 +380,7 @@ def _search(opt: Optimisation, rows: dict[str, dict], run_batch=None,
                 designs.setdefault(opt.design_id(trial.params), trial.params)
             run_batch(designs, first)
         for trial in asked:  # told back in trial order
-            result = opt.evaluate(_of(rows, opt.design_id(trial.params), SEARCH, len(opt.seeds)))
+            result = opt.evaluate(runs_of(rows, opt.design_id(trial.params), SEARCH, len(opt.seeds)))
             if not result["complete"]:
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
                 continue
@@ -395,7 +400,7 @@ def run_optimisation(opt: Optimisation, store: OptimisationStore, executor, prog
         record_search(store, opt.record(), opt.fingerprint(),
                       "optimisation (levers, objectives, scenario, replications or seed differ)")
         store.write_json(RECORD, {**opt.record(), "fingerprint": opt.fingerprint()})
-        rows = _rows(store.read())
+        rows = runs_by_id(store.read())
         started, clock = time.time(), time.perf_counter()
         todo = max(opt.trials * len(opt.seeds) + (opt.spec.reevaluation.candidates + len(
             opt.spec.preset_names)) * len(opt.fresh) - len(rows), 0)
@@ -410,7 +415,7 @@ def run_optimisation(opt: Optimisation, store: OptimisationStore, executor, prog
             run([task for design, values in designs.items()
                  for task in opt.tasks(design, values, SEARCH, set(rows), first)])
 
-        study = _search(opt, rows, run_batch, stop_after_batches)
+        study = search_study(opt, rows, run_batch, stop_after_batches)
         if stop_after_batches is None:
             run(reevaluation_tasks(opt, search_designs(opt, study, rows), set(rows)))
         manifest = search_manifest("optimisation", opt.name, opt.command, opt.trials,
@@ -429,7 +434,7 @@ def search_designs(opt: Optimisation, study, rows: dict[str, dict]) -> pd.DataFr
         if trial.state not in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL):
             continue
         design = opt.design_id(trial.params)
-        result = opt.evaluate(_of(rows, design, SEARCH, len(opt.seeds)))
+        result = opt.evaluate(runs_of(rows, design, SEARCH, len(opt.seeds)))
         out.append({"trial": trial.number, "batch": trial.number // opt.spec.batch,
                     "design": design, **opt.effective(trial.params),
                     "params": json.dumps(trial.params, sort_keys=True),
@@ -464,144 +469,3 @@ def reevaluation_tasks(opt: Optimisation, trials: pd.DataFrame, skip: set[str]) 
         designs.setdefault(design, values)
     return [task for i, (design, values) in enumerate(designs.items())
             for task in opt.tasks(design, values, FRESH, skip, (1 << 30) + i)]
-
-
-# ------------------------------------------------------------------ the front
-def dominates(a: np.ndarray, b: np.ndarray) -> bool:
-    """``a`` dominates ``b`` (oriented values: larger is better): no worse anywhere, better
-    somewhere."""
-    return bool(np.all(a >= b) and np.any(a > b))
-
-
-def non_dominated(points: np.ndarray) -> np.ndarray:
-    """Mask of the rows of ``points`` (oriented) that no other row dominates."""
-    return np.array([not any(dominates(q, p) for j, q in enumerate(points) if j != i)
-                     for i, p in enumerate(points)], dtype=bool)
-
-
-@dataclass
-class Outcome:
-    """What the search found and what re-evaluation kept."""
-
-    trials: pd.DataFrame  # every trial, the search's estimates
-    candidates: pd.DataFrame  # the search front, re-evaluated: status, both estimates
-    front: pd.DataFrame  # the reported front (re-evaluated), along the primary objective
-    presets: pd.DataFrame  # every preset, evaluated as the candidates were re-evaluated
-
-
-def candidate_designs(opt: Optimisation, trials: pd.DataFrame) -> dict[str, dict]:
-    """The re-evaluated designs the reported front is chosen from: the search's front, and the
-    presets the levers express (designs too, run on the same fresh seeds, so that one the
-    search's few seeds did not favour is not left out). Design -> lever values, origin."""
-    out: dict[str, dict] = {}
-    for _, row in search_front(opt, trials).iterrows():
-        out[row["design"]] = {"values": json.loads(row["params"]), "from": ["search front"]}
-    for name in opt.spec.preset_names:
-        design, values = opt.preset_design(name)
-        if values is not None:
-            out.setdefault(design, {"values": values, "from": []})["from"].append(f"preset {name}")
-    return out
-
-
-def outcome(opt: Optimisation, store: OptimisationStore) -> Outcome:
-    """Classify the re-evaluated candidates and the presets from the store's runs."""
-    rows = _rows(store.read())
-    trials = search_designs(opt, _search(opt, rows), rows)
-    first_trial = trials.drop_duplicates("design").set_index("design")["trial"] if len(
-        trials) else pd.Series(dtype=int)
-    cols = opt.objective_columns()
-    candidates = []
-    for design, found in candidate_designs(opt, trials).items():
-        search = opt.evaluate(_of(rows, design, SEARCH, len(opt.seeds)))
-        fresh = opt.evaluate(_of(rows, design, FRESH, len(opt.fresh)))
-        broken = [c.text() for c, v in zip(opt.spec.constraints, fresh["violations"], strict=True)
-                  if v > 0]
-        candidates.append({
-            "design": design, "trial": int(first_trial.get(design, -1)),
-            "from": ", ".join(found["from"]), "params": json.dumps(found["values"], sort_keys=True),
-            **opt.effective(found["values"]), **{f"search.{c}": search[c] for c in cols},
-            **{k: v for k, v in fresh.items() if k != "violations"},
-            "status": ("incomplete" if not fresh["complete"] else
-                       f"breaks {'; '.join(broken)}" if broken else "")})
-    table = pd.DataFrame(candidates)
-    if not len(table):
-        return Outcome(trials, table, table, preset_table(opt, rows, table))
-    points = table[cols].to_numpy(dtype=float) * opt.senses()
-    eligible = (table["status"] == "").to_numpy()
-    kept = eligible.copy()
-    kept[eligible] = non_dominated(points[eligible])
-    order = sorted(np.flatnonzero(kept), key=lambda i: points[i, 0])  # worst primary first
-    labels = {int(i): f"F{n + 1}" for n, i in enumerate(order)}
-    table["on_front"] = kept
-    table["label"] = [labels.get(i, "") for i in range(len(table))]
-    for i in np.flatnonzero(eligible & ~kept):
-        better = next(j for j in order if dominates(points[j], points[i]))
-        table.loc[i, "status"] = f"dominated by {labels[int(better)]}"
-    table.loc[kept, "status"] = "front"
-    front = table.loc[order].reset_index(drop=True)
-    front["extra_per_point"] = marginal_costs(opt, front)
-    return Outcome(trials, table, front, preset_table(opt, rows, front))
-
-
-def marginal_costs(opt: Optimisation, front: pd.DataFrame) -> list[float]:
-    """Along the front (ordered by the primary objective, worst first): the change in the second
-    objective per extra point of the primary one (per unit if it is not a share)."""
-    if len(opt.spec.objectives) < 2 or not len(front):
-        return [np.nan] * len(front)
-    first, second = opt.objective_columns()[:2]
-    metric = opt.spec.objectives[0].metric
-    scale = 100 if is_share(units_for([metric]).get(metric, "")) else 1
-    gain = front[first].diff() * opt.senses()[0] * scale
-    return list((front[second].diff() / gain).where(gain > 0))
-
-
-def preset_table(opt: Optimisation, rows: dict[str, dict], front: pd.DataFrame) -> pd.DataFrame:
-    """Every preset on the fresh seeds: its estimates, whether it respects the constraints, and
-    where it stands against the front (dominated by a design, or within a design's intervals)."""
-    cols = opt.objective_columns()
-    senses = opt.senses()
-    out = []
-    for name in opt.spec.preset_names:
-        design, values = opt.preset_design(name)
-        result = opt.evaluate(_of(rows, design, FRESH, len(opt.fresh)))
-        entry = {"preset": name, "expressible": values is not None, "design": design,
-                 **{k: v for k, v in result.items() if k != "violations"}}
-        entry["verdict"], entry["best_front_at_no_more"] = _against_front(
-            result, design, front, cols, senses)
-        out.append(entry)
-    return pd.DataFrame(out)
-
-
-def _against_front(result: dict, design: str, front: pd.DataFrame, cols: list[str],
-                   senses: np.ndarray) -> tuple[str, str]:
-    """Where a preset stands against the front, and the best front design at no more of the
-    second objective."""
-    if not result["complete"]:
-        return "incomplete", ""
-    if not result["feasible"]:
-        return "breaks a constraint", ""
-    mine = np.array([result[c] for c in cols]) * senses
-    verdict = "not matched by the front"
-    for _, d in front.iterrows():
-        theirs = d[cols].to_numpy(dtype=float) * senses
-        if d["design"] == design:  # the same design: the same runs
-            verdict = f"the same as {d['label']}"
-            break
-        if dominates(theirs, mine):
-            verdict = f"dominated by {d['label']}"
-            break
-    else:
-        for _, d in front.iterrows():
-            best_end = np.array([d[f"{c}.high"] if s > 0 else d[f"{c}.low"]
-                                 for c, s in zip(cols, senses, strict=True)], dtype=float) * senses
-            if np.all(mine <= np.where(np.isfinite(best_end), best_end, d[cols].to_numpy(
-                    dtype=float) * senses)):
-                verdict = f"within the intervals of {d['label']}"
-                break
-    best = ""
-    if len(cols) >= 2 and len(front):
-        cheaper = front[front[cols[1]].to_numpy(dtype=float) * senses[1] >= mine[1]]
-        if len(cheaper):
-            top = cheaper.loc[(cheaper[cols[0]] * senses[0]).idxmax()]
-            best = top["label"]
-    return verdict, best

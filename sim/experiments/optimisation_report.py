@@ -16,7 +16,8 @@ from matplotlib.figure import Figure
 
 from sim.core.metrics import units_for
 from sim.experiments import plots
-from sim.experiments.optimisation import Optimisation, OptimisationStore, Outcome, outcome
+from sim.experiments.optimisation import Optimisation, OptimisationStore
+from sim.experiments.optimisation_front import Outcome, outcome
 from sim.experiments.optimisation_spec import mechanism_of
 from sim.experiments.report_text import change, is_share, metric_label, number, unit_words
 from sim.experiments.search import put
