@@ -14,6 +14,7 @@ from pathlib import Path
 from sim.cli import cases as cli_cases
 from sim.cli import city as cli_city
 from sim.cli import experiments as cli_experiments
+from sim.cli import optimise as cli_optimise
 from sim.core.metrics import format_value, sector_metric_name, units_for
 from sim.errors import ConfigError, InvariantError
 from sim.scenario import limits
@@ -146,13 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     limits.add_options(run)
 
-    val = sub.add_parser("validate", help="check a scenario, experiment or targets file")
-    val.add_argument("file", help="scenario, experiment or targets YAML file")
+    val = sub.add_parser("validate", help="check a scenario, experiment, targets or optimisation file")
+    val.add_argument("file", help="scenario, experiment, targets or optimisation YAML file")
     add_set_option(val)
     limits.add_options(val, runs=True)
     cli_cases.add_parser(sub)
     cli_city.add_parser(sub, add_set_option)
     cli_experiments.add_parsers(sub, _positive_int, add_set_option)
+    cli_optimise.add_parser(sub, _positive_int)
 
     app = sub.add_parser("app", help="start the workshop page on this computer")
     app.add_argument("--host", default="127.0.0.1",
@@ -190,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-RESUMABLE = {"sweep", "sensitivity", "calibrate", "robustness"}  # commands that keep finished runs in --out
+# commands that keep finished runs in --out
+RESUMABLE = {"sweep", "sensitivity", "calibrate", "robustness", "optimise"}
 
 
 def _announce_test_scale(command: str) -> None:
@@ -212,6 +215,14 @@ def cmd_validate(args) -> int:
         print(f"{args.file}: valid targets file ({len(spec.targets)} targets, "
               f"{len(spec.parameters)} parameters); sim calibrate SCENARIO {args.file} checks its "
               "metrics, keys and bounds against the scenario before anything runs")
+        return 0
+    if kind == "optimisation":  # an optimisation file of sim optimise
+        from sim.experiments.optimisation import load_optimisation
+
+        opt = load_optimisation(args.file)
+        print(f"{args.file}: valid optimisation file ({len(opt.levers)} levers, "
+              f"{len(opt.spec.objectives)} objectives, {len(opt.spec.constraints)} constraints; "
+              f"{opt.trials} trials x {len(opt.seeds)} replications)")
         return 0
     if kind == "experiment":  # an experiment names its scenario(s)
         from sim.experiments.plan import load_experiment
@@ -335,6 +346,7 @@ COMMANDS = {"run": cmd_run, "validate": cmd_validate, **cli_experiments.COMMANDS
 COMMANDS["app"] = cmd_app
 COMMANDS["cases"] = cli_cases.cmd_cases
 COMMANDS["city"] = cli_city.cmd_city
+COMMANDS["optimise"] = cli_optimise.cmd_optimise
 
 if __name__ == "__main__":
     sys.exit(main())

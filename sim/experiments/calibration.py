@@ -37,14 +37,19 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 
 from sim.errors import ConfigError
 from sim.experiments.plan import replication_seeds
-from sim.experiments.provenance import git_commit, package_versions
-from sim.experiments.runner import stream
+from sim.experiments.search import (
+    distributions,
+    put,
+    record_search,
+    run_tasks,
+    sampler_seed,
+    search_manifest,
+)
 from sim.experiments.stats import mean_ci
 from sim.experiments.store import ResultStore, _atomic_write
 from sim.experiments.targets import Z95, TargetsSpec, load_targets, lookup, override_text
@@ -167,22 +172,10 @@ def _study():
 def _sampler(seed: int, trial: int):
     import optuna
 
-    own = int(np.random.SeedSequence([seed, trial]).generate_state(1)[0])
     with warnings.catch_warnings():  # multivariate TPE is marked experimental
         warnings.simplefilter("ignore")
-        return optuna.samplers.TPESampler(seed=own, multivariate=True, constant_liar=True,
-                                          n_startup_trials=N_STARTUP)
-
-
-def _distributions(spec: TargetsSpec) -> dict:
-    from optuna.distributions import FloatDistribution, IntDistribution
-
-    out = {}
-    for key, b in spec.parameters.items():
-        low, high = b.ends()
-        out[key] = (IntDistribution(low, high, log=b.log) if b.integer
-                    else FloatDistribution(low, high, log=b.log))
-    return out
+        return optuna.samplers.TPESampler(seed=sampler_seed(seed, trial), multivariate=True,
+                                          constant_liar=True, n_startup_trials=N_STARTUP)
 
 
 def trial_fit(cal: Calibration, runs: pd.DataFrame) -> dict:
@@ -236,12 +229,6 @@ def _tasks(cal: Calibration, trial: int, params: dict, skip: set[str]) -> list[d
     return tasks
 
 
-def _failed_rows(tasks: list[dict]) -> list[dict]:
-    from sim.experiments.runner import _error_row
-
-    return [_error_row(t, t["error"]) for t in tasks]
-
-
 def run_calibration(cal: Calibration, store: CalibrationStore, executor, progress=None) -> dict:
     """Run the trials not yet recorded in ``store`` (holding its lock); return the manifest."""
     import optuna
@@ -249,25 +236,21 @@ def run_calibration(cal: Calibration, store: CalibrationStore, executor, progres
     store.check_new_or_own()
     with store.lock():
         store.clean_temporary()
-        recorded = store.read_json(RECORD)
-        if recorded is not None and recorded.get("fingerprint") != cal.fingerprint():
-            raise ConfigError(f"{store.folder}: holds a different calibration (targets, scenario, "
-                              "replications or seed differ); choose another --out or remove the folder")
-        if recorded is None:
-            store.write_json(RECORD, {**cal.record(), "fingerprint": cal.fingerprint()})
+        record_search(store, cal.record(), cal.fingerprint(),
+                      "calibration (targets, scenario, replications or seed differ)")
         runs = store.read()
         done = set(runs["run_id"])
         todo = (cal.trials + 1) * len(cal.seeds) * len(cal.windows) - len(
             done & {i for t in range(BEFORE, cal.trials) for i in cal.run_ids(t)})
         started, clock, finished = time.time(), time.perf_counter(), 0
-        distributions = _distributions(cal.spec)
+        parameters = distributions(cal.spec.parameters)
         study = _study()
         for first in range(0, cal.trials, cal.spec.batch):
             numbers = range(first, min(first + cal.spec.batch, cal.trials))
             asked = []
             for number in numbers:
                 study.sampler = _sampler(cal.seed, number)
-                trial = study.ask(distributions)
+                trial = study.ask(parameters)
                 assert trial.number == number
                 asked.append(trial)
             tasks = _tasks(cal, BEFORE, {}, done) if first == 0 else []
@@ -275,15 +258,10 @@ def run_calibration(cal: Calibration, store: CalibrationStore, executor, progres
                 params = dict(trial.params)
                 _check_recorded(runs, cal, trial.number, params, store)
                 tasks += _tasks(cal, trial.number, params, done)
-            failed = [t for t in tasks if "error" in t]
-            if failed:
-                store.append(_failed_rows(failed))
-            good = [t for t in tasks if "error" not in t]
-            new = stream(executor, good, store, progress, done=finished, todo=todo)
-            finished += len(new) + len(failed)
+            new = run_tasks(executor, tasks, store, progress, done=finished, todo=todo)
+            finished += len(new)
             batch_runs = pd.concat([runs[runs["run_id"].str.startswith(tuple(
-                f"t{t.number:05d}-" for t in asked))], pd.DataFrame(new + _failed_rows(failed))],
-                ignore_index=True)
+                f"t{t.number:05d}-" for t in asked))], pd.DataFrame(new)], ignore_index=True)
             for trial in asked:  # told back in trial order
                 mine = batch_runs[batch_runs["run_id"].str.startswith(f"t{trial.number:05d}-")]
                 fit = trial_fit(cal, mine)
@@ -292,11 +270,8 @@ def run_calibration(cal: Calibration, store: CalibrationStore, executor, progres
                 else:
                     study.tell(trial, state=optuna.trial.TrialState.FAIL)
         elapsed = time.perf_counter() - clock
-        manifest = {"calibration": cal.name, "command": cal.command, "trials": cal.trials,
-                    "runs_this_invocation": finished, "seconds_this_invocation": round(elapsed, 3),
-                    "executor": executor.name, "workers": executor.workers,
-                    "started_unix": round(started), "packages": package_versions(),
-                    "git_commit": git_commit()}
+        manifest = search_manifest("calibration", cal.name, cal.command, cal.trials, finished,
+                                   elapsed, executor, started)
         store.write_json("manifest.json", manifest)
         return manifest
 
@@ -410,9 +385,9 @@ def calibrated_yaml(cal: Calibration, best: dict, accepted: int, folder: Path) -
     targets file's fixed overrides, without which the fit does not hold)."""
     data: dict = {}
     for key, bounds in cal.spec.parameters.items():
-        _put(data, key, _value(bounds, best[key]))
+        put(data, key, _value(bounds, best[key]))
     for key, value in cal.spec.fixed.items():
-        _put(data, key, value)
+        put(data, key, value)
     parent = os.path.relpath(Path(cal.scenario_path).resolve(), folder.resolve())
     head = [
         f"# Calibrated from {cal.scenario_path} to the targets of {cal.source}",
@@ -425,14 +400,6 @@ def calibrated_yaml(cal: Calibration, best: dict, accepted: int, folder: Path) -
     ]
     body = yaml.safe_dump({"extends": parent, **data}, sort_keys=False)
     return "\n".join(head) + "\n" + body
-
-
-def _put(data: dict, key: str, value) -> None:
-    parts = key.split(".")
-    node = data
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = value
 
 
 def read_posterior(folder: Path, source: str) -> tuple[list[str], pd.DataFrame]:

@@ -140,6 +140,23 @@ class Bounds(Strict):
         return (float(self.low), float(self.high))
 
 
+def declared_bounds(data):
+    """A mapping whose ``parameters`` may say ``key: declared``, with each such key's declared
+    range (:mod:`sim.scenario.ranges`) as its bounds; ValueError for an undeclared key."""
+    if not isinstance(data, dict) or not isinstance(data.get("parameters"), dict):
+        return data
+    parameters = {}
+    for key, bounds in data["parameters"].items():
+        if bounds == DECLARED_WORD:
+            if key not in DECLARED:
+                raise ValueError(f"parameters.{key}: no declared range: give low and high "
+                                 f"(keys with a declared range: {', '.join(DECLARED)})")
+            found = DECLARED[key]
+            bounds = {"low": found.low, "high": found.high, "integer": found.integer}
+        parameters[key] = bounds
+    return {**data, "parameters": parameters}
+
+
 class TargetsSpec(Strict):
     """A targets file (see the module docstring)."""
 
@@ -154,18 +171,7 @@ class TargetsSpec(Strict):
     @model_validator(mode="before")
     @classmethod
     def _declared(cls, data):
-        if not isinstance(data, dict) or not isinstance(data.get("parameters"), dict):
-            return data
-        parameters = {}
-        for key, bounds in data["parameters"].items():
-            if bounds == DECLARED_WORD:
-                if key not in DECLARED:
-                    raise ValueError(f"parameters.{key}: no declared range: give low and high "
-                                     f"(keys with a declared range: {', '.join(DECLARED)})")
-                found = DECLARED[key]
-                bounds = {"low": found.low, "high": found.high, "integer": found.integer}
-            parameters[key] = bounds
-        return {**data, "parameters": parameters}
+        return declared_bounds(data)
 
     @model_validator(mode="after")
     def _apart(self) -> TargetsSpec:

@@ -506,25 +506,30 @@ SCENARIO_KEYS = ("city", "time", "families", "sectors", "organisations", "coordi
 
 
 def file_kind(data: dict) -> str:
-    """What a file's mapping is: "targets" (sim calibrate's figures), "experiment" (names its
-    scenario and factors), "scenario" (a city), or "unknown"."""
+    """What a file's mapping is: "targets" (sim calibrate's figures), "optimisation" (sim
+    optimise's levers and objectives), "experiment" (names its scenario and factors), "scenario"
+    (a city), or "unknown"."""
     if "targets" in data:
         return "targets"
+    if "objectives" in data:
+        return "optimisation"
     if any(key in data for key in EXPERIMENT_KEYS):
         return "experiment"
     return "scenario" if any(key in data for key in SCENARIO_KEYS) else "unknown"
 
 
 def check_kind(data: dict, path: str | Path, wanted: str) -> None:
-    """Refuse a file of another kind than ``wanted`` ("scenario" or "experiment"), saying what
+    """Refuse a file of another kind than ``wanted`` ("scenario", "experiment", "optimisation"), saying what
     it is and which command takes it."""
     kind = file_kind(data)
     if kind in (wanted, "unknown"):
         return
     takes = {"scenario": f"sim run {path}", "experiment": f"sim sweep {path}",
-             "targets": f"sim calibrate SCENARIO {path}"}[kind]
+             "targets": f"sim calibrate SCENARIO {path}",
+             "optimisation": f"sim optimise {path}"}[kind]
     hint = (f"; an experiment names it (scenario: {path}) with its factors, e.g. "
-            "docs/examples/my_city_models.yaml" if kind == "scenario" else "")
+            "docs/examples/my_city_models.yaml" if kind == "scenario" and wanted == "experiment"
+            else "")
     raise ConfigError(f"{path}: {_a(kind)} file, not {_a(wanted)} (it runs with {takes}){hint}")
 
 
