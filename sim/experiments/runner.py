@@ -255,7 +255,7 @@ def tasks_for(plan: Plan, skip: set[str]) -> Iterator[dict]:
         if run.run_id in skip:
             continue
         arm = arms[run.arm_id]
-        config = arm.config
+        config = arm.resolved()  # a portfolio's municipality: the base with its row's keys
         if run.params:  # a posterior draw, validated with every arm when the plan was built
             config = apply_overrides(config, [f"{k}={json.dumps(v)}" for k, v in run.params.items()])
         yield {"run_id": run.run_id, "index": run.index, "arm_id": arm.arm_id, "arm": arm.label,
