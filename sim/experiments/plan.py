@@ -29,7 +29,7 @@ import hashlib
 import itertools
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -46,6 +46,7 @@ from sim.scenario.loading import (
     scale_for_tests,
     scaled_count,
     select_coordination,
+    set_keys,
     validate,
 )
 from sim.scenario.params import Scenario
@@ -251,10 +252,11 @@ class Arm:
         """The configuration a run of this arm uses (``config`` with ``changes`` set)."""
         if not self.changes:
             return self.config
-        return apply_overrides(self.config, [_override_text(k, v) for k, v in self.changes.items()])
+        return set_keys(self.config, [(k.split("."), v) for k, v in self.changes.items()])
 
     def to_json(self) -> dict:
-        data = asdict(self)
+        """The arm as plan.json records it (its values shared with the arm, not copied)."""
+        data = _fields(self)
         if self.changes is None:  # the plan.json of experiments without a portfolio is unchanged
             del data["changes"]
         return data
@@ -305,7 +307,7 @@ class Plan:
             "seeds": self.seeds,
             **({"configs": [config for _, config in shared.values()]} if shared else {}),
             "arms": arms,
-            "runs": [asdict(r) for r in self.runs],
+            "runs": [_fields(r) for r in self.runs],
         }
 
     def _shared_configs(self) -> dict[int, tuple[int, dict]]:
@@ -339,6 +341,11 @@ class Plan:
                 "runs": [(r.run_id, r.arm_id, r.seed, *((r.params,) if r.params else ()))
                          for r in self.runs]}
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _fields(record) -> dict:
+    """A dataclass's fields as a dict (values shared, not copied as ``asdict`` would)."""
+    return {field.name: getattr(record, field.name) for field in fields(record)}
 
 
 def replication_seeds(seed: int | list[int], replications: int) -> list[int]:

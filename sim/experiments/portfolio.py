@@ -28,7 +28,6 @@ from sim.experiments.plan import (
     Run,
     _candidates,
     _digest,
-    _override_text,
     _resolve_scenario_path,
     check_run_count,
     replication_seeds,
@@ -64,11 +63,10 @@ def portfolio_plan(spec: ExperimentSpec, path: Path, source: str, fixed: list[st
     arms, runs = [], []
     for town in municipalities:
         seeds = municipality_seeds(spec.seed, town.id, spec.replications)
-        texts = [_override_text(k, v) for k, v in town.changes.items()]
         for way in ways:
             arm = _arm(spec, scenario_name, town, way, configs[way], digests[way])
             where = f"{table}: row {town.row} (id {town.id}, coordination={way})"
-            validate(Scenario, apply_preset(apply_overrides(configs[way], texts)), where)
+            validate(Scenario, arm.resolved(), where)  # its coordination block is filled already
             runs += [Run(run_id=f"{arm.arm_id}-r{k:04d}", index=len(arms) * len(seeds) + k,
                          arm_id=arm.arm_id, replication=k, seed=seed)
                      for k, seed in enumerate(seeds)]

@@ -326,9 +326,14 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
 
     ``data`` is left as it was: the mappings on each override's path are copied, the rest shared.
     """
+    return set_keys(data, [parse_override(text) for text in overrides])
+
+
+def set_keys(data: dict, keys: list[tuple[list[str], Any]]) -> dict:
+    """``data`` with each (key path, value) of ``keys`` set (as :func:`apply_overrides` does
+    with values already read); ``data`` itself is left as it was."""
     data = dict(data)
-    for text in overrides:
-        parts, value = parse_override(text)
+    for parts, value in keys:
         node = data
         for i, part in enumerate(parts[:-1]):
             child = node.get(part, {})
