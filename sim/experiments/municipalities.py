@@ -27,15 +27,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
-import pandas as pd
 from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from sim.errors import ConfigError
 from sim.scenario.loading import families_cap, scale_for_tests, scaled_count
 from sim.scenario.schema import NonNeg, Share, Strict
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MUNICIPALITY_ID = r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$"
 NAMED = ("id", "families", "informal_share", "marginalised_share", "budget_per_family")
@@ -137,6 +139,8 @@ def read_table(path: Path, spec: PortfolioSpec, base: dict) -> list[Municipality
 
 
 def _read_frame(path: Path) -> pd.DataFrame:
+    import pandas as pd  # only a portfolio's plan reads a table
+
     if not path.is_file():
         raise ConfigError(f"{path}: no such table (portfolio: names a CSV or Parquet file, "
                           "relative to the experiment file)")

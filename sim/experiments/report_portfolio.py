@@ -55,7 +55,8 @@ def portfolio_markdown(plan: Plan, runs: pd.DataFrame, folder: Path, reference: 
              f"municipalities: `{spec.portfolio.table}`: {len(towns):,} municipalities, "
              f"{sum(towns.values()):,} families",
              f"- ways of working: {', '.join(model_name(w) for w in ways)}; "
-             f"{spec.replications} replications; {len(plan.runs):,} runs: "
+             f"{spec.replications} replication{'s' if spec.replications != 1 else ''}; "
+             f"{len(plan.runs):,} runs: "
              f"{int((runs.get('status') == 'ok').sum()) if len(runs) else 0:,} succeeded, "
              f"{len(errors):,} failed, {len(plan.runs) - len(runs):,} not run yet",
              f"- counted: {ok['municipality'].nunique() if len(ok) else 0:,} municipalities whose "
@@ -149,6 +150,7 @@ def _heading(heading: str, unit: str, money: str) -> str:
 
 def _table(units: pd.DataFrame, figures: dict, keys: list[str], money: str,
            order: list[str] | None = None) -> list[str]:
+    figures = _measured(units, figures)
     lines = ["| " + " | ".join([*keys, *(_heading(h, u, money) for h, u in figures.values())])
              + " |", "|---" * (len(keys) + len(figures)) + "|"]
     for (group, way), rows in _groups(units, order):
@@ -156,8 +158,7 @@ def _table(units: pd.DataFrame, figures: dict, keys: list[str], money: str,
         for name, (_, unit) in figures.items():
             mean, low, high, _ = mean_ci(rows[name])
             exact = name in ("municipalities", "families")  # the same in every replication
-            cells.append(f"{mean:,.0f}" if exact else
-                         f"{number(mean, unit)} [{number(low, unit)}, {number(high, unit)}]")
+            cells.append(f"{mean:,.0f}" if exact else _interval(mean, low, high, number, unit))
         head = [group, model_name(way)] if len(keys) == 2 else [model_name(way)]
         lines.append("| " + " | ".join([*head, *cells]) + " |")
     return lines
@@ -165,6 +166,7 @@ def _table(units: pd.DataFrame, figures: dict, keys: list[str], money: str,
 
 def _differences(units: pd.DataFrame, reference: str, figures: dict, money: str,
                  keys: list[str], order: list[str] | None = None) -> list[str]:
+    figures = _measured(units, figures)
     lines = ["| " + " | ".join([*keys, *(_heading(h, u, money).replace("(%)", "(points)")
                                         for h, u in figures.values())]) + " |",
              "|---" * (len(keys) + len(figures)) + "|"]
@@ -172,15 +174,27 @@ def _differences(units: pd.DataFrame, reference: str, figures: dict, money: str,
         if way == reference:
             continue
         base = units[(units["class"] == group) & (units[WAY] == reference)]
-        paired = rows.set_index("replication").join(base.set_index("replication"), rsuffix="_ref",
-                                                    how="inner")
+        paired = rows.merge(base, on="replication", suffixes=("", "_ref"))
         cells = []
         for name, (_, unit) in figures.items():
             mean, low, high, _ = mean_ci(paired[name] - paired[f"{name}_ref"])
-            cells.append(f"{change(mean, unit)} [{change(low, unit)}, {change(high, unit)}]")
+            cells.append(_interval(mean, low, high, change, unit))
         head = [group, model_name(way)] if len(keys) == 2 else [model_name(way)]
         lines.append("| " + " | ".join([*head, *cells]) + " |")
     return lines
+
+
+def _measured(units: pd.DataFrame, figures: dict) -> dict:
+    """``figures`` without those no run measured (children fully served needs a measured year
+    and its follow-up)."""
+    return {name: shown for name, shown in figures.items() if units[name].notna().any()}
+
+
+def _interval(mean: float, low: float, high: float, write, unit: str) -> str:
+    """A mean and its interval as a cell (the mean alone from a single replication)."""
+    if not np.isfinite(low):
+        return write(mean, unit)
+    return f"{write(mean, unit)} [{write(low, unit)}, {write(high, unit)}]"
 
 
 def _groups(units: pd.DataFrame, order: list[str] | None):
