@@ -67,7 +67,7 @@ def portfolio_markdown(plan: Plan, runs: pd.DataFrame, folder: Path, reference: 
              "intervals are 95% t-intervals over replications; differences are paired by "
              "replication",
              "- shares are means over municipalities weighted by their families; money is a "
-             f"year's, in {money} ({years:g} measured years)", ""]
+             f"year's, in {money} ({years:g} measured year{'s' if years != 1 else ''})", ""]
     if ok.empty:
         return "\n".join([*lines, "No municipality has all its runs yet: nothing to add up.", ""])
     reference = reference if reference in ways else ways[0]
