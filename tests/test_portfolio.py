@@ -144,8 +144,13 @@ def test_local_pool_resume_and_report(tmp_path):
 
 
 @pytest.mark.slow
-def test_dask_gives_the_local_pool_numbers(tmp_path):
-    plan = load_experiment(portfolio(tmp_path, replications=1))
+def test_the_200_municipalities_give_the_same_numbers_on_dask(tmp_path, monkeypatch):
+    """experiments/portfolio_200.yaml at the guides' test scale: 6 of its municipalities (evenly
+    spaced rows), at most 300 families each, 1 replication."""
+    monkeypatch.setenv("SIM_TEST_SCALE", "0.03")
+    plan = load_experiment(ROOT / "experiments" / "portfolio_200.yaml")
+    assert len(plan.arms) == 6 * 2 and {a.values["municipality"] for a in plan.arms} >= {"m00001",
+                                                                                        "m00200"}
     local = sweep(plan, tmp_path / "local", LocalExecutor(2))
     dask = sweep(plan, tmp_path / "dask", make_executor("dask", 2))
     pd.testing.assert_frame_equal(local, dask)
