@@ -47,7 +47,7 @@ SETS = {"families": ("city.families",),
         "marginalised_share": ("city.marginalised_share_informal",
                                "city.marginalised_share_formal"),
         "budget_per_family": ("funding.budget_scale",)}
-NOT_A_COLUMN = ("coordination", "name", "seed")  # the ways of working are the factor, not a column
+NOT_A_COLUMN = ("coordination",)  # the ways of working are the factor, not a column
 
 
 class PortfolioSpec(Strict):

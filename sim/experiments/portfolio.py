@@ -42,7 +42,6 @@ from sim.scenario.loading import (
 from sim.scenario.params import Scenario
 
 PORTFOLIO_STREAM = 0x706F7274  # "port": the municipalities' seeds, apart from other plans'
-VALUES = ("municipality", "families", "size_class", "informal_class")  # each arm's, then coordination
 
 
 def portfolio_plan(spec: ExperimentSpec, path: Path, source: str, fixed: list[str],
