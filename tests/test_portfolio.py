@@ -87,6 +87,16 @@ def test_each_row_becomes_a_municipality_under_each_way_of_working(tmp_path):
         "under 20% informal"]
 
 
+def test_a_parquet_table_gives_the_same_plan(tmp_path):
+    csv = load_experiment(portfolio(tmp_path))
+    pd.read_csv(tmp_path / "towns.csv", dtype={"id": str}).to_parquet(tmp_path / "towns.parquet")
+    path = tmp_path / "portfolio.yaml"
+    path.write_text(path.read_text().replace("towns.csv", "towns.parquet"))
+    parquet = load_experiment(path)
+    assert [a.resolved() for a in parquet.arms] == [a.resolved() for a in csv.arms]
+    assert [r.seed for r in parquet.runs] == [r.seed for r in csv.runs]
+
+
 def test_seeds_are_shared_within_a_municipality_not_between(tmp_path):
     plan = load_experiment(portfolio(tmp_path, replications=3))
     seeds = _seeds(plan)

@@ -117,6 +117,8 @@ def read_table(path: Path, spec: PortfolioSpec, base: dict) -> list[Municipality
     records = []
     for values in frame.to_dict("records"):
         row = {k: _plain(values[k]) for k in NAMED if k in values and _given(values[k])}
+        if isinstance(row.get("id"), int) and not isinstance(row["id"], bool):
+            row["id"] = str(row["id"])  # a Parquet table's whole-number ids
         row["keys"] = {k: _plain(values[k]) for k in dotted if _given(values[k])}
         records.append(row)
     try:
