@@ -250,8 +250,9 @@ def scale_for_tests() -> float | None:
     seconds (tests/test_guides.py; documented in docs/guide-researchers.md). With it, every
     scenario file read keeps at most ``families_cap(s)`` families (capacities and budgets follow
     when the city gives ``reference_families``; an explicit ``--set city.families`` or an
-    experiment's ``set:`` still wins), and every count of replications, calibration trials and
-    design points is multiplied by s, rounded up (:func:`scaled_count`). Years are not changed.
+    experiment's ``set:`` still wins), and every count of replications, calibration trials,
+    design points and a portfolio's municipalities is multiplied by s, rounded up
+    (:func:`scaled_count`). Years are not changed.
     The ``sim`` command says on stderr when it is on. Never set it for real results.
     """
     text = os.environ.get(TEST_SCALE, "").strip()
