@@ -17,6 +17,9 @@ A ``sensitivity:`` block (Morris elementary effects or Sobol indices, analysed b
 :mod:`sim.experiments.sensitivity`) replaces the sampled design by SALib's sample: each sample point becomes
 an arm (crossed with the grid of ``factors``), run ``replications`` times like any other arm.
 SALib is needed only for such experiments (``pip install .[analysis]``).
+
+A ``portfolio:`` block names a table of municipalities: every municipality x way of working is
+an arm, derived from the one base scenario (:mod:`sim.experiments.portfolio`).
 """
 
 from __future__ import annotations
@@ -26,14 +29,15 @@ import hashlib
 import itertools
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_serializer, model_validator
 
 from sim.errors import ConfigError
+from sim.experiments.municipalities import PortfolioSpec
 from sim.scenario.loading import (
     apply_overrides,
     apply_preset,
@@ -42,6 +46,7 @@ from sim.scenario.loading import (
     scale_for_tests,
     scaled_count,
     select_coordination,
+    set_keys,
     validate,
 )
 from sim.scenario.params import Scenario
@@ -174,6 +179,7 @@ class ExperimentSpec(Strict):
                              "total_cost", "coordination_cost"]
     metrics: list[str] = []
     posterior: str | None = None  # a calibration folder: parameter sets drawn per replication
+    portfolio: PortfolioSpec | None = None  # a table of municipalities (sim.experiments.portfolio)
     # a guard, not part of the design: left out of plan.json so plans do not change
     max_runs: Annotated[int, Field(ge=1, exclude=True)] = DEFAULT_MAX_RUNS
 
@@ -187,8 +193,31 @@ class ExperimentSpec(Strict):
                 raise ValueError(f"factor {key!r} repeats a value")
         return value
 
+    @field_validator("portfolio", mode="before")
+    @classmethod
+    def _table_alone(cls, value):
+        return {"table": value} if isinstance(value, str) else value  # portfolio: FILE
+
+    @model_serializer(mode="wrap")
+    def _without_portfolio(self, handler):
+        data = handler(self)
+        if data.get("portfolio", 0) is None:  # experiments without one record what they did
+            del data["portfolio"]
+        return data
+
     @model_validator(mode="after")
     def _one_design(self) -> ExperimentSpec:
+        if self.portfolio is not None:
+            if self.sample or self.sensitivity or self.posterior:
+                raise ValueError("portfolio cannot be combined with sample, sensitivity or posterior")
+            if isinstance(self.scenario, list) and len(self.scenario) != 1:
+                raise ValueError("a portfolio has one base scenario (each municipality is derived "
+                                 "from it)")
+            other = [key for key in self.factors if key != "coordination"]
+            if other:
+                raise ValueError(f"factors.{other[0]}: a portfolio compares ways of working (factor "
+                                 "coordination) only; set other keys in set: or as a column of "
+                                 "the table")
         if self.sensitivity is not None:
             if self.sample is not None:
                 raise ValueError("sample and sensitivity cannot be combined (sensitivity is the design)")
@@ -202,9 +231,14 @@ class ExperimentSpec(Strict):
         return [self.scenario] if isinstance(self.scenario, str) else list(self.scenario)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Arm:
-    """One combination of scenario and factor values."""
+    """One combination of scenario and factor values.
+
+    A portfolio's arm shares ``config`` (the base under its way of working) with the other
+    municipalities' and gives its own scenario keys in ``changes``; :meth:`resolved` is the
+    configuration a run uses.
+    """
 
     arm_id: str
     label: str
@@ -212,9 +246,23 @@ class Arm:
     values: dict[str, Any]
     config: dict
     point: int | None = None  # row of the sensitivity design (None outside sensitivity designs)
+    changes: dict[str, Any] | None = None  # a municipality's scenario keys (portfolios only)
+
+    def resolved(self) -> dict:
+        """The configuration a run of this arm uses (``config`` with ``changes`` set)."""
+        if not self.changes:
+            return self.config
+        return set_keys(self.config, [(k.split("."), v) for k, v in self.changes.items()])
+
+    def to_json(self) -> dict:
+        """The arm as plan.json records it (its values shared with the arm, not copied)."""
+        data = _fields(self)
+        if self.changes is None:  # the plan.json of experiments without a portfolio is unchanged
+            del data["changes"]
+        return data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Run:
     """One replication of one arm."""
 
@@ -248,30 +296,61 @@ class Plan:
         return names
 
     def to_json(self) -> dict:
+        arms = [a.to_json() for a in self.arms]
+        shared = self._shared_configs()
+        if shared:  # a portfolio: each way of working's configuration once, arms name theirs
+            for arm, data in zip(self.arms, arms, strict=True):
+                data["config"] = shared[id(arm.config)][0]
         return {
             "experiment": self.spec.model_dump(mode="json"),
             "source": self.source,
             "seeds": self.seeds,
-            "arms": [asdict(a) for a in self.arms],
-            "runs": [asdict(r) for r in self.runs],
+            **({"configs": [config for _, config in shared.values()]} if shared else {}),
+            "arms": arms,
+            "runs": [_fields(r) for r in self.runs],
         }
+
+    def _shared_configs(self) -> dict[int, tuple[int, dict]]:
+        """id(config) -> (its number, the config) when arms share configurations (a portfolio's
+        arms: ``changes``), else {}."""
+        if not any(a.changes is not None for a in self.arms):
+            return {}
+        shared: dict[int, tuple[int, dict]] = {}
+        for arm in self.arms:
+            shared.setdefault(id(arm.config), (len(shared), arm.config))
+        return shared
 
     @classmethod
     def from_json(cls, data: dict) -> Plan:
         spec = ExperimentSpec.model_validate(data["experiment"])
-        return cls(spec=spec, source=data["source"], seeds=list(data["seeds"]),
-                   arms=[Arm(**a) for a in data["arms"]], runs=[Run(**r) for r in data["runs"]])
+        configs = data.get("configs")
+        arms = [Arm(**({**a, "config": configs[a["config"]]} if configs is not None else a))
+                for a in data["arms"]]
+        return cls(spec=spec, source=data["source"], seeds=list(data["seeds"]), arms=arms,
+                   runs=[Run(**r) for r in data["runs"]])
 
     def fingerprint(self) -> str:
         """Hash of what determines the results (arms' configs, runs and seeds)."""
-        body = {"arms": [(a.arm_id, a.config) for a in self.arms],
+        shared = self._shared_configs()
+        if shared:  # each shared configuration hashed once, then each arm's changes
+            digests = {key: _digest(config, 64) for key, (_, config) in shared.items()}
+            arms = [(a.arm_id, digests[id(a.config)], a.changes) for a in self.arms]
+        else:
+            arms = [(a.arm_id, a.config) for a in self.arms]
+        body = {"arms": arms,
                 "runs": [(r.run_id, r.arm_id, r.seed, *((r.params,) if r.params else ()))
                          for r in self.runs]}
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def replication_seeds(seed: int, replications: int) -> list[int]:
-    """One seed per replication, spawned from the base seed (the same in every arm)."""
+def _fields(record) -> dict:
+    """A dataclass's fields as a dict (values shared, not copied as ``asdict`` would)."""
+    return {field.name: getattr(record, field.name) for field in fields(record)}
+
+
+def replication_seeds(seed: int | list[int], replications: int) -> list[int]:
+    """One seed per replication, spawned from the base seed (the same in every arm); ``seed``
+    may be a list of numbers (a seed sequence's entropy)."""
     children = np.random.SeedSequence(seed).spawn(replications)
     return [int(c.generate_state(2, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
 
@@ -363,28 +442,37 @@ def load_experiment(path: str | Path, max_runs: int | None = None) -> Plan:
     return plan_from_dict(read_with_extends(path), path, max_runs=max_runs)
 
 
-def count_runs(spec: ExperimentSpec) -> int:
-    """Runs the plan of ``spec`` holds: scenarios x factor grid x design points x replications."""
-    return math.prod(_run_factors(spec).values())
+def count_runs(spec: ExperimentSpec, municipalities: int = 0) -> int:
+    """Runs the plan of ``spec`` holds: scenarios x factor grid x design points x replications
+    (x ``municipalities``, a portfolio's)."""
+    return math.prod(_run_factors(spec, municipalities).values())
 
 
-def _run_factors(spec: ExperimentSpec) -> dict[str, int]:
+def _run_factors(spec: ExperimentSpec, municipalities: int = 0) -> dict[str, int]:
     design = spec.sensitivity.points if spec.sensitivity else spec.sample.n if spec.sample else 1
-    return {"scenario": len(spec.scenarios),
+    towns = {"municipalit": municipalities} if municipalities else {}
+    return {"scenario": len(spec.scenarios), **towns,
             "factor combination": math.prod(len(v) for v in spec.factors.values()),
             "design point": design, "replication": spec.replications}
 
 
-def check_run_count(spec: ExperimentSpec, source: str, max_runs: int | None = None) -> None:
+def check_run_count(spec: ExperimentSpec, source: str, max_runs: int | None = None,
+                    municipalities: int = 0) -> None:
     """Refuse a plan of more runs than ``max_runs`` (default: the spec's) before building it."""
     limit = spec.max_runs if max_runs is None else max_runs
-    runs = count_runs(spec)
+    runs = count_runs(spec, municipalities)
     if runs > limit:
-        parts = " x ".join(f"{n:,} {name}{'s' if n != 1 else ''}"
-                           for name, n in _run_factors(spec).items())
+        parts = " x ".join(f"{n:,} {name}{_plural(name, n)}"
+                           for name, n in _run_factors(spec, municipalities).items())
         raise ConfigError(f"{source}: max_runs: {runs:,} runs planned ({parts}), expected at most "
                           f"{limit:,} (raise max_runs in the file, "
                           "or --max-runs, to run more)")
+
+
+def _plural(name: str, n: int) -> str:
+    if name == "municipalit":
+        return "ies" if n != 1 else "y"
+    return "s" if n != 1 else ""
 
 
 def plan_from_dict(raw: dict, path: Path, source: str | None = None,
@@ -400,13 +488,20 @@ def plan_from_dict(raw: dict, path: Path, source: str | None = None,
     check_kind(raw, source, "experiment")
     spec: ExperimentSpec = _scaled_for_tests(validate(ExperimentSpec, raw, source))
     spec = _expand_scenarios(spec, path, source)
+    fixed = [_override_text(k, v) for k, v in spec.set.items()]
+    if spec.years is not None:
+        fixed.append(_override_text("time.years", spec.years))
+    if spec.portfolio is not None:
+        from sim.experiments.portfolio import portfolio_plan
+
+        if len(spec.scenarios) != 1:  # a pattern that matched several files
+            raise ConfigError(f"{source}: scenario: a portfolio has one base scenario, "
+                              f"{len(spec.scenarios)} files given")
+        return portfolio_plan(spec, path, source, fixed, max_runs)
     check_run_count(spec, source, max_runs)
     seeds = replication_seeds(spec.seed, spec.replications)
     grid_keys = list(spec.factors)
     grid = list(itertools.product(*(spec.factors[k] for k in grid_keys))) or [()]
-    fixed = [_override_text(k, v) for k, v in spec.set.items()]
-    if spec.years is not None:
-        fixed.append(_override_text("time.years", spec.years))
     sensitive = spec.sensitivity is not None
     points = _sensitivity_points(spec) if sensitive else _design_points(spec)
     arms: list[Arm] = []
@@ -547,9 +642,14 @@ def growth_problem(old: Plan, new: Plan) -> str | None:
         if gone:
             return f"factors.{key}: {_brief(gone[0])} is in the folder's sweep but not in the file"
     arms = new.arm
+    compared: dict[tuple[int, int], bool] = {}  # a portfolio's arms share their configurations
     for arm in old.arms:
         twin = arms.get(arm.arm_id)
-        if twin is None or twin.config != arm.config:
+        if twin is not None:
+            pair = (id(arm.config), id(twin.config))
+            if pair not in compared:
+                compared[pair] = twin.config == arm.config
+        if twin is None or not compared[pair] or twin.changes != arm.changes:
             return f"{arm.label}: {_config_change(arm, new)}"
         if twin.label != arm.label:
             return f"arm {arm.label!r} is called {twin.label!r} in the file"
@@ -567,7 +667,7 @@ def _config_change(arm: Arm, new: Plan) -> str:
     twin = next((a for a in new.arms if a.scenario == arm.scenario and a.values == arm.values), None)
     if twin is None:
         return "not in the file's plan"
-    key, was, now = _first_difference(arm.config, twin.config)
+    key, was, now = _first_difference(arm.resolved(), twin.resolved())
     return (f"the scenario's configuration changed since the sweep ({key}: {_brief(was)} in the "
             f"folder, {_brief(now)} now; was {arm.scenario} edited?)")
 

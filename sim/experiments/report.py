@@ -18,6 +18,7 @@ from sim.errors import ConfigError
 from sim.experiments import plots
 from sim.experiments.case_ranking import ranking_section
 from sim.experiments.plan import Plan
+from sim.experiments.report_portfolio import portfolio_markdown
 from sim.experiments.report_text import (
     arm_names,
     better,
@@ -109,6 +110,9 @@ def write_report(folder: Path, reference: str | None = None, html: bool = False)
     path."""
     folder = Path(folder)
     plan, runs = load_results(folder)
+    if plan.spec.portfolio is not None:
+        return _write(folder, portfolio_markdown(plan, runs, folder, reference or plan.spec.reference),
+                      html)
     reference, reference_note = choose_reference(plan, reference)
     names = arm_names([a.label for a in plan.arms])  # arms as people read them
     runs = runs.assign(arm=runs["arm"].map(lambda label: names.get(label, label)))
@@ -156,6 +160,11 @@ def write_report(folder: Path, reference: str | None = None, html: bool = False)
     text = _markdown(plan, runs, ok, summary, diffs, metrics, made, folder, reference,
                      f"paired differences against `{reference}`"
                      + (f" ({reference_note})" if reference_note else ""), names)
+    return _write(folder, text, html)
+
+
+def _write(folder: Path, text: str, html: bool) -> Path:
+    """Write report.md (and with ``html`` report.html) into ``folder``; return report.md's path."""
     path = folder / "report.md"
     _atomic_write(path, text.encode())
     if html:

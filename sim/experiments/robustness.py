@@ -112,7 +112,7 @@ def load_study(experiment: str | Path, parameters: list[str] | None = None,
     plan = load_experiment(experiment)
     spec, source = plan.spec, plan.source
     for name, present in (("sample", spec.sample), ("sensitivity", spec.sensitivity),
-                          ("posterior", spec.posterior)):
+                          ("posterior", spec.posterior), ("portfolio", spec.portfolio)):
         if present:
             raise ConfigError(f"{source}: {name}: sim robustness ranks the arms of a comparison "
                               f"experiment (factors, e.g. coordination); drop the {name} design")

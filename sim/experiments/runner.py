@@ -255,7 +255,7 @@ def tasks_for(plan: Plan, skip: set[str]) -> Iterator[dict]:
         if run.run_id in skip:
             continue
         arm = arms[run.arm_id]
-        config = arm.config
+        config = arm.resolved()  # a portfolio's municipality: the base with its row's keys
         if run.params:  # a posterior draw, validated with every arm when the plan was built
             config = apply_overrides(config, [f"{k}={json.dumps(v)}" for k, v in run.params.items()])
         yield {"run_id": run.run_id, "index": run.index, "arm_id": arm.arm_id, "arm": arm.label,
@@ -286,7 +286,7 @@ def prepare(plan: Plan, store: ResultStore) -> set[str]:
     store.planned = {r.run_id for r in plan.runs}
     existing = recorded_plan(store)
     if existing is None:
-        store.write_json("plan.json", plan.to_json())
+        _record_plan(store, plan.to_json(), plan)
     else:
         _continue(existing, plan, store)
     _, damaged = store.read_parts()
@@ -294,6 +294,11 @@ def prepare(plan: Plan, store: ResultStore) -> set[str]:
         print(f"sim sweep: part moved aside (damaged, or rows not in the plan), its runs will be "
               f"redone: {path}", file=sys.stderr)
     return store.done_ids()
+
+
+def _record_plan(store: ResultStore, data: dict, plan: Plan) -> None:
+    """Write plan.json; a portfolio's (tens of thousands of arms) without indentation."""
+    store.write_json("plan.json", data, indent=None if plan.spec.portfolio else 1)
 
 
 def _continue(existing: Plan, plan: Plan, store: ResultStore) -> None:
@@ -310,7 +315,7 @@ def _continue(existing: Plan, plan: Plan, store: ResultStore) -> None:
         return
     data = store.read_json("plan.json") or {}
     grown = [*data.get("grown_from", []), len(existing.runs)]
-    store.write_json("plan.json", {**plan.to_json(), "grown_from": grown})
+    _record_plan(store, {**plan.to_json(), "grown_from": grown}, plan)
     print(f"sim sweep: {store.folder}: the experiment grew from {len(existing.runs)} to "
           f"{len(plan.runs)} runs; the runs already done are kept and only the new ones run",
           file=sys.stderr)

@@ -116,11 +116,11 @@ class ResultStore:
             os.close(fd)
 
     # ------------------------------------------------------------------ files
-    def write_json(self, name: str, data: dict) -> None:
+    def write_json(self, name: str, data: dict, indent: int | None = 1) -> None:
         """Write a JSON file atomically (temporary file, fsync, rename)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         clean = _clean(data)
-        _atomic_write(self.folder / name, (json.dumps(clean, indent=1) + "\n").encode())
+        _atomic_write(self.folder / name, (json.dumps(clean, indent=indent) + "\n").encode())
 
     def read_json(self, name: str) -> dict | None:
         path = self.folder / name

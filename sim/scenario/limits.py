@@ -117,8 +117,8 @@ def check_scenario(scenario, source: str, max_memory: float | None) -> None:
 
 def check_plan(plan, max_memory: float | None, workers: int = 1, local: bool = True) -> None:
     """Refuse a plan whose largest arm, run on ``workers`` processes at once, would not fit."""
-    worst = max(plan.arms, key=lambda arm: sum(estimate(arm.config).values()))
-    check(estimate(worst.config), plan.source, max_memory, min(workers, len(plan.runs)), local,
+    worst = max(plan.arms, key=lambda arm: sum(estimate(arm.resolved()).values()))
+    check(estimate(worst.resolved()), plan.source, max_memory, min(workers, len(plan.runs)), local,
           f" (arm {worst.label})" if len(plan.arms) > 1 else "")
 
 

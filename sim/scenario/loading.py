@@ -252,8 +252,9 @@ def scale_for_tests() -> float | None:
     seconds (tests/test_guides.py; documented in docs/guide-researchers.md). With it, every
     scenario file read keeps at most ``families_cap(s)`` families (capacities and budgets follow
     when the city gives ``reference_families``; an explicit ``--set city.families`` or an
-    experiment's ``set:`` still wins), and every count of replications, calibration trials and
-    design points is multiplied by s, rounded up (:func:`scaled_count`). Years are not changed.
+    experiment's ``set:`` still wins), and every count of replications, calibration trials,
+    design points and a portfolio's municipalities is multiplied by s, rounded up
+    (:func:`scaled_count`). Years are not changed.
     The ``sim`` command says on stderr when it is on. Never set it for real results.
     """
     text = os.environ.get(TEST_SCALE, "").strip()
@@ -328,9 +329,14 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
 
     ``data`` is left as it was: the mappings on each override's path are copied, the rest shared.
     """
+    return set_keys(data, [parse_override(text) for text in overrides])
+
+
+def set_keys(data: dict, keys: list[tuple[list[str], Any]]) -> dict:
+    """``data`` with each (key path, value) of ``keys`` set (as :func:`apply_overrides` does
+    with values already read); ``data`` itself is left as it was."""
     data = dict(data)
-    for text in overrides:
-        parts, value = parse_override(text)
+    for parts, value in keys:
         node = data
         for i, part in enumerate(parts[:-1]):
             child = node.get(part, {})
