@@ -1,6 +1,6 @@
-"""A megacity at one agent per family: ``scenarios/megacity.yaml`` (3,000,000 families, 5 years).
+"""A megacity at one agent per family: ``scenarios/large/megacity.yaml`` (3,000,000 families, 5 years).
 
-Each size runs ``scenarios/megacity.yaml`` (the informal megacity, siloed services, capacities and
+Each size runs ``scenarios/large/megacity.yaml`` (the informal megacity, siloed services, capacities and
 budgets scaled with the families) for its full horizon, 104 warm-up and 260 measured weeks, in a
 fresh process on one core, and reports:
 
@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 from benchlib import BENCH, ROOT, emit, machine_info, proc_status, worker
 
-SCENARIO = ROOT / "scenarios" / "megacity.yaml"
+SCENARIO = ROOT / "scenarios" / "large" / "megacity.yaml"
 LINEAR_SLACK = 1.1  # time per step may grow at most 10% faster than the families
 
 
